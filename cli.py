@@ -1,0 +1,147 @@
+"""Thinktree without a browser.
+
+    python cli.py run --task game24 --problem "4 5 6 10" --strategy greedy
+    python cli.py run --strategy mcts --simulations 50 --seed 1 --db runs.db
+    python cli.py show RUN_ID
+
+``run`` prints progress on stderr and ends with one JSON line on stdout:
+``{"run_id", "outcome", "answer", "nodes", "tokens", "events", "seconds"}``. Bad input ends with a
+one-line message on stderr and exit code 2, never a traceback. Every strategy's settings are
+flags (``--simulations``, ``--c-uct`` …), generated from the strategy's settings dataclass.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import Any
+
+from reasoning import events as ev
+from reasoning.events import Event
+from reasoning.models.base import ModelError
+from reasoning.models.config import ModelConfig
+from reasoning.settings import Budget
+from reasoning.strategies import STRATEGIES
+from reasoning.tasks import TASKS
+from storage import StorageError, open_store
+
+
+def _strategy_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """One flag per strategy setting; returns {dest: field name}."""
+    owners: dict[str, list[tuple[str, Any]]] = {}
+    for name, cls in STRATEGIES.items():
+        for f in dataclasses.fields(cls.Settings):
+            owners.setdefault(f.name, []).append((name, f.default))
+    group = parser.add_argument_group("strategy settings (defaults per strategy)")
+    dests = {}
+    for field_name, users in owners.items():
+        flag = "--" + field_name.replace("_", "-")
+        dest = "p_" + field_name
+        defaults = ", ".join(f"{s}: {d}" for s, d in users)
+        group.add_argument(flag, dest=dest, default=None, metavar="X", help=f"default {defaults}")
+        dests[dest] = field_name
+    return dests
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, str]]:
+    p = argparse.ArgumentParser(prog="cli.py", description="Thinktree: watch language models "
+                                "reason by search.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run one search and print its JSON summary")
+    r.add_argument("--task", default="game24", help=f"one of: {', '.join(TASKS)} (default game24)")
+    r.add_argument("--problem", default="4 5 6 10",
+                   help="problem text, or a bundled problem id (Game of 24: the rank)")
+    r.add_argument("--strategy", default="greedy", help=f"one of: {', '.join(STRATEGIES)}")
+    b = Budget()
+    r.add_argument("--max-nodes", type=str, default=str(b.max_nodes), help=f"default {b.max_nodes}")
+    r.add_argument("--max-tokens", type=str, default=str(b.max_tokens), help=f"default {b.max_tokens}")
+    r.add_argument("--max-seconds", type=str, default=str(b.max_seconds),
+                   help=f"default {b.max_seconds:g}")
+    r.add_argument("--seed", type=str, default="0", help="default 0")
+    r.add_argument("--db", default=None, help="database file or URL (default $THINKTREE_DB or "
+                   "./thinktree.db)")
+    r.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: the "
+                   "embedded model)")
+    r.add_argument("--model", default=None, help="model name at the endpoint")
+    r.add_argument("--api-key-env", default=None, help="environment variable holding the API key")
+    r.add_argument("--mode", default=None, choices=["chat", "completions"])
+    r.add_argument("--quiet", action="store_true", help="no progress lines")
+    dests = _strategy_flags(r)
+    s = sub.add_parser("show", help="print the JSON summary of a stored run")
+    s.add_argument("run_id")
+    s.add_argument("--db", default=None)
+    return p, dests
+
+
+def _progress(batch: list[Event]) -> None:
+    for e in batch:
+        if e.type in (ev.NODE_SOLVED, ev.NODE_FAILED, ev.NODE_PRUNED, ev.NODE_BACKTRACKED):
+            state = e.type.split("_", 1)[1]
+            print(f"[{e.t:7.2f}s] node {e.node_id:>4} {state:<11} {e.payload.get('reason', '')[:90]}",
+                  file=sys.stderr, flush=True)
+        elif e.type == ev.NODE_COMPLETED and e.payload.get("step"):
+            print(f"[{e.t:7.2f}s] node {e.node_id:>4} step        {e.payload['step']}",
+                  file=sys.stderr, flush=True)
+        elif e.type == ev.RUN_FINISHED:
+            print(f"[{e.t:7.2f}s] finished: {e.payload.get('outcome')} "
+                  f"{e.payload.get('detail', '')}", file=sys.stderr, flush=True)
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
+
+
+def summary(store, run_id: int) -> dict[str, Any]:
+    row = store.get_run(run_id)
+    if row is None:
+        raise ValueError(f"run_id: no run {run_id} in {store.engine.url}")
+    return {"run_id": row["id"], "outcome": row["outcome"], "answer": row["answer"],
+            "nodes": row["nodes"], "tokens": row["tokens"], "events": row["events"],
+            "seconds": row["seconds"]}
+
+
+def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
+    from runner import RunSpec, execute
+    params = {field: getattr(args, dest) for dest, field in dests.items()
+              if getattr(args, dest) is not None}
+    model = ModelConfig() if not args.base_url else ModelConfig(
+        kind="endpoint", base_url=args.base_url, model=args.model or "",
+        api_key_env=args.api_key_env or "", mode=args.mode or "chat")
+    # settings that do not belong to the chosen strategy are an error, not silently ignored
+    spec = RunSpec(task=args.task, problem=args.problem, strategy=args.strategy, params=params,
+                   budget={"max_nodes": args.max_nodes, "max_tokens": args.max_tokens,
+                           "max_seconds": args.max_seconds},
+                   seed=_int("seed", args.seed), model=model)
+    store = open_store(args.db)
+    run_id, _ = execute(spec, store, on_events=None if args.quiet else _progress)
+    print(json.dumps(summary(store, run_id)))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = open_store(args.db)
+    print(json.dumps(summary(store, _int("run_id", args.run_id))))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, dests = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "run":
+            return cmd_run(args, dests)
+        return cmd_show(args)
+    except (ValueError, StorageError, ModelError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,294 @@
+"""Running a search: the context strategies work through, and the driver that wraps a run.
+
+A strategy only calls :class:`SearchContext` helpers (``root``, ``propose``, ``rollout`` …); the
+context talks to the task and the model, checks budgets and cancellation, and emits events
+through the :class:`~reasoning.recorder.Recorder`. Strategies never see prompts or storage.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import events as ev
+from .models.base import GenRequest, Model, ModelConnectError, ModelError
+from .recorder import Recorder, Sink
+from .settings import Budget
+from .tasks.base import InvalidStep, Problem, Task
+from .tree import GENERATING, SOLVED
+
+
+class BudgetExhausted(Exception):
+    """A budget limit was reached; the run ends with outcome ``budget``."""
+
+
+class Cancelled(Exception):
+    """The user stopped the run."""
+
+
+class TooManyModelErrors(Exception):
+    """The model failed repeatedly; the run ends with outcome ``error``."""
+
+
+@dataclass
+class Child:
+    """A proposed node: its id, the parsed step (None if invalid) and the task state after it."""
+    node_id: int
+    step: str | None
+    state: Any
+    terminal: bool = False
+    correct: bool | None = None
+    reason: str = ""
+
+
+@dataclass
+class Result:
+    outcome: str
+    answer: str | None = None
+    answer_node: int | None = None
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SearchContext:
+    MAX_CONSECUTIVE_ERRORS = 3
+
+    def __init__(self, task: Task, problem: Problem, model: Model, recorder: Recorder,
+                 budget: Budget, seed: int = 0, cancel: threading.Event | None = None) -> None:
+        self.task, self.problem, self.model, self.rec = task, problem, model, recorder
+        self.budget = budget
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.cancel = cancel or threading.Event()
+        self.states: dict[int, Any] = {}
+        self._errors = 0
+        self.model_calls = 0
+        self.model_seconds = 0.0
+
+    # -- budget and cancellation --------------------------------------------------------------
+    @property
+    def tree(self):
+        return self.rec.tree
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+        if self.rec.elapsed() >= self.budget.max_seconds:
+            raise BudgetExhausted(f"max_seconds {self.budget.max_seconds:g} reached")
+        if self.tree.tokens >= self.budget.max_tokens:
+            raise BudgetExhausted(f"max_tokens {self.budget.max_tokens} reached")
+
+    def _check_nodes(self) -> None:
+        if len(self.tree.nodes) >= self.budget.max_nodes:
+            raise BudgetExhausted(f"max_nodes {self.budget.max_nodes} reached")
+
+    # -- nodes ------------------------------------------------------------------------------
+    def root(self) -> int:
+        nid = self.rec.new_node_id()
+        state = self.task.initial_state(self.problem)
+        self.states[nid] = state
+        self.rec.emit(ev.NODE_CREATED, nid, parent_id=None, depth=0, role="problem",
+                      label=self.task.describe(state))
+        self.rec.emit(ev.NODE_COMPLETED, nid, text=self.problem.text, step=None,
+                      label=self.task.describe(state))
+        return nid
+
+    def new_node(self, parent_id: int, role: str = "thought") -> int:
+        self.check()
+        self._check_nodes()
+        nid = self.rec.new_node_id()
+        depth = self.tree.nodes[parent_id].depth + 1
+        self.rec.emit(ev.NODE_CREATED, nid, parent_id=parent_id, depth=depth, role=role)
+        return nid
+
+    def generate(self, node_id: int, req: GenRequest) -> tuple[str, dict[str, Any]] | None:
+        """Stream one completion into ``node_id``. None (and the node failed) on a model error."""
+        def on_chunk(text: str, reasoning: str) -> None:
+            self.rec.tokens(node_id, text, reasoning)
+            if self.cancel.is_set():
+                raise Cancelled()
+        self.model_calls += 1
+        t = self.rec.elapsed()
+        try:
+            comp = self.model.generate(req, on_chunk)
+        except ModelError as e:
+            self.model_seconds += self.rec.elapsed() - t
+            self._model_failed(node_id, e)
+            return None
+        self.model_seconds += self.rec.elapsed() - t
+        self._errors = 0
+        return comp.text, {"reasoning": comp.reasoning, "finish_reason": comp.finish_reason,
+                           "prompt_tokens": comp.prompt_tokens,
+                           "completion_tokens": comp.completion_tokens,
+                           "usage_estimated": comp.usage_estimated}
+
+    def _model_failed(self, node_id: int, e: ModelError) -> None:
+        self._errors += 1
+        node = self.tree.nodes[node_id]
+        self.rec.emit(ev.NODE_COMPLETED, node_id, text=e.partial or node.text,
+                      finish_reason="error", step=None)
+        self.rec.emit(ev.NODE_FAILED, node_id, reason=e.reason())
+        if isinstance(e, ModelConnectError) or self._errors >= self.MAX_CONSECUTIVE_ERRORS:
+            raise TooManyModelErrors(e.reason()) from e
+
+    def request_seed(self, node_id: int, k: int = 0) -> int:
+        return (self.seed * 1_000_003 + node_id * 7919 + k) % (2**31 - 1)
+
+    def step_request(self, state: Any, temperature: float, node_id: int, k: int = 0,
+                     exclude: set[str] | None = None) -> GenRequest | None:
+        choices = None
+        if self.model.capabilities.get("constraint"):
+            legal = self.task.legal_steps(state)
+            if legal is not None:
+                choices = [s for s in legal if s not in (exclude or set())]
+                if not choices:
+                    return None
+        return GenRequest(prompt=self.task.prompt(self.problem, state, self.model.mode),
+                          max_tokens=self.task.step_max_tokens, temperature=temperature,
+                          seed=self.request_seed(node_id, k), stop=self.task.stop(),
+                          choices=choices)
+
+    def propose(self, parent_id: int, temperature: float = 0.0, role: str = "thought",
+                exclude: set[str] | None = None, seed_k: int = 0) -> Child | None:
+        """Ask the model for one step from ``parent_id``'s state and record the child node.
+
+        Returns None when no legal step is left (all excluded). Invalid or duplicate steps come
+        back as a pruned child (``step`` None); terminal steps are verified at once.
+        """
+        state = self.states[parent_id]
+        req = self.step_request(state, temperature, parent_id, seed_k, exclude)
+        if req is None:
+            return None
+        nid = self.new_node(parent_id, role)
+        out = self.generate(nid, req)
+        if out is None:
+            return Child(nid, None, None, reason=self.tree.nodes[nid].reason)
+        text, meta = out
+        try:
+            step, new_state = self.task.apply_step(self.problem, state, text)
+        except InvalidStep as e:
+            self.rec.emit(ev.NODE_COMPLETED, nid, text=text, step=None, **meta)
+            self.rec.emit(ev.NODE_PRUNED, nid, reason=str(e))
+            return Child(nid, None, None, reason=str(e))
+        self.rec.emit(ev.NODE_COMPLETED, nid, text=text, step=step,
+                      label=self.task.describe(new_state), **meta)
+        if exclude is not None and step in exclude:
+            self.rec.emit(ev.NODE_PRUNED, nid, reason="duplicate: same step as a sibling")
+            return Child(nid, None, None, reason="duplicate")
+        self.states[nid] = new_state
+        child = Child(nid, step, new_state)
+        if self.task.is_terminal(new_state):
+            self._judge(child)
+        return child
+
+    def _judge(self, child: Child) -> None:
+        verdict = self.task.verify(self.problem, child.state)
+        child.terminal, child.correct, child.reason = True, verdict.correct, verdict.reason
+        if verdict.correct is True:
+            self.rec.emit(ev.NODE_SOLVED, child.node_id, reason=verdict.reason, answer=verdict.answer)
+        elif verdict.correct is False:
+            self.rec.emit(ev.NODE_FAILED, child.node_id, reason=verdict.reason, answer=verdict.answer)
+
+    def depth(self, node_id: int) -> int:
+        return self.tree.nodes[node_id].depth
+
+    def is_solved(self, node_id: int) -> bool:
+        return self.tree.nodes[node_id].state == SOLVED
+
+    def answer_of(self, node_id: int) -> str | None:
+        return self.tree.nodes[node_id].answer
+
+
+def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run_id: int | str,
+               budget: Budget, seed: int = 0, sink: Sink | None = None,
+               cancel: threading.Event | None = None, info: dict[str, Any] | None = None,
+               recorder: Recorder | None = None) -> tuple[Result, Recorder]:
+    """Run ``strategy`` and always end with one ``run_finished`` event (whatever happens)."""
+    rec = recorder or Recorder(run_id, sink)
+    ctx = SearchContext(task, problem, model, rec, budget, seed, cancel)
+    rec.emit(ev.RUN_STARTED, None, task=task.name, problem=problem.text, problem_id=problem.id,
+             strategy=strategy.name, params=strategy.params(), model=model.describe(),
+             budget=budget.__dict__, seed=seed, **(info or {}))
+    try:
+        result = strategy.run(ctx)
+    except BudgetExhausted as e:
+        result = strategy.best_effort(ctx, "budget", str(e))
+    except Cancelled:
+        result = strategy.best_effort(ctx, "cancelled", "stopped by the user")
+    except TooManyModelErrors as e:
+        result = Result("error", detail=str(e))
+    except Exception as e:  # a bug or an unexpected failure: still end the run cleanly
+        result = Result("error", detail=f"{type(e).__name__}: {e}",
+                        extra={"traceback": traceback.format_exc(limit=5)})
+    tree = rec.tree
+    _close_open_generations(rec, result)
+    rec.emit(ev.RUN_FINISHED, None, outcome=result.outcome, answer=result.answer,
+             answer_node=result.answer_node, detail=result.detail, nodes=len(tree.nodes),
+             tokens=tree.tokens, prompt_tokens=tree.prompt_tokens,
+             model_calls=ctx.model_calls, model_seconds=round(ctx.model_seconds, 4),
+             seconds=round(rec.elapsed(), 4), **result.extra)
+    rec.flush()
+    return result, rec
+
+
+def _close_open_generations(rec: Recorder, result: Result) -> None:
+    """A node still streaming when the run ends keeps its text and is marked failed."""
+    why = {"cancelled": "stopped by the user while generating",
+           "budget": f"budget reached while generating ({result.detail})"}
+    for node in list(rec.tree.nodes.values()):
+        if node.state == GENERATING:
+            rec.emit(ev.NODE_COMPLETED, node.id, text=node.text, step=None, finish_reason="aborted")
+            rec.emit(ev.NODE_FAILED, node.id,
+                     reason=why.get(result.outcome, f"run ended: {result.detail}"))
+
+
+def rollout(ctx: SearchContext, parent_id: int, temperature: float, max_steps: int | None = None,
+            role: str = "rollout") -> tuple[int, bool | None, str | None]:
+    """Play steps from ``parent_id`` to a terminal state inside ONE node (role ``rollout``).
+
+    Each step is a separate model call (constrained to legal moves where supported); the node's
+    text is the steps, one per line. Returns (node id, verdict correct?, answer). An invalid step
+    or the depth limit ends the rollout as failed.
+    """
+    nid = ctx.new_node(parent_id, role)
+    state = ctx.states[parent_id]
+    steps: list[str] = []
+    totals = {"prompt_tokens": 0, "completion_tokens": 0}
+    limit = max_steps if max_steps is not None else ctx.task.max_depth - ctx.depth(parent_id)
+    reason = "depth limit reached"
+    for k in range(max(0, limit)):
+        if ctx.task.is_terminal(state):
+            break
+        req = ctx.step_request(state, temperature, nid, k)
+        if req is None:
+            reason = "no legal step left"
+            break
+        if k:
+            ctx.rec.tokens(nid, "\n")
+        out = ctx.generate(nid, req)
+        if out is None:
+            return nid, False, None
+        text, meta = out
+        for key in totals:
+            totals[key] += meta[key]
+        try:
+            step, state = ctx.task.apply_step(ctx.problem, state, text)
+        except InvalidStep as e:
+            steps.append(text.strip())
+            reason = str(e)
+            break
+        steps.append(step)
+    ctx.rec.emit(ev.NODE_COMPLETED, nid, text="\n".join(steps), step=None,
+                 label=ctx.task.describe(state), **totals)
+    if not ctx.task.is_terminal(state):
+        ctx.rec.emit(ev.NODE_FAILED, nid, reason=f"rollout ended: {reason}")
+        return nid, False, None
+    ctx.states[nid] = state
+    verdict = ctx.task.verify(ctx.problem, state)
+    if verdict.correct:
+        ctx.rec.emit(ev.NODE_SOLVED, nid, reason=verdict.reason, answer=verdict.answer)
+    elif verdict.correct is False:
+        ctx.rec.emit(ev.NODE_FAILED, nid, reason=verdict.reason, answer=verdict.answer)
+    return nid, verdict.correct, verdict.answer

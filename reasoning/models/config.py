@@ -1,0 +1,59 @@
+"""Which model a run uses: the embedded default or an OpenAI-compatible endpoint.
+
+The API key is never part of the config: only the *name* of the environment variable that holds
+it, so configs can be stored and logged safely.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from .base import ModelError
+
+
+@dataclass
+class ModelConfig:
+    kind: str = "embedded"          # "embedded" or "endpoint"
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str = ""           # name of the environment variable holding the key
+    mode: str = "completions"       # "completions" (base models) or "chat"
+    timeout: float = 60.0
+    constraint: str = ""            # "", "grammar" (llama.cpp) or "guided_choice" (vLLM)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("embedded", "endpoint"):
+            raise ValueError(f"model kind: must be 'embedded' or 'endpoint', got {self.kind!r}")
+        if self.mode not in ("completions", "chat"):
+            raise ValueError(f"mode: must be 'completions' or 'chat', got {self.mode!r}")
+        if self.kind == "endpoint":
+            url = urlparse(self.base_url or "")
+            if url.scheme not in ("http", "https") or not url.netloc:
+                raise ValueError(f"base_url: must be an http(s) URL, got {self.base_url!r}")
+            if not self.model:
+                raise ValueError("model: name the model to use at the endpoint")
+        if self.constraint not in ("", "grammar", "guided_choice"):
+            raise ValueError(f"constraint: must be '', 'grammar' or 'guided_choice', got "
+                             f"{self.constraint!r}")
+        if not (0.5 <= float(self.timeout) <= 3600):
+            raise ValueError(f"timeout: must be between 0.5 and 3600 seconds, got {self.timeout!r}")
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def make_model(cfg: ModelConfig, api_key: str | None = None):
+    """Build the model for ``cfg``. The key comes from ``api_key`` or ``cfg.api_key_env``."""
+    if cfg.kind == "embedded":
+        from .embedded import embedded_model
+        return embedded_model()
+    from .openai_client import OpenAIModel
+    if api_key is None and cfg.api_key_env:
+        api_key = os.environ.get(cfg.api_key_env)
+        if not api_key:
+            raise ModelError(f"the environment variable {cfg.api_key_env} is not set")
+    caps = {"streaming": True, "constraint": cfg.constraint or None}
+    return OpenAIModel(cfg.base_url, cfg.model, api_key=api_key, mode=cfg.mode,
+                       timeout=cfg.timeout, capabilities=caps)

@@ -1,0 +1,152 @@
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp, Ollama) through the ``openai`` package.
+
+Streaming always. Completions mode for base models (few-shot prompts), chat mode for instruct and
+reasoning models; reasoning text streamed in ``reasoning_content`` / ``reasoning`` is kept apart.
+Retries (done by the ``openai`` client, which honours ``Retry-After``) happen only before the first
+byte; a half-streamed answer is never silently re-run. A stream that ends without a
+``finish_reason`` raises :class:`ModelIncomplete`.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+
+from .base import (
+    Completion,
+    GenRequest,
+    ModelBadResponse,
+    ModelConnectError,
+    ModelError,
+    ModelIncomplete,
+    ModelRateLimited,
+    ModelTimeout,
+    OnChunk,
+)
+
+NO_KEY = "sk-no-key-needed"
+
+
+def choices_grammar(choices: list[str]) -> str:
+    """A GBNF grammar (llama.cpp) accepting exactly one of ``choices``."""
+    alts = " | ".join(json.dumps(c) for c in choices)
+    return f"root ::= {alts}\n"
+
+
+class OpenAIModel:
+    def __init__(self, base_url: str, model: str, api_key: str | None = None,
+                 mode: str = "completions", timeout: float = 60.0, connect_timeout: float = 5.0,
+                 max_retries: int = 2, capabilities: dict[str, Any] | None = None,
+                 kind: str = "endpoint") -> None:
+        if mode not in ("completions", "chat"):
+            raise ValueError(f"mode must be 'completions' or 'chat', got {mode!r}")
+        self.base_url = base_url.rstrip("/")
+        self.name = model
+        self.mode = mode
+        self.kind = kind
+        self.capabilities = dict(capabilities or {})
+        # The key lives only in this client object: never in events, the database or logs.
+        self._client = openai.OpenAI(
+            base_url=self.base_url, api_key=api_key or NO_KEY, max_retries=max_retries,
+            timeout=openai.Timeout(timeout, connect=connect_timeout))
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "base_url": self.base_url,
+                "mode": self.mode, "capabilities": self.capabilities}
+
+    # -- request building -------------------------------------------------------------------
+    def _extra_body(self, req: GenRequest) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        constraint = self.capabilities.get("constraint")
+        if req.choices and constraint == "grammar":
+            extra["grammar"] = choices_grammar(req.choices)
+        elif req.choices and constraint == "guided_choice":
+            extra["guided_choice"] = req.choices
+        return extra
+
+    def _create(self, req: GenRequest):
+        common: dict[str, Any] = dict(model=self.name, max_tokens=req.max_tokens,
+                                      temperature=req.temperature, stream=True)
+        if req.seed is not None:
+            common["seed"] = req.seed
+        if req.stop:
+            common["stop"] = req.stop[:4]
+        if self.capabilities.get("usage_in_stream"):
+            common["stream_options"] = {"include_usage": True}
+        extra = self._extra_body(req)
+        if extra:
+            common["extra_body"] = extra
+        if self.mode == "chat":
+            messages = req.prompt if isinstance(req.prompt, list) else \
+                [{"role": "user", "content": req.prompt}]
+            return self._client.chat.completions.create(messages=messages, **common)
+        prompt = req.prompt if isinstance(req.prompt, str) else _flatten(req.prompt)
+        return self._client.completions.create(prompt=prompt, **common)
+
+    # -- streaming ----------------------------------------------------------------------------
+    def generate(self, req: GenRequest, on_chunk: OnChunk | None = None) -> Completion:
+        text: list[str] = []
+        reasoning: list[str] = []
+        finish = None
+        usage = None
+        n_chunks = 0
+        try:
+            stream = self._create(req)
+            for chunk in stream:
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                piece, thought = _piece(choice, self.mode)
+                if piece or thought:
+                    n_chunks += 1
+                    text.append(piece)
+                    reasoning.append(thought)
+                    if on_chunk:
+                        on_chunk(piece, thought)
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+        except ModelError:
+            raise
+        except openai.APITimeoutError as e:
+            raise ModelTimeout(_msg(e, "no answer in time"), "".join(text)) from e
+        except openai.APIConnectionError as e:
+            raise ModelConnectError(_msg(e, f"cannot reach {self.base_url}"), "".join(text)) from e
+        except openai.RateLimitError as e:
+            raise ModelRateLimited(_msg(e, "HTTP 429"), "".join(text)) from e
+        except openai.APIStatusError as e:
+            raise ModelBadResponse(f"HTTP {e.status_code}: {_msg(e, '')}"[:300], "".join(text)) from e
+        except (json.JSONDecodeError, openai.APIError, ValueError, OSError) as e:
+            raise ModelBadResponse(_msg(e, "malformed stream")[:300], "".join(text)) from e
+        full = "".join(text)
+        if finish is None:
+            raise ModelIncomplete("stream ended without finish_reason", full)
+        comp = Completion(text=full, reasoning="".join(reasoning), finish_reason=finish)
+        if usage is not None:
+            comp.prompt_tokens = int(usage.prompt_tokens or 0)
+            comp.completion_tokens = int(usage.completion_tokens or 0)
+        else:  # llama.cpp and some others stream about one token per chunk
+            comp.completion_tokens, comp.usage_estimated = n_chunks, True
+        return comp
+
+
+def _piece(choice: Any, mode: str) -> tuple[str, str]:
+    if mode == "completions":
+        return choice.text or "", ""
+    delta = choice.delta
+    if delta is None:
+        return "", ""
+    extra = getattr(delta, "model_extra", None) or {}
+    thought = extra.get("reasoning_content") or extra.get("reasoning") or ""
+    return delta.content or "", thought if isinstance(thought, str) else ""
+
+
+def _flatten(messages: list[dict[str, str]]) -> str:
+    return "\n\n".join(m["content"] for m in messages)
+
+
+def _msg(e: Exception, default: str) -> str:
+    text = str(e).strip()
+    return text or default

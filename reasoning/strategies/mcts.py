@@ -1,0 +1,165 @@
+"""Monte-Carlo Tree Search with UCT (Kocsis & Szepesvári, 2006), over reasoning steps.
+
+Each simulation runs four named phases:
+
+* ``_select``   — from the root, descend by UCT  Q/N + c·sqrt(ln N_parent / N_child)  while the
+  node is fully expanded (unvisited children first);
+* ``_expand``   — sample one new step (temperature > 0; where the server constrains output,
+  steps already taken are excluded so every expansion is new);
+* ``_simulate`` — a Monte-Carlo rollout to a terminal state, drawn as one ``rollout`` node;
+  reward 1 if the verifier accepts it, else 0;
+* ``_backprop`` — add 1 visit and the reward to every node on the path (one event).
+
+The final answer is the first verified solution (``stop_on_solution``) or else the most-visited
+path. ``pw_alpha`` > 0 turns on progressive widening: a node may have ⌈N^alpha⌉ children.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .. import events as ev
+from ..engine import Result, SearchContext, rollout
+from ..settings import check_range
+from .base import Strategy
+
+
+@dataclass
+class MCTSSettings:
+    simulations: int = 50
+    c_uct: float = 1.4
+    width: int = 4
+    temperature: float = 1.0
+    rollout_temperature: float = 1.0
+    pw_alpha: float = 0.0
+    stop_on_solution: bool = True
+
+    def __post_init__(self) -> None:
+        check_range("simulations", self.simulations, 1, 100_000)
+        check_range("c_uct", self.c_uct, 0.0, 100.0)
+        check_range("width", self.width, 1, 100)
+        check_range("temperature", self.temperature, 0.0, 2.0)
+        check_range("rollout_temperature", self.rollout_temperature, 0.0, 2.0)
+        check_range("pw_alpha", self.pw_alpha, 0.0, 1.0)
+
+
+def uct(q_sum: float, n: int, n_parent: int, c: float) -> float:
+    """The UCT score; an unvisited child scores +inf so it is tried first."""
+    if n == 0:
+        return math.inf
+    return q_sum / n + c * math.sqrt(math.log(max(n_parent, 1)) / n)
+
+
+@dataclass
+class _Stats:
+    visits: dict[int, int] = field(default_factory=dict)
+    value: dict[int, float] = field(default_factory=dict)
+    children: dict[int, list[int]] = field(default_factory=dict)
+    attempts: dict[int, int] = field(default_factory=dict)
+    exhausted: set[int] = field(default_factory=set)
+    terminal: dict[int, bool] = field(default_factory=dict)  # node -> verified correct?
+
+
+class MCTS(Strategy):
+    name = "mcts"
+    title = "MCTS (UCT with rollouts)"
+    Settings = MCTSSettings
+
+    def run(self, ctx: SearchContext) -> Result:
+        s = _Stats()
+        root = ctx.root()
+        self._add(s, root)
+        for _ in range(self.settings.simulations):
+            ctx.check()
+            path = self._select(ctx, s, root)
+            leaf = path[-1]
+            if self._can_expand(ctx, s, leaf):
+                child = self._expand(ctx, s, leaf)
+                if child is not None:
+                    path.append(child)
+                    leaf = child
+            if leaf == root and not self._can_expand(ctx, s, root) and not s.children[root]:
+                return Result("failed", detail="no legal step from the start")
+            reward, solved_node = self._simulate(ctx, s, leaf)
+            self._backprop(ctx, s, path, reward)
+            if solved_node is not None and self.settings.stop_on_solution:
+                return Result("solved", ctx.answer_of(solved_node), solved_node,
+                              "verified solution found")
+            if self._exhausted(ctx, s, root):
+                break
+        return self._final(ctx, s, root)
+
+    # -- phases ---------------------------------------------------------------------------
+    def _select(self, ctx: SearchContext, s: _Stats, root: int) -> list[int]:
+        path = [root]
+        node = root
+        while node not in s.terminal and not self._can_expand(ctx, s, node) and s.children[node]:
+            n_parent = s.visits[node]
+            node = max(s.children[node],
+                       key=lambda c: (uct(s.value[c], s.visits[c], n_parent, self.settings.c_uct), -c))
+            path.append(node)
+        return path
+
+    def _expand(self, ctx: SearchContext, s: _Stats, node: int) -> int | None:
+        taken = {ctx.tree.nodes[c].step for c in s.children[node]}
+        k = s.attempts.get(node, 0)
+        s.attempts[node] = k + 1
+        child = ctx.propose(node, self.settings.temperature, exclude=taken, seed_k=k)
+        if child is None:
+            s.exhausted.add(node)
+            return None
+        if child.step is None:  # invalid / duplicate / model error: pruned, not in the tree
+            return None
+        self._add(s, child.node_id, parent=node)
+        if child.terminal:
+            s.terminal[child.node_id] = bool(child.correct)
+        return child.node_id
+
+    def _simulate(self, ctx: SearchContext, s: _Stats, leaf: int) -> tuple[float, int | None]:
+        if leaf in s.terminal:
+            return (1.0, leaf) if s.terminal[leaf] else (0.0, None)
+        nid, correct, _ = rollout(ctx, leaf, self.settings.rollout_temperature)
+        return (1.0, nid) if correct else (0.0, None)
+
+    def _backprop(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float) -> None:
+        for n in path:
+            s.visits[n] += 1
+            s.value[n] += reward
+        ctx.rec.emit(ev.MCTS_BACKPROP, path[-1], reward=reward, path=path,
+                     updates=[[n, s.visits[n], s.value[n]] for n in path])
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _add(self, s: _Stats, node: int, parent: int | None = None) -> None:
+        s.visits[node], s.value[node], s.children[node] = 0, 0.0, []
+        if parent is not None:
+            s.children[parent].append(node)
+
+    def _allowed_children(self, s: _Stats, node: int) -> int:
+        if self.settings.pw_alpha <= 0:
+            return self.settings.width
+        return min(self.settings.width, max(1, math.ceil(max(1, s.visits[node]) ** self.settings.pw_alpha)))
+
+    def _can_expand(self, ctx: SearchContext, s: _Stats, node: int) -> bool:
+        return (node not in s.terminal and node not in s.exhausted
+                and ctx.depth(node) < ctx.task.max_depth
+                and len(s.children[node]) < self._allowed_children(s, node)
+                and s.attempts.get(node, 0) < 2 * self.settings.width)
+
+    def _exhausted(self, ctx: SearchContext, s: _Stats, node: int) -> bool:
+        """True when nothing below ``node`` can still be expanded (the whole tree is known)."""
+        if node in s.terminal:
+            return True
+        if self._can_expand(ctx, s, node) or (s.visits[node] and not s.children[node]
+                                              and ctx.depth(node) < ctx.task.max_depth
+                                              and node not in s.exhausted):
+            return False
+        return all(self._exhausted(ctx, s, c) for c in s.children[node])
+
+    def _final(self, ctx: SearchContext, s: _Stats, root: int) -> Result:
+        node = root
+        while s.children[node]:
+            node = max(s.children[node], key=lambda c: (s.visits[c], s.value[c], -c))
+        answer = ctx.answer_of(node)
+        return Result("failed", answer, node if node != root else None,
+                      f"no verified solution after {s.visits[root]} simulations; "
+                      "answer from the most-visited path")

@@ -1,0 +1,133 @@
+"""Run specs, validation, and execution in the foreground (CLI) or a background thread (pages).
+
+``RunSpec.prepare()`` validates everything a user typed *before* a run row exists, so a bad
+value is a message, never a half-made run. Worker threads never call Streamlit: they only write
+events to storage, which the page polls.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from reasoning import events as ev
+from reasoning.engine import Result, run_search
+from reasoning.events import Event
+from reasoning.models.base import ModelError
+from reasoning.models.config import ModelConfig, make_model
+from reasoning.recorder import Recorder
+from reasoning.settings import Budget, from_dict
+from reasoning.strategies import make_strategy
+from reasoning.tasks import get_task
+from storage import Store
+
+
+@dataclass
+class RunSpec:
+    task: str
+    problem: str
+    strategy: str
+    params: dict[str, Any] = field(default_factory=dict)
+    budget: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    experiment_id: int | None = None
+
+    def prepare(self):
+        """Validate and build (task, problem, strategy, budget); ValueError names the field."""
+        task = get_task(self.task)
+        problem = task.resolve_problem(self.problem)
+        strategy = make_strategy(self.strategy, self.params)
+        budget = from_dict(Budget, self.budget)
+        if not isinstance(self.seed, int) or not (0 <= self.seed < 2**31):
+            raise ValueError(f"seed: must be a whole number from 0 to 2147483647, got {self.seed!r}")
+        return task, problem, strategy, budget
+
+
+_ACTIVE: dict[int, threading.Event] = {}
+_ACTIVE_LOCK = threading.Lock()
+
+
+def active_runs() -> list[int]:
+    with _ACTIVE_LOCK:
+        return list(_ACTIVE)
+
+
+def stop_run(run_id: int) -> bool:
+    """Ask a run of this process to stop; True if it was running here."""
+    with _ACTIVE_LOCK:
+        cancel = _ACTIVE.get(run_id)
+    if cancel is None:
+        return False
+    cancel.set()
+    return True
+
+
+def _create(spec: RunSpec, store: Store):
+    task, problem, strategy, budget = spec.prepare()
+    run_id = store.create_run(task=task.name, problem=problem.text, problem_id=problem.id,
+                              strategy=strategy.name, params=strategy.params(),
+                              model=spec.model.describe(), budget=asdict(budget), seed=spec.seed,
+                              experiment_id=spec.experiment_id)
+    return run_id, (task, problem, strategy, budget)
+
+
+def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
+                     cancel: threading.Event, on_events: Callable[[list[Event]], None] | None,
+                     api_key: str | None) -> Result:
+    task, problem, strategy, budget = parts
+    writer = store.writer(run_id)
+
+    def sink(batch: list[Event]) -> None:
+        writer(batch)
+        if on_events:
+            on_events(batch)
+
+    rec = Recorder(run_id, sink)
+    try:
+        model = make_model(spec.model, api_key)
+    except ModelError as e:  # the model could not start: a run with a clear error, not a crash
+        rec.emit(ev.RUN_STARTED, None, task=task.name, problem=problem.text, problem_id=problem.id,
+                 strategy=strategy.name, params=strategy.params(), model=spec.model.describe(),
+                 budget=asdict(budget), seed=spec.seed)
+        rec.emit(ev.RUN_FINISHED, None, outcome="error", answer=None, detail=e.reason(),
+                 nodes=0, tokens=0, seconds=round(rec.elapsed(), 3))
+        rec.flush()
+        return Result("error", detail=e.reason())
+    result, _ = run_search(strategy, task, problem, model, run_id=run_id, budget=budget,
+                           seed=spec.seed, cancel=cancel, recorder=rec)
+    return result
+
+
+def execute(spec: RunSpec, store: Store, cancel: threading.Event | None = None,
+            on_events: Callable[[list[Event]], None] | None = None,
+            api_key: str | None = None) -> tuple[int, Result]:
+    """Run in the calling thread; returns (run_id, result)."""
+    run_id, parts = _create(spec, store)
+    cancel = cancel or threading.Event()
+    with _ACTIVE_LOCK:
+        _ACTIVE[run_id] = cancel
+    try:
+        return run_id, _execute_created(run_id, parts, spec, store, cancel, on_events, api_key)
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.pop(run_id, None)
+
+
+def start_run(spec: RunSpec, store: Store, api_key: str | None = None) -> int:
+    """Validate, create the run row, and run it in a daemon thread; returns the run id at once."""
+    run_id, parts = _create(spec, store)
+    cancel = threading.Event()
+    with _ACTIVE_LOCK:
+        _ACTIVE[run_id] = cancel
+
+    def work() -> None:
+        try:
+            _execute_created(run_id, parts, spec, store, cancel, None, api_key)
+        finally:
+            with _ACTIVE_LOCK:
+                _ACTIVE.pop(run_id, None)
+
+    threading.Thread(target=work, name=f"thinktree-run-{run_id}", daemon=True).start()
+    return run_id

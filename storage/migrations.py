@@ -1,0 +1,58 @@
+"""Migrations: a list of named functions you only append to.
+
+A table records which ran; opening the database runs the rest in order, each in its own
+transaction. Never edit a migration that has shipped: add a new one.
+
+``m001`` creates the tables from the *current* schema, so a blank database is complete at once;
+every later migration must therefore be idempotent (``add_column_if_missing``, ``IF NOT EXISTS``)
+so that it is a no-op on a blank database and the real change on an old one.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, MetaData, text
+from sqlalchemy.engine import Engine
+
+from .db import StorageError, table_names
+from .schema import events, runs, schema_migrations
+
+
+def m001_runs_and_events(conn: Connection) -> None:
+    md = MetaData()
+    for table in (runs, events):
+        table.to_metadata(md)
+    md.create_all(conn)
+
+
+def m002_indexes(conn: Connection) -> None:
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_runs_created ON runs (created_at)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_runs_status ON runs (status)"))
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("001_runs_and_events", m001_runs_and_events),
+    ("002_indexes", m002_indexes),
+]
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Bring the database up to date; returns the names of the migrations that ran."""
+    existing = table_names(engine)
+    if existing and "schema_migrations" not in existing:
+        raise StorageError(f"the database at {engine.url} has tables ({', '.join(sorted(existing)[:5])}) "
+                           "but is not a Thinktree database. It was left untouched; point "
+                           "THINKTREE_DB at another file.")
+    schema_migrations.create(engine, checkfirst=True)
+    ran = []
+    with engine.connect() as conn:
+        done = {r[0] for r in conn.execute(schema_migrations.select())}
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with engine.begin() as conn:
+            fn(conn)
+            conn.execute(schema_migrations.insert().values(name=name, applied_at=time.time()))
+        ran.append(name)
+    return ran

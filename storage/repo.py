@@ -1,0 +1,185 @@
+"""The repository: runs and their append-only events.
+
+One writer per run appends events in batches (the Recorder already batches token chunks);
+readers fetch events after a known ``seq`` so the live page reads only what is new. A run left
+``running`` by a process that no longer exists is marked ``interrupted`` on the next open, with a
+closing ``run_finished`` event so its replay ends cleanly.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from reasoning import events as ev
+from reasoning.events import Event
+
+from .db import StorageError, default_url, make_engine, to_url
+from .migrations import migrate
+from .schema import events, runs
+
+HOST = socket.gethostname()
+RUN_COLUMNS = ("id", "created_at", "task", "problem", "problem_id", "strategy", "status",
+               "outcome", "answer", "nodes", "tokens", "events", "seconds", "seed",
+               "experiment_id")
+
+_STORES: dict[str, Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(url: str | None = None) -> Store:
+    """The process-wide store for ``url`` (migrated and cleaned up once per process)."""
+    url = to_url(url) if url else default_url()
+    with _STORES_LOCK:
+        if url not in _STORES:
+            _STORES[url] = Store(make_engine(url))
+        return _STORES[url]
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        try:
+            migrate(engine)
+            self.mark_interrupted()
+        except OperationalError as e:
+            raise StorageError(f"cannot use the database at {engine.url}: {e.orig}") from e
+        except SQLAlchemyError as e:
+            raise StorageError(f"cannot use the database at {engine.url}: {e}") from e
+
+    # -- runs ------------------------------------------------------------------------------
+    def create_run(self, *, task: str, problem: str, problem_id: str | None, strategy: str,
+                   params: dict, model: dict, budget: dict, seed: int,
+                   experiment_id: int | None = None) -> int:
+        now = time.time()
+        with self.engine.begin() as conn:
+            res = conn.execute(insert(runs).values(
+                created_at=now, task=task, problem=problem, problem_id=problem_id,
+                strategy=strategy, params=json.dumps(params), model=json.dumps(model),
+                budget=json.dumps(budget), seed=seed, status="running", pid=os.getpid(),
+                host=HOST, heartbeat=now, experiment_id=experiment_id))
+            return int(res.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            n_events = conn.execute(select(func.max(events.c.seq))
+                                    .where(events.c.run_id == run_id)).scalar() or 0
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                status="finished", outcome=summary.get("outcome"), answer=summary.get("answer"),
+                nodes=summary.get("nodes", 0), tokens=summary.get("tokens", 0),
+                seconds=summary.get("seconds", 0.0), events=n_events, heartbeat=time.time()))
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+        if row is None:
+            return None
+        out = dict(row)
+        for key in ("params", "model", "budget"):
+            out[key] = json.loads(out[key] or "{}")
+        return out
+
+    def list_runs(self, limit: int = 500, experiment_id: int | None = None) -> list[dict[str, Any]]:
+        q = select(*[runs.c[c] for c in RUN_COLUMNS]).order_by(runs.c.id.desc()).limit(limit)
+        if experiment_id is not None:
+            q = q.where(runs.c.experiment_id == experiment_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def mark_interrupted(self) -> list[int]:
+        """Runs of this host whose process is gone: status interrupted + a closing event."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(runs.c.id, runs.c.pid).where(
+                runs.c.status == "running", runs.c.host == HOST)).all()
+        dead = [rid for rid, pid in rows if pid != os.getpid() and not _pid_alive(pid)]
+        for rid in dead:
+            self._close_interrupted(rid)
+        return dead
+
+    def _close_interrupted(self, run_id: int) -> None:
+        with self.engine.begin() as conn:
+            last = conn.execute(select(events.c.seq, events.c.t).where(events.c.run_id == run_id)
+                                .order_by(events.c.seq.desc()).limit(1)).first()
+            seq, t = (last[0], last[1]) if last else (0, 0.0)
+            has_start = seq > 0
+            if has_start:
+                conn.execute(insert(events).values(
+                    run_id=run_id, seq=seq + 1, t=t, type=ev.RUN_FINISHED, node_id=None,
+                    payload=json.dumps({"outcome": "interrupted",
+                                        "detail": "the process running it stopped"})))
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                status="interrupted", outcome="interrupted", events=seq + int(has_start),
+                seconds=t))
+
+    # -- events ------------------------------------------------------------------------------
+    def append_events(self, run_id: int, batch: list[Event]) -> None:
+        if not batch:
+            return
+        rows = [{"run_id": run_id, "seq": e.seq, "t": e.t, "type": e.type, "node_id": e.node_id,
+                 "payload": json.dumps(e.payload, separators=(",", ":"))} for e in batch]
+        with self.engine.begin() as conn:
+            conn.execute(insert(events), rows)
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                heartbeat=time.time(), events=batch[-1].seq))
+
+    def events(self, run_id: int, after_seq: int = 0, upto_seq: int | None = None) -> list[Event]:
+        q = select(events.c.seq, events.c.t, events.c.type, events.c.node_id, events.c.payload) \
+            .where(events.c.run_id == run_id, events.c.seq > after_seq).order_by(events.c.seq)
+        if upto_seq is not None:
+            q = q.where(events.c.seq <= upto_seq)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return [Event(run_id, seq, t, type_, node_id, json.loads(payload))
+                for seq, t, type_, node_id, payload in rows]
+
+    def last_seq(self, run_id: int) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(events.c.seq))
+                                .where(events.c.run_id == run_id)).scalar() or 0
+
+    def add_event(self, run_id: int, type_: str, node_id: int | None, payload: dict) -> Event:
+        """Append one event after a run (e.g. a user's mark); seq is taken in the transaction."""
+        with self.engine.begin() as conn:
+            last = conn.execute(select(events.c.seq, events.c.t).where(events.c.run_id == run_id)
+                                .order_by(events.c.seq.desc()).limit(1)).first()
+            seq, t = (last[0] + 1, last[1]) if last else (1, 0.0)
+            e = Event(run_id, seq, t, type_, node_id, payload)
+            conn.execute(insert(events).values(run_id=run_id, seq=seq, t=t, type=type_,
+                                               node_id=node_id, payload=json.dumps(payload)))
+            conn.execute(update(runs).where(runs.c.id == run_id).values(events=seq))
+        return e
+
+    def writer(self, run_id: int) -> RunWriter:
+        return RunWriter(self, run_id)
+
+
+class RunWriter:
+    """The sink for one run: appends each batch; on ``run_finished`` updates the run row."""
+
+    def __init__(self, store: Store, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+
+    def __call__(self, batch: list[Event]) -> None:
+        self.store.append_events(self.run_id, batch)
+        for e in batch:
+            if e.type == ev.RUN_FINISHED:
+                self.store.finish_run(self.run_id, e.payload)

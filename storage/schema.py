@@ -1,0 +1,48 @@
+"""The current schema (what queries use). Migrations in ``migrations.py`` build it, add-only."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", Float, nullable=False),
+    Column("task", String(64), nullable=False),
+    Column("problem", Text, nullable=False),
+    Column("problem_id", String(64)),
+    Column("strategy", String(64), nullable=False),
+    Column("params", Text, nullable=False, default="{}"),
+    Column("model", Text, nullable=False, default="{}"),
+    Column("budget", Text, nullable=False, default="{}"),
+    Column("seed", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False, default="running"),
+    Column("outcome", String(16)),
+    Column("answer", Text),
+    Column("nodes", Integer, default=0),
+    Column("tokens", Integer, default=0),
+    Column("events", Integer, default=0),
+    Column("seconds", Float, default=0.0),
+    Column("pid", Integer),
+    Column("host", String(255)),
+    Column("heartbeat", Float),
+    Column("experiment_id", Integer),
+)
+
+events = Table(
+    "events", metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("t", Float, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("node_id", Integer),
+    Column("payload", Text, nullable=False),
+    UniqueConstraint("run_id", "seq", name="uq_events_run_seq"),
+)
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
