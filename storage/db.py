@@ -60,8 +60,9 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # journal_mode=WAL is persistent in the file, so it is set once by ``enable_wal`` after the
+    # file is known to be ours: a foreign database must stay byte-for-byte untouched.
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -74,3 +75,9 @@ def table_names(engine: Engine) -> set[str]:
     except DatabaseError as e:
         raise StorageError(f"the database at {engine.url} cannot be read ({e.orig}). "
                            "It was left untouched.") from e
+
+
+def enable_wal(engine: Engine) -> None:
+    if engine.url.get_backend_name() == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")

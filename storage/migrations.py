@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.engine import Engine
 
-from .db import StorageError, table_names
+from .db import StorageError, enable_wal, table_names
 from .schema import events, runs, schema_migrations
 
 
@@ -45,6 +45,7 @@ def migrate(engine: Engine) -> list[str]:
                            "but is not a Thinktree database. It was left untouched; point "
                            "THINKTREE_DB at another file.")
     schema_migrations.create(engine, checkfirst=True)
+    enable_wal(engine)
     ran = []
     with engine.connect() as conn:
         done = {r[0] for r in conn.execute(schema_migrations.select())}

@@ -59,7 +59,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         try:
-            migrate(engine)
+            migrate(engine)  # also switches SQLite to WAL once the file is known to be ours
             self.mark_interrupted()
         except OperationalError as e:
             raise StorageError(f"cannot use the database at {engine.url}: {e.orig}") from e

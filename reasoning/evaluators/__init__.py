@@ -1,0 +1,62 @@
+"""Evaluators: how a search scores a node (a partial solution) before deciding what to keep.
+
+Three are offered, selectable per run (``EVALUATORS`` maps a name to its class):
+
+* ``value_prompt`` — Tree-of-Thoughts: ask the model whether the remaining state can still reach
+  the goal (sure / likely / impossible), several samples, scores summed (20 / 1 / 0.001);
+* ``rollout`` — Monte-Carlo: n rollouts from the node to a terminal answer, value = fraction
+  verified correct (hard label = any correct, soft label = the fraction);
+* ``verifier`` — exact verdict on a terminal state, neutral on any other.
+
+An evaluator computes a :class:`Score`; :func:`score` records it as one ``node_scored`` event with,
+where the task can decide it exactly (``Task.solvable``), the ground ``truth`` beside the value.
+Values keep their native scale (ToT sums up to 60); ``Score.norm`` maps them to 0..1 for strategies
+that mix values (MCTS), and ``default_threshold`` is the pruning line on the native scale.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import events as ev
+from ..engine import SearchContext
+from .base import Evaluator, Score, terminal_score
+from .rollout import RolloutEvaluator
+from .value_prompt import ValuePromptEvaluator
+from .verifier import VerifierEvaluator
+
+EVALUATORS: dict[str, type[Evaluator]] = {
+    cls.name: cls for cls in (ValuePromptEvaluator, RolloutEvaluator, VerifierEvaluator)}
+
+
+def make_evaluator(name: str, **params: Any) -> Evaluator:
+    try:
+        cls = EVALUATORS[name]
+    except KeyError:
+        raise ValueError(f"evaluator: unknown evaluator {name!r}; choose one of "
+                         f"{', '.join(EVALUATORS)}") from None
+    return cls(**params)
+
+
+def check_evaluator(name: str, field: str = "evaluator", allow_none: bool = False) -> None:
+    """Settings validation: ``name`` must be a registered evaluator (or "" when allowed)."""
+    if allow_none and name in ("", "none"):
+        return
+    if name not in EVALUATORS:
+        extra = " (or none)" if allow_none else ""
+        raise ValueError(f"{field}: must be one of {', '.join(EVALUATORS)}{extra}, got {name!r}")
+
+
+def score(ctx: SearchContext, evaluator: Evaluator, node_id: int) -> Score:
+    """Score ``node_id`` and record one ``node_scored`` event (value, details, truth)."""
+    result = evaluator.evaluate(ctx, node_id)
+    payload: dict[str, Any] = {"value": result.value, "evaluator": evaluator.name,
+                               "details": {**result.details, "norm": round(result.norm, 6)}}
+    truth = ctx.task.solvable(ctx.states[node_id]) if node_id in ctx.states else None
+    if truth is not None:
+        payload["truth"] = bool(truth)
+    ctx.rec.emit(ev.NODE_SCORED, node_id, **payload)
+    return result
+
+
+__all__ = ["EVALUATORS", "Evaluator", "Score", "check_evaluator", "make_evaluator", "score",
+           "terminal_score"]

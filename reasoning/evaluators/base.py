@@ -1,0 +1,40 @@
+"""The evaluator interface and the score it returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..engine import SearchContext
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float                 # on the evaluator's own scale (ToT: 0.003 .. 60)
+    norm: float                  # the same, mapped to 0..1
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Evaluator:
+    name: ClassVar[str]
+    title: ClassVar[str]
+    default_threshold: ClassVar[float]
+
+    def evaluate(self, ctx: SearchContext, node_id: int) -> Score:
+        raise NotImplementedError
+
+    @property
+    def max_value(self) -> float:
+        return 1.0
+
+
+def terminal_score(ctx: SearchContext, node_id: int, top: float) -> Score | None:
+    """A terminal state is judged by the verifier, whatever the evaluator: ``top`` or 0."""
+    state = ctx.states.get(node_id)
+    if state is None or not ctx.task.is_terminal(state):
+        return None
+    verdict = ctx.task.verify(ctx.problem, state)
+    if verdict.correct is None:
+        return None
+    value = top if verdict.correct else 0.0
+    return Score(value, value / top if top else 0.0,
+                 {"source": "verifier", "verdict": verdict.reason})

@@ -1,0 +1,101 @@
+"""End to end on the REAL embedded model server into a real SQLite file."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reasoning.tree import GENERATING, SOLVED, fold
+from runner import RunSpec, execute
+
+pytestmark = pytest.mark.embedded
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _check_replay(store, run_id, live_events):
+    stored = store.events(run_id)
+    assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+    assert stored == live_events
+    replayed = fold(stored)
+    assert repr(replayed) == repr(fold(live_events))
+    assert all(n.state != GENERATING for n in replayed.nodes.values())
+    return replayed
+
+
+def test_greedy_run_end_to_end(embedded_url, store):
+    seen = []
+    run_id, result = execute(RunSpec(task="game24", problem="4 5 6 10", strategy="greedy"), store,
+                             on_events=seen.extend)
+    assert result.outcome in ("solved", "failed")
+    tree = _check_replay(store, run_id, seen)
+    thoughts = [n for n in tree.nodes.values() if n.role == "thought"]
+    # grammar-constrained: the small model's every step is a legal, correctly computed move
+    assert len(thoughts) == 3 and all(n.step for n in thoughts)
+    assert tree.info["model"]["kind"] == "embedded"
+    assert tree.tokens > 0 and store.get_run(run_id)["tokens"] == tree.tokens
+
+
+def test_small_mcts_run_end_to_end(embedded_url, store):
+    seen = []
+    run_id, result = execute(RunSpec(task="game24", problem="950", strategy="mcts",
+                                     params={"simulations": 6}, seed=3), store, on_events=seen.extend)
+    assert result.outcome in ("solved", "failed")
+    tree = _check_replay(store, run_id, seen)
+    assert tree.nodes[0].visits >= 1
+    assert any(n.role == "rollout" for n in tree.nodes.values())
+    if result.outcome == "solved":
+        assert tree.nodes[result.answer_node].state == SOLVED
+
+
+def test_greedy_is_repeatable(embedded_url, store):
+    a = execute(RunSpec(task="game24", problem="1 1 4 6", strategy="greedy"), store)[0]
+    b = execute(RunSpec(task="game24", problem="1 1 4 6", strategy="greedy"), store)[0]
+    steps = [[n.step for n in fold(store.events(r)).nodes.values()] for r in (a, b)]
+    assert steps[0] == steps[1]
+
+
+def test_cli_run_and_show(embedded_url, tmp_path):
+    db = tmp_path / "cli.db"
+    env = dict(os.environ, THINKTREE_EMBEDDED_URL=embedded_url)
+    out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "run", "--task", "game24", "--problem",
+                          "4 5 6 10", "--strategy", "greedy", "--db", str(db)],
+                         capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    last = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(last) == {"run_id", "outcome", "answer", "nodes", "tokens", "events", "seconds"}
+    assert last["outcome"] in ("solved", "failed") and last["nodes"] == 4
+    assert "step" in out.stderr  # progress lines
+    show = subprocess.run([sys.executable, str(ROOT / "cli.py"), "show", str(last["run_id"]),
+                           "--db", str(db)], capture_output=True, text=True, env=env, timeout=60)
+    assert json.loads(show.stdout) == last
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--problem", "1 2 3"], "problem: Game of 24 needs four whole numbers"),
+    (["--strategy", "astar"], "strategy: unknown strategy"),
+    (["--max-nodes", "0"], "max_nodes: must be between"),
+    (["--strategy", "mcts", "--simulations", "lots"], "simulations: expected a whole number"),
+    (["--task", "chess"], "task: unknown task"),
+    (["--base-url", "ftp://x", "--model", "m"], "base_url: must be an http(s) URL"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "run", "--db", str(tmp_path / "x.db"),
+                          *args], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("error: ") and message in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cli_dead_endpoint_is_an_error_run_not_a_crash(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "run", "--db", str(tmp_path / "x.db"),
+                          "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m", "--quiet"],
+                         capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in out.stderr
+    last = json.loads(out.stdout.strip().splitlines()[-1])
+    assert last["outcome"] == "error"
