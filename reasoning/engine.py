@@ -17,7 +17,7 @@ from .models.base import GenRequest, Model, ModelConnectError, ModelError
 from .recorder import Recorder, Sink
 from .settings import Budget
 from .tasks.base import InvalidStep, Problem, Task
-from .tree import GENERATING, SOLVED
+from .tree import GENERATING, PRUNED, SOLVED
 
 
 class BudgetExhausted(Exception):
@@ -41,6 +41,7 @@ class Child:
     terminal: bool = False
     correct: bool | None = None
     reason: str = ""
+    error: bool = False  # the model failed (the node is failed, not pruned)
 
 
 @dataclass
@@ -66,6 +67,10 @@ class SearchContext:
         self._errors = 0
         self.model_calls = 0
         self.model_seconds = 0.0
+        # model calls that are not nodes (value prompts): their tokens still count in the budget
+        self.eval_tokens = 0
+        self.eval_prompt_tokens = 0
+        self.rejected: set[int] = set()  # nodes an evaluator cut (for false prunes / keeps)
 
     # -- budget and cancellation --------------------------------------------------------------
     @property
@@ -77,7 +82,7 @@ class SearchContext:
             raise Cancelled()
         if self.rec.elapsed() >= self.budget.max_seconds:
             raise BudgetExhausted(f"max_seconds {self.budget.max_seconds:g} reached")
-        if self.tree.tokens >= self.budget.max_tokens:
+        if self.tree.tokens + self.eval_tokens >= self.budget.max_tokens:
             raise BudgetExhausted(f"max_tokens {self.budget.max_tokens} reached")
 
     def _check_nodes(self) -> None:
@@ -124,6 +129,33 @@ class SearchContext:
                            "completion_tokens": comp.completion_tokens,
                            "usage_estimated": comp.usage_estimated}
 
+    def call(self, req: GenRequest) -> tuple[str, dict[str, Any]] | None:
+        """One model call that is not a node (e.g. a value-prompt sample); None on a model error.
+
+        Its tokens count towards the token budget (``eval_tokens``). Repeated errors end the run
+        like errors on nodes do.
+        """
+        def on_chunk(text: str, reasoning: str) -> None:
+            if self.cancel.is_set():
+                raise Cancelled()
+        self.model_calls += 1
+        t = self.rec.elapsed()
+        try:
+            comp = self.model.generate(req, on_chunk)
+        except ModelError as e:
+            self.model_seconds += self.rec.elapsed() - t
+            self._errors += 1
+            if isinstance(e, ModelConnectError) or self._errors >= self.MAX_CONSECUTIVE_ERRORS:
+                raise TooManyModelErrors(e.reason()) from e
+            return None
+        self.model_seconds += self.rec.elapsed() - t
+        self._errors = 0
+        self.eval_tokens += comp.completion_tokens
+        self.eval_prompt_tokens += comp.prompt_tokens
+        return comp.text, {"finish_reason": comp.finish_reason,
+                           "prompt_tokens": comp.prompt_tokens,
+                           "completion_tokens": comp.completion_tokens}
+
     def _model_failed(self, node_id: int, e: ModelError) -> None:
         self._errors += 1
         node = self.tree.nodes[node_id]
@@ -164,7 +196,7 @@ class SearchContext:
         nid = self.new_node(parent_id, role)
         out = self.generate(nid, req)
         if out is None:
-            return Child(nid, None, None, reason=self.tree.nodes[nid].reason)
+            return Child(nid, None, None, reason=self.tree.nodes[nid].reason, error=True)
         text, meta = out
         try:
             step, new_state = self.task.apply_step(self.problem, state, text)
@@ -224,13 +256,33 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
                         extra={"traceback": traceback.format_exc(limit=5)})
     tree = rec.tree
     _close_open_generations(rec, result)
+    extra = {**truth_counts(tree, ctx.rejected), **result.extra}
+    if ctx.eval_tokens or ctx.eval_prompt_tokens:
+        extra.update(eval_tokens=ctx.eval_tokens, eval_prompt_tokens=ctx.eval_prompt_tokens)
     rec.emit(ev.RUN_FINISHED, None, outcome=result.outcome, answer=result.answer,
              answer_node=result.answer_node, detail=result.detail, nodes=len(tree.nodes),
-             tokens=tree.tokens, prompt_tokens=tree.prompt_tokens,
+             tokens=tree.tokens + ctx.eval_tokens,
+             prompt_tokens=tree.prompt_tokens + ctx.eval_prompt_tokens,
              model_calls=ctx.model_calls, model_seconds=round(ctx.model_seconds, 4),
-             seconds=round(rec.elapsed(), 4), **result.extra)
+             seconds=round(rec.elapsed(), 4), **extra)
     rec.flush()
     return result, rec
+
+
+def truth_counts(tree: Any, rejected: set[int]) -> dict[str, int]:
+    """Evaluator against ground truth, over scored nodes whose exact solvability is known.
+
+    ``false_prunes``: an evaluator cut the node (pruned, or rejected by reflect) but it was still
+    solvable; ``false_keeps``: the node was kept although hopeless. Empty when nothing has truth.
+    """
+    judged = [n for n in tree.nodes.values() if n.truth is not None and n.evaluator]
+    if not judged:
+        return {}
+    cut = [n for n in judged if n.id in rejected or n.state == PRUNED]
+    kept = [n for n in judged if not (n.id in rejected or n.state == PRUNED)]
+    return {"scored_with_truth": len(judged),
+            "false_prunes": sum(1 for n in cut if n.truth),
+            "false_keeps": sum(1 for n in kept if not n.truth)}
 
 
 def _close_open_generations(rec: Recorder, result: Result) -> None:

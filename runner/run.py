@@ -33,6 +33,7 @@ class RunSpec:
     seed: int = 0
     model: ModelConfig = field(default_factory=ModelConfig)
     experiment_id: int | None = None
+    cell_key: str | None = None    # the experiment cell this run is (resume skips finished cells)
 
     def prepare(self):
         """Validate and build (task, problem, strategy, budget); ValueError names the field."""
@@ -70,12 +71,15 @@ def _create(spec: RunSpec, store: Store):
                               strategy=strategy.name, params=strategy.params(),
                               model=spec.model.describe(), budget=asdict(budget), seed=spec.seed,
                               experiment_id=spec.experiment_id)
+    if spec.cell_key:
+        from storage.experiments import tag_run
+        tag_run(store, run_id, spec.cell_key)
     return run_id, (task, problem, strategy, budget)
 
 
 def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
                      cancel: threading.Event, on_events: Callable[[list[Event]], None] | None,
-                     api_key: str | None) -> Result:
+                     api_key: str | None, model: Any = None) -> Result:
     task, problem, strategy, budget = parts
     writer = store.writer(run_id)
 
@@ -86,7 +90,7 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
 
     rec = Recorder(run_id, sink)
     try:
-        model = make_model(spec.model, api_key)
+        model = model if model is not None else make_model(spec.model, api_key)
     except ModelError as e:  # the model could not start: a run with a clear error, not a crash
         rec.emit(ev.RUN_STARTED, None, task=task.name, problem=problem.text, problem_id=problem.id,
                  strategy=strategy.name, params=strategy.params(), model=spec.model.describe(),
@@ -102,14 +106,16 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
 
 def execute(spec: RunSpec, store: Store, cancel: threading.Event | None = None,
             on_events: Callable[[list[Event]], None] | None = None,
-            api_key: str | None = None) -> tuple[int, Result]:
-    """Run in the calling thread; returns (run_id, result)."""
+            api_key: str | None = None, model: Any = None) -> tuple[int, Result]:
+    """Run in the calling thread; returns (run_id, result). ``model`` overrides ``spec.model``
+    with a ready model object (experiments inject one; tests pass a scripted fake)."""
     run_id, parts = _create(spec, store)
     cancel = cancel or threading.Event()
     with _ACTIVE_LOCK:
         _ACTIVE[run_id] = cancel
     try:
-        return run_id, _execute_created(run_id, parts, spec, store, cancel, on_events, api_key)
+        return run_id, _execute_created(run_id, parts, spec, store, cancel, on_events, api_key,
+                                        model)
     finally:
         with _ACTIVE_LOCK:
             _ACTIVE.pop(run_id, None)

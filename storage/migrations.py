@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, MetaData, text
+from sqlalchemy import Column, Connection, MetaData, inspect, text
 from sqlalchemy.engine import Engine
 
 from .db import StorageError, enable_wal, table_names
-from .schema import events, runs, schema_migrations
+from .schema import events, experiments, runs, schema_migrations
 
 
 def m001_runs_and_events(conn: Connection) -> None:
@@ -31,9 +31,25 @@ def m002_indexes(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_runs_status ON runs (status)"))
 
 
+def add_column_if_missing(conn: Connection, table: str, column: Column) -> None:
+    """``ALTER TABLE … ADD COLUMN`` unless the column exists (a blank DB already has it)."""
+    if column.name in {c["name"] for c in inspect(conn).get_columns(table)}:
+        return
+    col_type = column.type.compile(dialect=conn.dialect)
+    conn.execute(text(f'ALTER TABLE {table} ADD COLUMN "{column.name}" {col_type}'))
+
+
+def m003_experiments(conn: Connection) -> None:
+    md = MetaData()
+    experiments.to_metadata(md).create(conn, checkfirst=True)
+    add_column_if_missing(conn, "runs", runs.c.cell_key)
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs (experiment_id)"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_runs_and_events", m001_runs_and_events),
     ("002_indexes", m002_indexes),
+    ("003_experiments", m003_experiments),
 ]
 
 

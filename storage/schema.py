@@ -28,6 +28,7 @@ runs = Table(
     Column("host", String(255)),
     Column("heartbeat", Float),
     Column("experiment_id", Integer),
+    Column("cell_key", String(255)),   # which experiment cell this run is (resume skips finished cells)
 )
 
 events = Table(
@@ -39,6 +40,18 @@ events = Table(
     Column("node_id", Integer),
     Column("payload", Text, nullable=False),
     UniqueConstraint("run_id", "seq", name="uq_events_run_seq"),
+)
+
+experiments = Table(
+    "experiments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", Float, nullable=False),
+    Column("name", String(255), nullable=False, default=""),
+    Column("config", Text, nullable=False, default="{}"),
+    Column("status", String(16), nullable=False, default="running"),  # running / stopped / finished
+    Column("updated_at", Float, nullable=False),
+    Column("pid", Integer),            # the process running it (a dead one means: stopped)
+    Column("host", String(255)),
 )
 
 schema_migrations = Table(

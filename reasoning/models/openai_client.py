@@ -26,6 +26,9 @@ from .base import (
 )
 
 NO_KEY = "sk-no-key-needed"
+# An answer longer than this many characters per requested token (or MIN_CHAR_CAP) is cut.
+CHARS_PER_TOKEN_CAP = 32
+MIN_CHAR_CAP = 20_000
 
 
 def choices_grammar(choices: list[str]) -> str:
@@ -45,6 +48,7 @@ class OpenAIModel:
         self.name = model
         self.mode = mode
         self.kind = kind
+        self.timeout = timeout
         self.capabilities = dict(capabilities or {})
         # The key lives only in this client object: never in events, the database or logs.
         self._client = openai.OpenAI(
@@ -91,6 +95,8 @@ class OpenAIModel:
         finish = None
         usage = None
         n_chunks = 0
+        size = 0
+        cap = max(MIN_CHAR_CAP, req.max_tokens * CHARS_PER_TOKEN_CAP)
         try:
             stream = self._create(req)
             for chunk in stream:
@@ -101,6 +107,11 @@ class OpenAIModel:
                 choice = chunk.choices[0]
                 piece, thought = _piece(choice, self.mode)
                 if piece or thought:
+                    size += len(piece) + len(thought)
+                    if size > cap:  # a server ignoring max_tokens: keep what fits, stop reading
+                        stream.close()
+                        raise ModelBadResponse(f"answer too long: over {cap} characters for "
+                                               f"max_tokens={req.max_tokens}; cut", "".join(text))
                     n_chunks += 1
                     text.append(piece)
                     reasoning.append(thought)
@@ -111,15 +122,23 @@ class OpenAIModel:
         except ModelError:
             raise
         except openai.APITimeoutError as e:
-            raise ModelTimeout(_msg(e, "no answer in time"), "".join(text)) from e
+            partial = "".join(text)
+            what = (f"the stream stalled after {len(partial)} characters" if partial
+                    else "no answer before the timeout")
+            raise ModelTimeout(f"{what} ({self.timeout:g} s)", partial) from e
         except openai.APIConnectionError as e:
             raise ModelConnectError(_msg(e, f"cannot reach {self.base_url}"), "".join(text)) from e
         except openai.RateLimitError as e:
             raise ModelRateLimited(_msg(e, "HTTP 429"), "".join(text)) from e
         except openai.APIStatusError as e:
             raise ModelBadResponse(f"HTTP {e.status_code}: {_msg(e, '')}"[:300], "".join(text)) from e
-        except (json.JSONDecodeError, openai.APIError, ValueError, OSError) as e:
+        except (json.JSONDecodeError, openai.APIError, ValueError) as e:
             raise ModelBadResponse(_msg(e, "malformed stream")[:300], "".join(text)) from e
+        except Exception as e:  # transport errors mid-stream (the HTTP library's own types)
+            if "timeout" in type(e).__name__.lower():
+                raise ModelTimeout(f"the stream stalled ({_msg(e, 'read timeout')})", "".join(text)) from e
+            raise ModelBadResponse(f"the stream broke: {type(e).__name__}: {_msg(e, '')}"[:300],
+                                   "".join(text)) from e
         full = "".join(text)
         if finish is None:
             raise ModelIncomplete("stream ended without finish_reason", full)

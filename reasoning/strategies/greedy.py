@@ -28,7 +28,8 @@ class Greedy(Strategy):
             if child is None:
                 return Result("failed", detail="no legal step left")
             if child.step is None:
-                return Result("failed", detail=f"the chain broke: {child.reason}")
+                outcome = "error" if child.error else "failed"
+                return Result(outcome, detail=f"the chain broke: {child.reason}")
             if child.terminal:
                 outcome = "solved" if child.correct else "failed"
                 return Result(outcome, ctx.answer_of(child.node_id), child.node_id, child.reason)

@@ -1,0 +1,33 @@
+"""Thinktree: see how language models reason by search.
+
+Entry point (``streamlit run app.py``): page config, the sidebar (model panel, database in use),
+the one cached store, and the page list. To add a page, add one ``st.Page`` line to ``PAGES``.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from components.context import MODEL_KEY, db_url, get_store
+from components.model_panel import model_panel
+from storage import StorageError
+
+PAGES = [
+    st.Page("pages/live.py", title="Live run", icon="🌳", default=True),
+    st.Page("pages/sessions.py", title="Sessions & replay", icon="⏯️"),
+]
+
+st.set_page_config(page_title="Thinktree", page_icon="🌳", layout="wide")
+page = st.navigation(PAGES)
+
+with st.sidebar:
+    st.title("Thinktree")
+    st.session_state[MODEL_KEY] = model_panel()
+    st.caption(f"Database: {db_url()}")
+
+try:
+    get_store()
+except StorageError as e:
+    st.error(str(e))
+    st.stop()
+
+page.run()

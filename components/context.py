@@ -1,0 +1,31 @@
+"""Session glue shared by app.py and the pages: the one cached store and the sidebar's model.
+
+``THINKTREE_DB`` (a path or SQLAlchemy URL; default ./thinktree.db) is resolved on each call, and
+the store for that URL is opened once per server process with ``st.cache_resource``."""
+from __future__ import annotations
+
+import streamlit as st
+
+from reasoning.models.config import ModelConfig
+from storage import Store, default_url, open_store
+
+MODEL_KEY = "model_config"
+
+
+@st.cache_resource(show_spinner=False)
+def _store_for(url: str) -> Store:
+    return open_store(url)
+
+
+def db_url() -> str:
+    return default_url()
+
+
+def get_store() -> Store:
+    """The store for the current ``THINKTREE_DB``; raises ``StorageError`` (app.py shows it)."""
+    return _store_for(db_url())
+
+
+def model_config() -> ModelConfig | None:
+    """The config built by the sidebar's Model panel in this session (None when invalid)."""
+    return st.session_state.get(MODEL_KEY, ModelConfig())

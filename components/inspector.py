@@ -1,0 +1,69 @@
+"""The node inspector: everything about one node, as plain text (``st.code`` / ``st.text``).
+
+Model output is never rendered as markdown or HTML here."""
+from __future__ import annotations
+
+import streamlit as st
+
+from reasoning.tree import Node, Tree
+
+
+def node_option_label(tree: Tree, node_id: int) -> str:
+    """A selectbox label: ``#3 thought · open · 4+5=9 (left: 6 9 10)``."""
+    n = tree.nodes[node_id]
+    lines = n.text.strip().splitlines()
+    what = (n.step or (lines[0] if lines else ""))[:60]
+    return f"#{n.id} {n.role} · {n.state}" + (f" · {what}" if what else "")
+
+
+def facts(node: Node) -> str:
+    """The inspector's key/value block."""
+    def num(x: float | None, fmt: str = ".4g") -> str:
+        return "—" if x is None else format(x, fmt)
+    rows = [
+        ("node", f"#{node.id}  (parent {node.parent_id if node.parent_id is not None else '—'})"),
+        ("role", node.role),
+        ("depth", str(node.depth)),
+        ("state", node.state),
+        ("reason", node.reason or "—"),
+        ("label", node.label or "—"),
+        ("value", num(node.value) + (f"  ({node.evaluator})" if node.evaluator else "")),
+        ("visits", str(node.visits)),
+        ("mean value", num(node.mean_value, ".3f")),
+        ("tokens", f"prompt {node.prompt_tokens} · completion {node.completion_tokens}"),
+        ("finish", node.finish_reason or "—"),
+        ("created", f"{node.t_created:.2f} s"),
+        ("completed", "—" if node.t_completed is None else f"{node.t_completed:.2f} s"
+         f"  (took {node.t_completed - node.t_created:.2f} s)"),
+    ]
+    if node.truth is not None:
+        rows.append(("solvable", "yes" if node.truth else "no"))
+    if node.answer:
+        rows.append(("answer", node.answer))
+    if node.mark:
+        rows.append(("user mark", node.mark))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def render_inspector(tree: Tree, node_id: int | None) -> None:
+    if node_id is None or node_id not in tree.nodes:
+        st.caption("Click a node in the tree (or pick one above) to inspect it.")
+        return
+    node = tree.nodes[node_id]
+    st.text(f"Node {node.id} · {node.role} · depth {node.depth} · {node.state}")
+    left, right = st.columns([3, 2])
+    with left:
+        st.caption("Full text")
+        st.code(node.text or "(no text yet)", language=None, wrap_lines=True)
+        if node.reasoning:
+            st.caption("Reasoning (separate field)")
+            st.code(node.reasoning, language=None, wrap_lines=True)
+        st.caption("Parsed step")
+        st.code(node.step or "(none)", language=None, wrap_lines=True)
+    with right:
+        st.caption("Details")
+        st.code(facts(node), language=None)
+        if node.score_details:
+            st.caption("Score details")
+            st.json(node.score_details, expanded=False)

@@ -1,0 +1,48 @@
+"""The status line of a run and the "now generating" line: plain strings, shown with ``st.text``
+(never markdown) because answers and streamed text come from the model."""
+from __future__ import annotations
+
+from reasoning.tree import GENERATING, Tree
+
+STREAM_TAIL_CHARS = 300
+
+
+def status_text(tree: Tree, running: bool) -> str:
+    """``Run 3 · greedy · nodes 4 · tokens 57 · 3.2 s · outcome: solved · answer: …``."""
+    info = tree.info or {}
+    parts = [f"Run {tree.run_id}" if tree.run_id is not None else "Run (starting)"]
+    if info.get("strategy"):
+        parts.append(str(info["strategy"]))
+    if info.get("problem"):
+        parts.append(f"problem {info['problem']}")
+    parts.append(f"nodes {len(tree.nodes)}")
+    parts.append(f"tokens {tree.tokens}")
+    seconds = tree.finished.get("seconds", tree.t) if tree.finished else tree.t
+    parts.append(f"{float(seconds):.1f} s")
+    if tree.outcome is None:
+        parts.append("running…" if running else "waiting for events")
+    else:
+        parts.append(f"outcome: {tree.outcome}")
+        if tree.answer:
+            parts.append(f"answer: {tree.answer}")
+        detail = tree.finished.get("detail")
+        if detail and tree.outcome != "solved":
+            parts.append(f"({detail})")
+    return " · ".join(parts)
+
+
+def generating_text(tree: Tree) -> str | None:
+    """``Generating node 7: 4 + 5 = …`` for the newest node still streaming, else None."""
+    streaming = [n for n in tree.nodes.values() if n.state == GENERATING]
+    if not streaming:
+        return None
+    node = max(streaming, key=lambda n: n.id)
+    text = node.text.replace("\n", " ⏎ ")
+    if len(text) > STREAM_TAIL_CHARS:
+        text = "…" + text[-STREAM_TAIL_CHARS:]
+    return f"Generating node {node.id} ({node.role}): {text or '…'}"
+
+
+def counts_text(tree: Tree) -> str:
+    c = tree.counts()
+    return " · ".join(f"{state} {n}" for state, n in c.items() if n)

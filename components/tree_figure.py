@@ -1,0 +1,235 @@
+"""The search tree as a plotly figure: pure plotly, no Streamlit, takes a folded :class:`Tree`.
+
+Layout is a tidy tree (after Reingold & Tilford, 1981): each subtree is laid out on its own, then
+siblings are pushed right until their contours (leftmost / rightmost x at every depth) keep at
+least one unit apart, and a parent sits exactly midway between its first and last child. Nodes at
+the same depth therefore never overlap, and the root is at the top with depth growing downwards.
+
+One scatter trace per node state so the legend always lists all six states (DESIGN.md colours);
+edges are separate line traces: normal, pruned (dashed grey) and the solved path (bold green).
+Every hover string is HTML-escaped because plotly renders tags in hover text.
+"""
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable
+
+import plotly.graph_objects as go
+
+from reasoning.tree import (BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node,
+                            Tree)
+
+STATE_COLORS = {
+    GENERATING: "#1f77b4",   # blue, drawn with a bold dark outline
+    OPEN: "#9ecae1",         # light blue
+    PRUNED: "#b0b0b0",       # grey (its edge is dashed)
+    BACKTRACKED: "#ff7f0e",  # orange
+    FAILED: "#d62728",       # red
+    SOLVED: "#2ca02c",       # green; the path from the root is bold green
+}
+SOLVED_EDGE = "#1a7f1a"
+EDGE_COLOR = "#9a9a9a"
+ROLLOUT_SYMBOL = "diamond"
+NODE_SYMBOL = "circle"
+UNIT_PX = 56          # horizontal pixels per layout unit, used to size the figure's height/width
+LEVEL_PX = 110        # vertical pixels per depth level
+HOVER_TEXT_CHARS = 160
+
+
+# -- layout ------------------------------------------------------------------------------------
+def tidy_layout(tree: Tree) -> dict[int, tuple[float, float]]:
+    """Positions ``{node_id: (x, y)}`` with y = -depth; x >= 0, parents centred over children."""
+    if tree.root_id is None or tree.root_id not in tree.nodes:
+        return {}
+    rel: dict[int, float] = {}   # x of a node relative to its parent
+    _place(tree, tree.root_id, rel)
+    pos: dict[int, tuple[float, float]] = {}
+    stack = [(tree.root_id, 0.0, 0)]
+    while stack:
+        nid, x, level = stack.pop()
+        pos[nid] = (x, -float(level))
+        for c in tree.nodes[nid].children:
+            stack.append((c, x + rel[c], level + 1))
+    lo = min(x for x, _ in pos.values())
+    return {nid: (x - lo, y) for nid, (x, y) in pos.items()}
+
+
+def _place(tree: Tree, nid: int, rel: dict[int, float]) -> tuple[dict[int, float], dict[int, float]]:
+    """Lay out the subtree of ``nid`` with ``nid`` at x=0; returns its (left, right) contours
+    keyed by level below ``nid`` (0 = the node itself). Children's offsets go into ``rel``."""
+    children = tree.nodes[nid].children
+    if not children:
+        return {0: 0.0}, {0: 0.0}
+    offsets: list[float] = []
+    left: dict[int, float] = {}
+    right: dict[int, float] = {}
+    for c in children:
+        c_left, c_right = _place(tree, c, rel)
+        off = 0.0 if not offsets else offsets[-1] + 1.0
+        for lvl, x in c_left.items():  # push right until every level clears the placed siblings
+            if lvl in right:
+                off = max(off, right[lvl] + 1.0 - x)
+        offsets.append(off)
+        for lvl, x in c_left.items():
+            left[lvl] = min(left.get(lvl, math.inf), x + off)
+        for lvl, x in c_right.items():
+            right[lvl] = max(right.get(lvl, -math.inf), x + off)
+    mid = (offsets[0] + offsets[-1]) / 2.0
+    for c, off in zip(children, offsets, strict=True):
+        rel[c] = off - mid
+    out_left = {0: 0.0, **{lvl + 1: x - mid for lvl, x in left.items()}}
+    out_right = {0: 0.0, **{lvl + 1: x - mid for lvl, x in right.items()}}
+    return out_left, out_right
+
+
+# -- text ----------------------------------------------------------------------------------------
+def short_step(node: Node) -> str:
+    """A few characters to print under a node: ``4+5=9`` for a Game-of-24 step."""
+    if node.role == "problem":
+        return node.text.strip()[:24]
+    if node.role == "rollout":
+        lines = [ln for ln in node.text.splitlines() if ln.strip()]
+        return f"rollout ({len(lines)})"
+    s = (node.step or node.text or "").strip().splitlines()
+    s0 = s[0] if s else ""
+    s0 = s0.split("(left", 1)[0].strip().replace(" ", "")
+    return s0[:18] + ("…" if len(s0) > 18 else "")
+
+
+def hover_text(node: Node) -> str:
+    """The hover box: short, every model- or task-supplied piece escaped."""
+    e = html.escape
+    head = f"<b>#{node.id}</b> {e(node.role)} · depth {node.depth} · <b>{e(node.state)}</b>"
+    lines = [head]
+    main = node.step or node.text.strip()
+    if main:
+        main = main if len(main) <= HOVER_TEXT_CHARS else main[:HOVER_TEXT_CHARS] + "…"
+        lines.append(e(main).replace("\n", "<br>"))
+    if node.label:
+        lines.append(e(node.label))
+    if node.reason:
+        lines.append("why: " + e(node.reason[:HOVER_TEXT_CHARS]))
+    facts = []
+    if node.value is not None:
+        facts.append(f"value {node.value:.3g}")
+    if node.visits:
+        facts.append(f"visits {node.visits}, mean {node.mean_value:.2f}")
+    if facts:
+        lines.append(" · ".join(facts))
+    return "<br>".join(lines)
+
+
+# -- figure ----------------------------------------------------------------------------------------
+def _edge_trace(segments: Iterable[tuple[tuple[float, float], tuple[float, float]]], name: str,
+                color: str, width: float, dash: str = "solid") -> go.Scatter:
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for (x0, y0), (x1, y1) in segments:
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+    return go.Scatter(x=xs, y=ys, mode="lines", name=name, showlegend=False, hoverinfo="skip",
+                      line={"color": color, "width": width, "dash": dash})
+
+
+def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]]) -> dict[str, list]:
+    """Edges by style: ``solved`` (on the solved path), ``pruned`` (into a pruned node), ``normal``."""
+    on_path = tree.solved_path()
+    groups: dict[str, list] = {"normal": [], "pruned": [], "solved": []}
+    for node in tree.nodes.values():
+        if node.parent_id is None or node.parent_id not in pos:
+            continue
+        seg = (pos[node.parent_id], pos[node.id])
+        if node.id in on_path and node.parent_id in on_path:
+            groups["solved"].append(seg)
+        elif node.state == PRUNED:
+            groups["pruned"].append(seg)
+        else:
+            groups["normal"].append(seg)
+    return groups
+
+
+def _marker_size(node: Node, base: float) -> float:
+    size = base * (0.7 if node.role == "rollout" else 1.0)
+    if node.visits:  # MCTS: area grows with visits, capped
+        size += min(14.0, 3.0 * math.sqrt(node.visits))
+    return size
+
+
+def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | None = None,
+                uirevision: str | int | None = None) -> go.Figure:
+    """The figure for ``tree``. ``customdata`` of every node point is ``[node_id]`` (for clicks)."""
+    pos = tidy_layout(tree)
+    width_units = max((x for x, _ in pos.values()), default=0.0) + 1
+    depth = max((-y for _, y in pos.values()), default=0.0)
+    if show_labels is None:
+        show_labels = width_units <= 24
+    on_path = tree.solved_path()
+    base = 22.0 if len(pos) <= 40 else 16.0
+
+    groups = edge_groups(tree, pos)
+    traces: list[go.Scatter] = [
+        _edge_trace(groups["normal"], "edges", EDGE_COLOR, 1.6),
+        _edge_trace(groups["pruned"], "pruned edges", EDGE_COLOR, 1.4, "dash"),
+        _edge_trace(groups["solved"], "solved path", SOLVED_EDGE, 5.0),
+    ]
+    for state in NODE_STATES:
+        nodes = [n for n in tree.nodes.values() if n.state == state and n.id in pos]
+        traces.append(_state_trace(state, nodes, pos, on_path, base, show_labels, selected))
+    # a legend-only entry explaining the rollout symbol
+    traces.append(go.Scatter(x=[None], y=[None], mode="markers", name="rollout (◆)",
+                             hoverinfo="skip", marker={"symbol": ROLLOUT_SYMBOL, "size": 11,
+                                                       "color": "#ffffff",
+                                                       "line": {"color": "#555", "width": 1.5}}))
+    fig = go.Figure(traces)
+    height = int(max(320, LEVEL_PX * (depth + 1) + 120))
+    fig.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", hovermode="closest",
+        clickmode="event+select", dragmode="pan",
+        uirevision=str(uirevision if uirevision is not None else tree.run_id),
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0,
+                "itemclick": False, "itemdoubleclick": False, "font": {"size": 12}},
+        hoverlabel={"align": "left", "font": {"family": "monospace", "size": 12}},
+        xaxis={"visible": False, "range": [-0.7, width_units - 0.3]},
+        yaxis={"visible": False, "range": [-depth - 0.6, 0.45]},
+        showlegend=True,
+    )
+    return fig
+
+
+def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: float,
+                 show_labels: bool, selected: int | None) -> go.Scatter:
+    color = STATE_COLORS[state]
+    outline_colors, outline_widths = [], []
+    for n in nodes:
+        if n.id == selected:
+            outline_colors.append("#000000")
+            outline_widths.append(4.0)
+        elif state == GENERATING:
+            outline_colors.append("#08306b")
+            outline_widths.append(4.0)
+        elif n.id in on_path:
+            outline_colors.append(SOLVED_EDGE)
+            outline_widths.append(3.0)
+        else:
+            outline_colors.append("#ffffff" if state != OPEN else "#4a90c2")
+            outline_widths.append(1.2)
+    marker = {
+        "color": color,
+        "size": [_marker_size(n, base) for n in nodes],
+        "symbol": [ROLLOUT_SYMBOL if n.role == "rollout" else NODE_SYMBOL for n in nodes],
+        "line": {"color": outline_colors, "width": outline_widths},
+        "opacity": 1.0,
+    }
+    return go.Scatter(
+        x=[pos[n.id][0] for n in nodes] or [None], y=[pos[n.id][1] for n in nodes] or [None],
+        mode="markers+text" if show_labels else "markers", name=state, legendgroup=state,
+        marker=marker,
+        text=[html.escape(short_step(n)) for n in nodes] if show_labels else None,
+        textposition="bottom center", textfont={"size": 11, "color": "#333"},
+        hovertext=[hover_text(n) for n in nodes], hoverinfo="text",
+        customdata=[[n.id] for n in nodes],
+        unselected={"marker": {"opacity": 1.0}},
+        selected={"marker": {"opacity": 1.0}},
+    )

@@ -1,0 +1,235 @@
+"""Shortcut vs exploration: the figures of one run and where two runs part ways.
+
+Everything here reads a folded :class:`~reasoning.tree.Tree` (or an event list), so the Compare
+page, the CLI and tests share one definition of every number:
+
+* :func:`metrics` — outcome and answer, nodes, model calls, prompt / completion tokens, optional
+  cost, wall time, depth of the solution (in steps), time to the first correct answer.
+* :func:`divergence` — the first step where the shortcut's chain differs from the exploratory
+  run's solved path, with the evaluator's scores of both steps when the runs scored them.
+
+A *step* is one move of the task. A ``thought`` node holds one step; a ``rollout`` node (MCTS)
+holds several, one per line of its text, so both runs are compared step by step even when one
+of them packed the end of its path into a rollout. A node whose text did not parse as a step
+(pruned as invalid) still counts as a step — the raw text — since that is where a chain broke.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .events import Event
+from .tree import SOLVED, Node, Tree
+
+
+@dataclass
+class Metrics:
+    run_id: int | str | None
+    strategy: str
+    outcome: str | None
+    answer: str | None
+    nodes: int
+    model_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    solution_depth: int | None       # steps from the problem to the answer, when solved
+    first_correct_s: float | None    # elapsed seconds when the first verified solution appeared
+    cost: float | None = None        # only when prices are given
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def metrics(tree: Tree, price_in: float | None = None, price_out: float | None = None) -> Metrics:
+    """The figures of one run. Prices are per million prompt / completion tokens (optional)."""
+    fin = tree.finished
+    generated = [n for n in tree.nodes.values() if n.parent_id is not None]
+    calls = fin.get("model_calls")
+    if calls is None:  # older logs: a rollout node is one call per step, others one call
+        calls = sum(len(_rollout_lines(n)) if n.role == "rollout" else 1 for n in generated)
+    solved = [n for n in tree.nodes.values() if n.state == SOLVED]
+    first = min((n.t_completed for n in solved if n.t_completed is not None), default=None)
+    end = _solution_end(tree)
+    cost = None
+    if price_in is not None or price_out is not None:
+        cost = (tree.prompt_tokens * (price_in or 0.0) + tree.tokens * (price_out or 0.0)) / 1e6
+    return Metrics(
+        run_id=tree.run_id, strategy=str(tree.info.get("strategy", "")), outcome=tree.outcome,
+        answer=tree.answer, nodes=len(tree.nodes), model_calls=int(calls),
+        prompt_tokens=tree.prompt_tokens, completion_tokens=tree.tokens,
+        seconds=float(fin.get("seconds", tree.t)),
+        solution_depth=len(path_steps(tree, tree.path_to(end))) if end is not None else None,
+        first_correct_s=first, cost=cost)
+
+
+# -- steps along a path ------------------------------------------------------------------------
+@dataclass
+class StepRef:
+    """One step on a path: the node holding it and that node's scores."""
+    node_id: int
+    text: str
+    valid: bool
+    score: dict[str, Any] = field(default_factory=dict)
+
+
+def _rollout_lines(node: Node) -> list[str]:
+    return [line.strip() for line in node.text.splitlines() if line.strip()]
+
+
+def _score(node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if node.value is not None:
+        out["value"] = node.value
+    if node.evaluator:
+        out["evaluator"] = node.evaluator
+    if node.visits:
+        out["visits"] = node.visits
+        out["mean_value"] = node.mean_value
+    if node.truth is not None:
+        out["truth"] = node.truth
+    return out
+
+
+def path_steps(tree: Tree, path: Sequence[int]) -> list[StepRef]:
+    """The steps along ``path`` (node ids from the root); the problem node holds none."""
+    steps: list[StepRef] = []
+    for nid in path:
+        node = tree.nodes[nid]
+        if node.parent_id is None or node.role == "problem":
+            continue
+        if node.role == "rollout":
+            steps.extend(StepRef(nid, line, True, _score(node)) for line in _rollout_lines(node))
+        elif node.step:
+            steps.append(StepRef(nid, node.step.strip(), True, _score(node)))
+        else:
+            steps.append(StepRef(nid, node.text.strip() or "(no step)", False, _score(node)))
+    return steps
+
+
+def _solution_end(tree: Tree) -> int | None:
+    """The node ending the solved path: the run's answer node if solved, else the first solved."""
+    if tree.answer_node in tree.nodes and tree.nodes[tree.answer_node].state == SOLVED:
+        return tree.answer_node
+    solved = [n for n in tree.nodes.values() if n.state == SOLVED]
+    if not solved:
+        return None
+    return min(solved, key=lambda n: (n.t_completed or 0.0, n.id)).id
+
+
+def chain_end(tree: Tree) -> int | None:
+    """Where the shortcut's chain ends: its answer node, else the last node it created."""
+    if tree.answer_node in tree.nodes:
+        return tree.answer_node
+    if not tree.nodes:
+        return None
+    return max(tree.nodes)
+
+
+def solved_path(tree: Tree) -> list[int]:
+    """The ordered solved path (root first), or ``[]`` when the run found no solution."""
+    end = _solution_end(tree)
+    return tree.path_to(end) if end is not None else []
+
+
+# -- divergence --------------------------------------------------------------------------------
+@dataclass
+class Divergence:
+    found: bool
+    reason: str
+    step: int | None = None                 # 1-based step number where the runs part
+    shortcut_node: int | None = None
+    explore_node: int | None = None
+    shortcut_step: str | None = None
+    explore_step: str | None = None
+    shortcut_score: dict[str, Any] = field(default_factory=dict)
+    explore_score: dict[str, Any] = field(default_factory=dict)
+    shared_steps: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def divergence(shortcut: Tree, explore: Tree) -> Divergence:
+    """The first step where ``shortcut``'s chain leaves ``explore``'s solved path."""
+    ref_path = solved_path(explore)
+    if not ref_path:
+        return Divergence(False, "the exploratory run has no solved path to compare with")
+    end = chain_end(shortcut)
+    if end is None:
+        return Divergence(False, "the shortcut run has no nodes")
+    mine = path_steps(shortcut, shortcut.path_to(end))
+    ref = path_steps(explore, ref_path)
+    shared = 0
+    while shared < min(len(mine), len(ref)) and mine[shared].valid and \
+            _norm(mine[shared].text) == _norm(ref[shared].text):
+        shared += 1
+    if shared == len(mine) == len(ref):
+        return Divergence(False, "the shortcut followed the solved path all the way",
+                          shared_steps=shared)
+    a = mine[shared] if shared < len(mine) else None
+    b = ref[shared] if shared < len(ref) else None
+    if a is None:
+        why = f"the shortcut stopped after {shared} step(s) on the solved path"
+    elif b is None:
+        why = f"the shortcut went on past the solved path's {shared} step(s)"
+    elif not a.valid:
+        why = f"step {shared + 1}: the shortcut's step is invalid"
+    else:
+        why = f"step {shared + 1}: the shortcut chose a different step"
+    return Divergence(
+        True, why, step=shared + 1,
+        shortcut_node=a.node_id if a else None, explore_node=b.node_id if b else None,
+        shortcut_step=a.text if a else None, explore_step=b.text if b else None,
+        shortcut_score=a.score if a else {}, explore_score=b.score if b else {},
+        shared_steps=shared)
+
+
+def roles(a: Tree, b: Tree) -> tuple[Tree, Tree, bool]:
+    """(shortcut, exploratory, swapped): the greedy run is the shortcut; else ``a`` is."""
+    a_greedy = a.info.get("strategy") == "greedy"
+    b_greedy = b.info.get("strategy") == "greedy"
+    if b_greedy and not a_greedy:
+        return b, a, True
+    return a, b, False
+
+
+def compare(a: Tree, b: Tree, price_in: float | None = None,
+            price_out: float | None = None) -> dict[str, Any]:
+    """Metrics of both runs (in the order given) and their divergence, as plain JSON data."""
+    shortcut, explore, swapped = roles(a, b)
+    return {"runs": [metrics(a, price_in, price_out).to_dict(),
+                     metrics(b, price_in, price_out).to_dict()],
+            "shortcut_run": shortcut.run_id, "explore_run": explore.run_id,
+            "divergence": divergence(shortcut, explore).to_dict()}
+
+
+# -- replay alignment --------------------------------------------------------------------------
+def seq_at_time(events: Sequence[Event], t: float) -> int:
+    """The last ``seq`` whose event happened at or before ``t`` seconds (0 if none)."""
+    last = 0
+    for e in events:
+        if e.t > t:
+            break
+        last = e.seq
+    return last
+
+
+def locked_seqs(events_a: Sequence[Event], events_b: Sequence[Event], position: float,
+                by: str = "step") -> tuple[int, int]:
+    """Replay positions of two runs driven by one slider.
+
+    ``by="step"``: ``position`` is an event count, clamped to each run's length.
+    ``by="time"``: ``position`` is elapsed seconds; each run shows what it had done by then.
+    """
+    if by == "time":
+        return seq_at_time(events_a, position), seq_at_time(events_b, position)
+    if by != "step":
+        raise ValueError(f"by: must be 'step' or 'time', got {by!r}")
+    n = max(0, int(position))
+    return min(n, len(events_a)), min(n, len(events_b))

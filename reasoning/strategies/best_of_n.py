@@ -1,0 +1,109 @@
+"""Best-of-N: N independent chains from the root (temperature > 0, a distinct seed per chain).
+
+The answer is chosen by the verifier when the task has one (the first verified chain, by chain
+index), else by self-consistency: a majority vote over the chains' answers (:func:`majority_vote`;
+a tie goes to the answer whose first chain finished earliest). Every chain stays in the tree; with
+a vote, the losing chains' answers are marked failed with the vote count and the winner solved.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from .. import events as ev
+from ..engine import Result, SearchContext
+from ..settings import check_range
+from .base import Strategy
+
+
+@dataclass
+class BestOfNSettings:
+    n: int = 8
+    temperature: float = 0.8
+
+    def __post_init__(self) -> None:
+        check_range("n", self.n, 1, 1000)
+        check_range("temperature", self.temperature, 0.0, 2.0)
+
+
+@dataclass
+class _Chain:
+    index: int
+    end: int            # last node of the chain
+    terminal: bool
+    correct: bool | None
+    answer: str | None
+    why: str = ""
+
+
+def majority_vote(answers: list[str | None]) -> tuple[str | None, dict[str, int]]:
+    """The most frequent non-empty answer and the vote counts.
+
+    Tie rule: among answers with the top count, the one that appears first in ``answers`` (the
+    lowest chain index) wins — deterministic and independent of hashing.
+    """
+    counts = Counter(a for a in answers if a)
+    if not counts:
+        return None, {}
+    top = max(counts.values())
+    winner = next(a for a in answers if a and counts[a] == top)
+    return winner, dict(counts)
+
+
+class BestOfN(Strategy):
+    name = "best_of_n"
+    title = "Best-of-N (verifier, else majority vote)"
+    Settings = BestOfNSettings
+
+    def run(self, ctx: SearchContext) -> Result:
+        root = ctx.root()
+        chains = [self._chain(ctx, root, i) for i in range(self.settings.n)]
+        return self._choose(ctx, chains)
+
+    def _chain(self, ctx: SearchContext, root: int, index: int) -> _Chain:
+        node = root
+        for _ in range(ctx.task.max_depth):
+            # seed_k = chain index: the chains' first requests differ; later nodes have own ids
+            child = ctx.propose(node, self.settings.temperature, seed_k=index)
+            if child is None:
+                return _Chain(index, node, False, None, None, "no legal step left")
+            if child.step is None:
+                return _Chain(index, child.node_id, False, None, None, child.reason)
+            node = child.node_id
+            if child.terminal:
+                verdict = ctx.task.verify(ctx.problem, child.state)
+                return _Chain(index, node, True, verdict.correct, verdict.answer, verdict.reason)
+        return _Chain(index, node, False, None, None, "depth limit reached")
+
+    def _choose(self, ctx: SearchContext, chains: list[_Chain]) -> Result:
+        n = len(chains)
+        verified = [c for c in chains if c.correct is True]
+        if verified:
+            best = verified[0]
+            return Result("solved", best.answer, best.end,
+                          f"verified: chain {best.index + 1} of {n} "
+                          f"({len(verified)} chains correct)")
+        done = [c for c in chains if c.terminal and c.answer]
+        winner, counts = majority_vote([c.answer for c in done])
+        if winner is None:
+            return Result("failed", detail=f"none of the {n} chains reached an answer")
+        first = next(c for c in done if c.answer == winner)
+        if any(c.correct is False for c in done):  # a verifier exists and rejected them all
+            return Result("failed", winner, first.end,
+                          f"no chain verified; most frequent answer {counts[winner]} of {n}")
+        self._mark_vote(ctx, done, winner, counts, n)
+        return Result("solved", winner, first.end,
+                      f"majority vote: {counts[winner]} of {n} chains (unverified)")
+
+    def _mark_vote(self, ctx: SearchContext, done: list[_Chain], winner: str,
+                   counts: dict[str, int], n: int) -> None:
+        for c in done:
+            votes = counts[c.answer]
+            ctx.rec.emit(ev.NODE_SCORED, c.end, value=votes / n, evaluator="majority_vote",
+                         details={"votes": votes, "chains": n, "answer": c.answer})
+            if c.answer == winner:
+                ctx.rec.emit(ev.NODE_SOLVED, c.end, answer=c.answer,
+                             reason=f"chosen by majority vote: {votes} of {n} chains")
+            else:
+                ctx.rec.emit(ev.NODE_FAILED, c.end, answer=c.answer,
+                             reason=f"lost the majority vote: {votes} vs {counts[winner]} of {n}")

@@ -1,0 +1,77 @@
+"""Depth-first search over steps — Tree-of-Thoughts DFS (Yao et al., 2023).
+
+From a node: propose ``proposals`` distinct children, score them, prune those below
+``threshold`` ("below threshold (value v < t)"), then visit the rest best first (ties: creation
+order). Returning from a node without a solution is a ``node_backtracked`` event with the reason:
+"dead end" (no child survived), "children exhausted" (all were visited), "depth limit". The search
+stops at the first verified solution or when the budget runs out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import events as ev
+from ..engine import Result, SearchContext
+from ..evaluators import check_evaluator, make_evaluator, score
+from ..settings import check_range
+from .base import Strategy
+from .beam import propose_children, rank
+
+
+@dataclass
+class DFSSettings:
+    proposals: int = 5
+    threshold: float | None = None   # None: the evaluator's default (value_prompt: 1 = "likely")
+    temperature: float = 0.7
+    evaluator: str = "value_prompt"
+
+    def __post_init__(self) -> None:
+        check_range("proposals", self.proposals, 1, 1000)
+        if self.threshold is not None:
+            check_range("threshold", self.threshold, -1e9, 1e9)
+        check_range("temperature", self.temperature, 0.0, 2.0)
+        check_evaluator(self.evaluator)
+
+
+class DFS(Strategy):
+    name = "dfs"
+    title = "Depth-first search with backtracking (Tree-of-Thoughts DFS)"
+    Settings = DFSSettings
+
+    def run(self, ctx: SearchContext) -> Result:
+        self._evaluator = make_evaluator(self.settings.evaluator)
+        t = self.settings.threshold
+        self._t = self._evaluator.default_threshold if t is None else t
+        root = ctx.root()
+        solved = self._visit(ctx, root)
+        if solved is not None:
+            return Result("solved", ctx.answer_of(solved), solved, "verified solution")
+        return Result("failed", detail="search space exhausted without a solution")
+
+    def _visit(self, ctx: SearchContext, node: int) -> int | None:
+        """Depth-first from ``node``; the solved node id, or None after backtracking."""
+        if ctx.depth(node) >= ctx.task.max_depth:
+            return self._backtrack(ctx, node, "depth limit")
+        kids, solved = propose_children(ctx, node, self.settings.proposals,
+                                        self.settings.temperature)
+        if solved is not None:
+            return solved.node_id
+        values = {c.node_id: score(ctx, self._evaluator, c.node_id).value for c in kids}
+        viable = {}
+        for nid, v in values.items():
+            if v < self._t:
+                ctx.rejected.add(nid)
+                ctx.rec.emit(ev.NODE_PRUNED, nid, value=v,
+                             reason=f"below threshold (value {v:g} < {self._t:g})")
+            else:
+                viable[nid] = v
+        for nid in rank(viable):
+            found = self._visit(ctx, nid)
+            if found is not None:
+                return found
+        return self._backtrack(ctx, node, "children exhausted" if viable else "dead end")
+
+    def _backtrack(self, ctx: SearchContext, node: int, reason: str) -> None:
+        if ctx.tree.nodes[node].parent_id is not None:  # the root is the problem, not a step
+            ctx.rec.emit(ev.NODE_BACKTRACKED, node, reason=reason)
+        return None

@@ -1,0 +1,88 @@
+"""The experiments table and the runs that belong to an experiment.
+
+An experiment row holds its configuration (JSON) and a status: ``running`` / ``stopped`` /
+``finished``. Its cells are ordinary runs tagged with ``experiment_id`` and a ``cell_key``; the
+progress of an experiment is therefore read from the runs table, and a page that reloads finds
+everything it needs in the database. An experiment left ``running`` by a process that is gone
+reads as ``stopped`` (and can be resumed).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from .repo import HOST, Store, _pid_alive
+from .schema import experiments, runs
+
+STATUSES = ("running", "stopped", "finished")
+CELL_COLUMNS = ("id", "created_at", "problem", "problem_id", "strategy", "params", "budget",
+                "seed", "status", "outcome", "answer", "nodes", "tokens", "seconds", "cell_key")
+
+
+def create_experiment(store: Store, name: str, config: dict[str, Any]) -> int:
+    now = time.time()
+    with store.engine.begin() as conn:
+        res = conn.execute(insert(experiments).values(
+            created_at=now, updated_at=now, name=name, config=json.dumps(config, sort_keys=True),
+            status="stopped", pid=None, host=None))
+        return int(res.inserted_primary_key[0])
+
+
+def _row(row: Any) -> dict[str, Any]:
+    out = dict(row)
+    out["config"] = json.loads(out["config"] or "{}")
+    if out["status"] == "running" and out["host"] == HOST and out["pid"] != os.getpid() \
+            and not _pid_alive(out["pid"]):
+        out["status"] = "stopped"  # its process died (Ctrl-C, crash, server restart)
+    return out
+
+
+def get_experiment(store: Store, experiment_id: int) -> dict[str, Any] | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(experiments).where(experiments.c.id == experiment_id)) \
+            .mappings().first()
+    return _row(row) if row is not None else None
+
+
+def list_experiments(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+    q = select(experiments).order_by(experiments.c.id.desc()).limit(limit)
+    with store.engine.connect() as conn:
+        return [_row(r) for r in conn.execute(q).mappings()]
+
+
+def set_status(store: Store, experiment_id: int, status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"status: must be one of {', '.join(STATUSES)}, got {status!r}")
+    running = status == "running"
+    with store.engine.begin() as conn:
+        conn.execute(update(experiments).where(experiments.c.id == experiment_id).values(
+            status=status, updated_at=time.time(), pid=os.getpid() if running else None,
+            host=HOST if running else None))
+
+
+def touch(store: Store, experiment_id: int) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(update(experiments).where(experiments.c.id == experiment_id)
+                     .values(updated_at=time.time()))
+
+
+def tag_run(store: Store, run_id: int, cell_key: str) -> None:
+    """Record which experiment cell a run is."""
+    with store.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(cell_key=cell_key))
+
+
+def cell_runs(store: Store, experiment_id: int) -> list[dict[str, Any]]:
+    """Every run of the experiment, oldest first, with parsed params and budget."""
+    q = select(*[runs.c[c] for c in CELL_COLUMNS]).where(runs.c.experiment_id == experiment_id) \
+        .order_by(runs.c.id)
+    with store.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(q).mappings()]
+    for r in rows:
+        r["params"] = json.loads(r["params"] or "{}")
+        r["budget"] = json.loads(r["budget"] or "{}")
+    return rows
