@@ -129,7 +129,7 @@ def test_two_processes_write_one_database(db_path):
             store.events(r["id"], after_seq=max(0, (r["events"] or 0) - 50))
         time.sleep(0.05)
     outs = [p.communicate() for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
         assert "database is locked" not in err
     counts = sorted(int(o.strip()) for o, _ in outs)
