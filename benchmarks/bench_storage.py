@@ -1,0 +1,65 @@
+"""Storage: batched event appends (WAL) vs one transaction per event, and load + fold of big runs."""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+from reasoning.tree import fold
+from storage import open_store
+
+from .synthetic import synthetic_events
+
+
+def _new_run(store, n):
+    return store.create_run(task="game24", problem="4 5 6 10", problem_id=None, strategy="synthetic",
+                            params={"nodes": n}, model={}, budget={}, seed=0)
+
+
+def append_throughput(store, n_events: int, batch: int) -> float:
+    evs = synthetic_events(n_events // 3)
+    rid = _new_run(store, n_events // 3)
+    evs = [e.__class__(rid, e.seq, e.t, e.type, e.node_id, e.payload) for e in evs]
+    t = time.perf_counter()
+    for i in range(0, len(evs), batch):
+        store.append_events(rid, evs[i:i + batch])
+    return len(evs) / (time.perf_counter() - t)
+
+
+def load_and_fold(store, n_nodes: int) -> tuple[float, float, int]:
+    rid = _new_run(store, n_nodes)
+    evs = [e.__class__(rid, e.seq, e.t, e.type, e.node_id, e.payload) for e in synthetic_events(n_nodes)]
+    for i in range(0, len(evs), 5000):
+        store.append_events(rid, evs[i:i + 5000])
+    t = time.perf_counter()
+    loaded = store.events(rid)
+    t_load = time.perf_counter() - t
+    t = time.perf_counter()
+    tree = fold(loaded)
+    t_fold = time.perf_counter() - t
+    assert len(tree.nodes) == n_nodes
+    return t_load, t_fold, len(loaded)
+
+
+def run(quick: bool) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        store = open_store(os.path.join(d, "bench.db"))
+        n = 30_000 if quick else 150_000
+        batched = append_throughput(store, n, 500)
+        single = append_throughput(store, 1_500 if quick else 3_000, 1)
+        rows.append({"what": "event append, batches of 500 (WAL)", "work": f"{n:,} events",
+                     "measured": f"{batched:,.0f} events/s", "target": "≥ 20,000 events/s",
+                     "baseline": f"1 event per transaction: {single:,.0f}/s (×{batched / single:.0f})",
+                     "ok": batched >= 20_000})
+        sizes = (10_000,) if quick else (10_000, 100_000)
+        for size in sizes:
+            t_load, t_fold, n_ev = load_and_fold(store, size)
+            total = t_load + t_fold
+            target = 0.3 if size == 10_000 else None
+            rows.append({"what": f"load + fold a stored {size:,}-node run", "work": f"{n_ev:,} events",
+                         "measured": f"{total:.3f} s (load {t_load:.3f} + fold {t_fold:.3f})",
+                         "target": "≤ 0.3 s" if target else "works",
+                         "baseline": f"fold alone is {t_fold / total:.0%} of it",
+                         "ok": total <= target if target else True})
+    return rows
