@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Column, Connection, MetaData, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from .db import StorageError, enable_wal, table_names
 from .schema import events, experiments, runs, schema_migrations
@@ -53,8 +54,23 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
 ]
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Bring the database up to date; returns the names of the migrations that ran."""
+def migrate(engine: Engine, attempts: int = 20) -> list[str]:
+    """Bring the database up to date; returns the names of the migrations that ran here.
+
+    Two processes may open a new database at the same moment: migrations are idempotent, and a
+    clash (table created or migration recorded by the other process, or a lock) is retried.
+    """
+    for attempt in range(attempts):
+        try:
+            return _migrate_once(engine)
+        except (OperationalError, IntegrityError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 + 0.05 * attempt)
+    return []
+
+
+def _migrate_once(engine: Engine) -> list[str]:
     existing = table_names(engine)
     if existing and "schema_migrations" not in existing:
         raise StorageError(f"the database at {engine.url} has tables ({', '.join(sorted(existing)[:5])}) "

@@ -41,3 +41,49 @@ def db_path(tmp_path) -> str:
 def store(db_path):
     from storage import open_store
     return open_store(db_path)
+
+
+# -- the storage suite runs on SQLite and on a real PostgreSQL server ---------------------------
+PG_ADMIN_URL = os.environ.get("THINKTREE_TEST_PG_URL",
+                              "postgresql+psycopg://postgres:thinktree@127.0.0.1:5432/postgres")
+
+
+def _pg_admin():
+    """An autocommit connection to the PostgreSQL server, or a reason why there is none."""
+    try:
+        import psycopg
+    except ImportError:
+        return None, "psycopg is not installed"
+    dsn = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=3), ""
+    except Exception as e:  # noqa: BLE001 - any failure means: no server for this run
+        return None, f"no PostgreSQL server reachable at {dsn.split('@')[-1]} ({type(e).__name__})"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A blank database URL: a SQLite file, or a fresh PostgreSQL database (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield "sqlite:///" + str(tmp_path / "suite.db")
+        return
+    conn, why = _pg_admin()
+    if conn is None:
+        pytest.skip(why)
+    import uuid
+    name = "tt_" + uuid.uuid4().hex[:12]
+    conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        from storage.repo import _STORES
+        for url in [u for u in _STORES if u.endswith("/" + name)]:
+            _STORES.pop(url).engine.dispose()
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+@pytest.fixture
+def any_store(db_url):
+    from storage import open_store
+    return open_store(db_url)

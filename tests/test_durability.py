@@ -77,8 +77,8 @@ def _scripted_run(store, puzzle, results):
     results[rid] = len(rec.events)
 
 
-def test_two_runs_in_threads_while_the_sessions_page_reads(db_path):
-    store = open_store(db_path)
+def test_two_runs_in_threads_while_the_sessions_page_reads(any_store):
+    store = any_store
     results: dict[int, int] = {}
     errors: list[Exception] = []
     stop = threading.Event()
