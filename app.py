@@ -12,11 +12,11 @@ from components.model_panel import model_panel
 from storage import StorageError
 
 PAGES = [
-    st.Page("pages/live.py", title="Live run", icon="🌳", default=True),
-    st.Page("pages/sessions.py", title="Sessions & replay", icon="⏯️"),
+    st.Page("pages/live.py", title="Live run", icon=":material/account_tree:", default=True),
+    st.Page("pages/sessions.py", title="Sessions & replay", icon=":material/history:"),
 ]
 
-st.set_page_config(page_title="Thinktree", page_icon="🌳", layout="wide")
+st.set_page_config(page_title="Thinktree", page_icon=":material/account_tree:", layout="wide")
 page = st.navigation(PAGES)
 
 with st.sidebar:

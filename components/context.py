@@ -17,6 +17,25 @@ def _store_for(url: str) -> Store:
     return open_store(url)
 
 
+def through_app() -> None:
+    """Make sure this page runs inside app.py (sidebar, page config), then return.
+
+    Streamlit treats a folder named ``pages/`` as a legacy (v1) multipage app until app.py
+    calls ``st.navigation``. On a freshly started server, a deep link such as
+    ``/sessions?run=3`` would therefore run the page file alone: no sidebar, no wide layout, a
+    page list built from the folder. Every page calls this first: in that case it switches
+    Streamlit to ``st.navigation`` mode and reruns, which goes through app.py and lands on the
+    same page with the same query. (Renaming ``pages/`` would avoid this altogether.)
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without this internal: nothing to fix
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def db_url() -> str:
     return default_url()
 

@@ -63,7 +63,7 @@ def render_inspector(tree: Tree, node_id: int | None) -> None:
         st.code(node.step or "(none)", language=None, wrap_lines=True)
     with right:
         st.caption("Details")
-        st.code(facts(node), language=None)
+        st.code(facts(node), language=None, wrap_lines=True)
         if node.score_details:
             st.caption("Score details")
             st.json(node.score_details, expanded=False)

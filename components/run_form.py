@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import streamlit as st
 
@@ -14,34 +14,65 @@ from reasoning.tasks import TASKS, get_task
 BUNDLED, TYPED = "Bundled puzzle", "Type my own"
 
 
-def _concrete(hint: Any) -> Any:
+def _field_choices(name: str, hint: Any, default: Any) -> list[Any] | None:
+    """Choices for a field: a ``Literal[...]`` type, or a registry for known names."""
+    if get_origin(hint) is Literal:
+        return list(get_args(hint))
+    if name == "evaluator":
+        try:
+            from reasoning.evaluators import EVALUATORS
+        except ImportError:
+            return None
+        names = list(EVALUATORS)
+        return ([""] if default in ("", None) else []) + names
+    return None
+
+
+def _concrete(hint: Any) -> tuple[Any, bool]:
+    """(scalar type, optional?) of a field's type hint."""
     if isinstance(hint, type):
-        return hint
-    args = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
-    return args[0] if args and isinstance(args[0], type) else str
+        return hint, False
+    args = [a for a in get_args(hint) if a is not type(None)]
+    optional = type(None) in get_args(hint)
+    return (args[0] if args and isinstance(args[0], type) else str), optional
 
 
-def dataclass_inputs(cls: type, prefix: str) -> dict[str, Any]:
-    """One input per dataclass field with the field's default; returns ``{field: value}``."""
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def dataclass_inputs(cls: type, prefix: str, columns: int = 2) -> dict[str, Any]:
+    """One input per dataclass field, starting at the field's default; returns ``{field: value}``.
+
+    Optional fields whose default is None start empty (None = "use the default"); ``from_dict``
+    then drops them. Validation stays in the dataclass: the Run button shows its message."""
     hints = get_type_hints(cls)
     out: dict[str, Any] = {}
     fields = dataclasses.fields(cls)
-    cols = st.columns(min(3, max(1, len(fields))))
+    cols = st.columns(min(columns, max(1, len(fields))))
     for i, f in enumerate(fields):
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
-        kind = _concrete(hints[f.name])
-        key = f"{prefix}_{f.name}"
+        kind, optional = _concrete(hints[f.name])
+        choices = _field_choices(f.name, hints[f.name], default)
+        key, label = f"{prefix}_{f.name}", _label(f.name)
         with cols[i % len(cols)]:
-            if kind is bool:
-                out[f.name] = st.checkbox(f.name, value=bool(default), key=key)
+            if choices:
+                out[f.name] = st.selectbox(label, choices, key=key,
+                                           index=choices.index(default) if default in choices else 0,
+                                           format_func=lambda c: "(none)" if c == "" else str(c))
+            elif kind is bool:
+                out[f.name] = st.checkbox(label, value=bool(default), key=key)
             elif kind is int:
-                out[f.name] = st.number_input(f.name, value=int(default or 0), step=1, key=key)
+                out[f.name] = st.number_input(label, value=None if default is None else int(default),
+                                              step=1, key=key,
+                                              placeholder="default" if optional else None)
             elif kind is float:
-                out[f.name] = st.number_input(f.name, value=float(default or 0.0), step=0.1,
-                                              format="%g", key=key)
+                out[f.name] = st.number_input(label, value=None if default is None else float(default),
+                                              step=0.1, format="%g", key=key,
+                                              placeholder="default" if optional else None)
             else:
-                out[f.name] = st.text_input(f.name, value="" if default is None else str(default),
+                out[f.name] = st.text_input(label, value="" if default is None else str(default),
                                             key=key)
     return out
 
@@ -75,8 +106,8 @@ def strategy_settings() -> tuple[str, dict[str, Any]]:
 
 
 def budget_and_seed() -> tuple[dict[str, Any], int]:
-    with st.expander("Budget and seed", expanded=False):
-        budget = dataclass_inputs(Budget, "live_budget")
+    with st.expander("Budget and seed", expanded=True):
+        budget = dataclass_inputs(Budget, "live_budget", columns=1)
         seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
                                key="live_seed")
     return budget, int(seed)

@@ -20,7 +20,7 @@ def status_text(tree: Tree, running: bool) -> str:
     seconds = tree.finished.get("seconds", tree.t) if tree.finished else tree.t
     parts.append(f"{float(seconds):.1f} s")
     if tree.outcome is None:
-        parts.append("running…" if running else "waiting for events")
+        parts.append("running…" if running else "not finished")
     else:
         parts.append(f"outcome: {tree.outcome}")
         if tree.answer:
@@ -29,6 +29,17 @@ def status_text(tree: Tree, running: bool) -> str:
         if detail and tree.outcome != "solved":
             parts.append(f"({detail})")
     return " · ".join(parts)
+
+
+OUTCOME_COLORS = {"solved": "green", "failed": "red", "budget": "orange", "cancelled": "gray",
+                  "error": "violet", "interrupted": "gray"}
+
+
+def outcome_badge(tree: Tree, running: bool) -> tuple[str, str]:
+    """(label, colour) for ``st.badge``; labels are our own words, never model text."""
+    if tree.outcome is None:
+        return ("running", "blue") if running else ("not finished", "gray")
+    return tree.outcome, OUTCOME_COLORS.get(tree.outcome, "gray")
 
 
 def generating_text(tree: Tree) -> str | None:

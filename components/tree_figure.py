@@ -17,8 +17,7 @@ from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
-from reasoning.tree import (BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node,
-                            Tree)
+from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node, Tree
 
 STATE_COLORS = {
     GENERATING: "#1f77b4",   # blue, drawn with a bold dark outline
@@ -32,9 +31,10 @@ SOLVED_EDGE = "#1a7f1a"
 EDGE_COLOR = "#9a9a9a"
 ROLLOUT_SYMBOL = "diamond"
 NODE_SYMBOL = "circle"
-UNIT_PX = 56          # horizontal pixels per layout unit, used to size the figure's height/width
 LEVEL_PX = 110        # vertical pixels per depth level
 HOVER_TEXT_CHARS = 160
+PLOT_WIDTH_PX = 1000  # about the chart's width in the app's wide layout
+MIN_MARKER_PX, MAX_MARKER_PX = 6.0, 22.0
 
 
 # -- layout ------------------------------------------------------------------------------------
@@ -149,10 +149,16 @@ def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]]) -> dict[str, li
     return groups
 
 
+def base_size(width_units: float) -> float:
+    """Marker diameter in px so neighbours (one layout unit apart) do not overlap on a plot about
+    ``PLOT_WIDTH_PX`` wide; wide trees get smaller markers (zoom in to see them larger)."""
+    return max(MIN_MARKER_PX, min(MAX_MARKER_PX, 0.7 * PLOT_WIDTH_PX / max(width_units, 1.0)))
+
+
 def _marker_size(node: Node, base: float) -> float:
-    size = base * (0.7 if node.role == "rollout" else 1.0)
-    if node.visits:  # MCTS: area grows with visits, capped
-        size += min(14.0, 3.0 * math.sqrt(node.visits))
+    size = max(5.5, base * 0.75) if node.role == "rollout" else base
+    if node.visits:  # MCTS: area grows with visits, capped, in proportion to the base size
+        size += min(0.6, 0.14 * math.sqrt(node.visits)) * base
     return size
 
 
@@ -163,9 +169,9 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
     width_units = max((x for x, _ in pos.values()), default=0.0) + 1
     depth = max((-y for _, y in pos.values()), default=0.0)
     if show_labels is None:
-        show_labels = width_units <= 24
+        show_labels = width_units <= 18  # about 55 px per unit: room for "10*4=40"
     on_path = tree.solved_path()
-    base = 22.0 if len(pos) <= 40 else 16.0
+    base = base_size(width_units)
 
     groups = edge_groups(tree, pos)
     traces: list[go.Scatter] = [
@@ -175,13 +181,21 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
     ]
     for state in NODE_STATES:
         nodes = [n for n in tree.nodes.values() if n.state == state and n.id in pos]
-        traces.append(_state_trace(state, nodes, pos, on_path, base, show_labels, selected))
+        traces.append(_state_trace(state, nodes, pos, on_path, base, selected))
+    for state in NODE_STATES:  # the legend: every state, always, drawn the same way
+        traces.append(go.Scatter(
+            x=[None], y=[None], mode="markers", name=state, legendgroup=state, hoverinfo="skip",
+            marker={"color": STATE_COLORS[state], "size": 13, "symbol": NODE_SYMBOL,
+                    "line": {"color": "#08306b" if state == GENERATING else "#ffffff",
+                             "width": 3 if state == GENERATING else 1}}))
     # a legend-only entry explaining the rollout symbol
-    traces.append(go.Scatter(x=[None], y=[None], mode="markers", name="rollout (◆)",
+    traces.append(go.Scatter(x=[None], y=[None], mode="markers", name="rollout",
                              hoverinfo="skip", marker={"symbol": ROLLOUT_SYMBOL, "size": 11,
                                                        "color": "#ffffff",
                                                        "line": {"color": "#555", "width": 1.5}}))
     fig = go.Figure(traces)
+    if show_labels:
+        fig.update_layout(annotations=_labels(tree, pos))
     height = int(max(320, LEVEL_PX * (depth + 1) + 120))
     fig.update_layout(
         height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -189,7 +203,8 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
         clickmode="event+select", dragmode="pan",
         uirevision=str(uirevision if uirevision is not None else tree.run_id),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0,
-                "itemclick": False, "itemdoubleclick": False, "font": {"size": 12}},
+                "itemclick": False, "itemdoubleclick": False, "font": {"size": 12},
+                "itemsizing": "constant"},
         hoverlabel={"align": "left", "font": {"family": "monospace", "size": 12}},
         xaxis={"visible": False, "range": [-0.7, width_units - 0.3]},
         yaxis={"visible": False, "range": [-depth - 0.6, 0.45]},
@@ -198,8 +213,22 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
     return fig
 
 
+def _labels(tree: Tree, pos) -> list[dict]:
+    """Short step labels under the nodes, on a white box so edges do not run through them."""
+    out = []
+    for n in tree.nodes.values():
+        label = short_step(n)
+        if not label or n.id not in pos:
+            continue
+        x, y = pos[n.id]
+        out.append({"x": x, "y": y, "text": html.escape(label), "showarrow": False,
+                    "yshift": -22, "font": {"size": 11, "color": "#222"},
+                    "bgcolor": "rgba(255,255,255,0.9)", "borderpad": 1})
+    return out
+
+
 def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: float,
-                 show_labels: bool, selected: int | None) -> go.Scatter:
+                 selected: int | None) -> go.Scatter:
     color = STATE_COLORS[state]
     outline_colors, outline_widths = [], []
     for n in nodes:
@@ -223,13 +252,10 @@ def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: fl
         "opacity": 1.0,
     }
     return go.Scatter(
-        x=[pos[n.id][0] for n in nodes] or [None], y=[pos[n.id][1] for n in nodes] or [None],
-        mode="markers+text" if show_labels else "markers", name=state, legendgroup=state,
-        marker=marker,
-        text=[html.escape(short_step(n)) for n in nodes] if show_labels else None,
-        textposition="bottom center", textfont={"size": 11, "color": "#333"},
+        x=[pos[n.id][0] for n in nodes], y=[pos[n.id][1] for n in nodes],
+        mode="markers", name=state, legendgroup=state, showlegend=False, marker=marker,
         hovertext=[hover_text(n) for n in nodes], hoverinfo="text",
         customdata=[[n.id] for n in nodes],
-        unselected={"marker": {"opacity": 1.0}},
+        unselected={"marker": {"opacity": 0.75}},
         selected={"marker": {"opacity": 1.0}},
     )

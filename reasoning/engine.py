@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from . import events as ev
 from .models.base import GenRequest, Model, ModelConnectError, ModelError
 from .recorder import Recorder, Sink
 from .settings import Budget
-from .tasks.base import InvalidStep, Problem, Task
+from .tasks.base import InvalidStep, Problem, Task, Verdict
 from .tree import GENERATING, PRUNED, SOLVED
 
 
@@ -64,9 +65,11 @@ class SearchContext:
         self.rng = random.Random(seed)
         self.cancel = cancel or threading.Event()
         self.states: dict[int, Any] = {}
+        self.answers: dict[int, str | None] = {}  # terminal nodes no verifier judged (answered)
         self._errors = 0
         self.model_calls = 0
-        self.model_seconds = 0.0
+        self.model_seconds = 0.0       # wall time inside model calls, minus our callbacks
+        self.callback_seconds = 0.0
         # model calls that are not nodes (value prompts): their tokens still count in the budget
         self.eval_tokens = 0
         self.eval_prompt_tokens = 0
@@ -111,18 +114,21 @@ class SearchContext:
     def generate(self, node_id: int, req: GenRequest) -> tuple[str, dict[str, Any]] | None:
         """Stream one completion into ``node_id``. None (and the node failed) on a model error."""
         def on_chunk(text: str, reasoning: str) -> None:
+            c0 = time.perf_counter()  # our own work inside the call is not model time
             self.rec.tokens(node_id, text, reasoning)
+            self.callback_seconds += time.perf_counter() - c0
             if self.cancel.is_set():
                 raise Cancelled()
         self.model_calls += 1
-        t = self.rec.elapsed()
+        self.rec.flush()  # readers see the new node as generating before the model call blocks
+        t, cb = time.perf_counter(), self.callback_seconds
         try:
             comp = self.model.generate(req, on_chunk)
         except ModelError as e:
-            self.model_seconds += self.rec.elapsed() - t
+            self.model_seconds += time.perf_counter() - t - (self.callback_seconds - cb)
             self._model_failed(node_id, e)
             return None
-        self.model_seconds += self.rec.elapsed() - t
+        self.model_seconds += time.perf_counter() - t - (self.callback_seconds - cb)
         self._errors = 0
         return comp.text, {"reasoning": comp.reasoning, "finish_reason": comp.finish_reason,
                            "prompt_tokens": comp.prompt_tokens,
@@ -204,24 +210,27 @@ class SearchContext:
             self.rec.emit(ev.NODE_COMPLETED, nid, text=text, step=None, **meta)
             self.rec.emit(ev.NODE_PRUNED, nid, reason=str(e))
             return Child(nid, None, None, reason=str(e))
+        terminal = self.task.is_terminal(new_state)
+        verdict = self.task.verify(self.problem, new_state) if terminal else None
         self.rec.emit(ev.NODE_COMPLETED, nid, text=text, step=step,
-                      label=self.task.describe(new_state), **meta)
+                      label=self.task.describe(new_state), **meta, **_terminal_flag(verdict))
         if exclude is not None and step in exclude:
             self.rec.emit(ev.NODE_PRUNED, nid, reason="duplicate: same step as a sibling")
             return Child(nid, None, None, reason="duplicate")
         self.states[nid] = new_state
         child = Child(nid, step, new_state)
-        if self.task.is_terminal(new_state):
-            self._judge(child)
+        if verdict is not None:
+            self._judge(child, verdict)
         return child
 
-    def _judge(self, child: Child) -> None:
-        verdict = self.task.verify(self.problem, child.state)
+    def _judge(self, child: Child, verdict: Verdict) -> None:
         child.terminal, child.correct, child.reason = True, verdict.correct, verdict.reason
         if verdict.correct is True:
             self.rec.emit(ev.NODE_SOLVED, child.node_id, reason=verdict.reason, answer=verdict.answer)
         elif verdict.correct is False:
             self.rec.emit(ev.NODE_FAILED, child.node_id, reason=verdict.reason, answer=verdict.answer)
+        else:  # no verifier (free questions): the node is *answered*, stays open, never failed
+            self.answers[child.node_id] = verdict.answer
 
     def depth(self, node_id: int) -> int:
         return self.tree.nodes[node_id].depth
@@ -230,7 +239,7 @@ class SearchContext:
         return self.tree.nodes[node_id].state == SOLVED
 
     def answer_of(self, node_id: int) -> str | None:
-        return self.tree.nodes[node_id].answer
+        return self.tree.nodes[node_id].answer or self.answers.get(node_id)
 
 
 def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run_id: int | str,
@@ -254,6 +263,7 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
     except Exception as e:  # a bug or an unexpected failure: still end the run cleanly
         result = Result("error", detail=f"{type(e).__name__}: {e}",
                         extra={"traceback": traceback.format_exc(limit=5)})
+    result = _answered_if_unverifiable(ctx, result)
     tree = rec.tree
     _close_open_generations(rec, result)
     extra = {**truth_counts(tree, ctx.rejected), **result.extra}
@@ -267,6 +277,21 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
              seconds=round(rec.elapsed(), 4), **extra)
     rec.flush()
     return result, rec
+
+
+def _answered_if_unverifiable(ctx: SearchContext, result: Result) -> Result:
+    """A task without a verifier cannot *fail* on an answer: a strategy's "failed" (no verified
+    solution) becomes "answered" when the search reached an answer — preferably on the path it
+    chose (``answer_node`` or below it), else the latest answer found. Without any answer it
+    stays "failed"."""
+    if ctx.task.has_verifier or result.outcome != "failed" or not ctx.answers:
+        return result
+    below = [n for n in ctx.answers
+             if result.answer_node is not None and result.answer_node in ctx.tree.path_to(n)]
+    node = max(below or ctx.answers)
+    return Result("answered", ctx.answers[node], node,
+                  f"no verifier; answer from node {node} ({result.detail})" if result.detail
+                  else f"no verifier; answer from node {node}", result.extra)
 
 
 def truth_counts(tree: Any, rejected: set[int]) -> dict[str, int]:
@@ -332,15 +357,23 @@ def rollout(ctx: SearchContext, parent_id: int, temperature: float, max_steps: i
             reason = str(e)
             break
         steps.append(step)
+    verdict = ctx.task.verify(ctx.problem, state) if ctx.task.is_terminal(state) else None
     ctx.rec.emit(ev.NODE_COMPLETED, nid, text="\n".join(steps), step=None,
-                 label=ctx.task.describe(state), **totals)
-    if not ctx.task.is_terminal(state):
+                 label=ctx.task.describe(state), **totals, **_terminal_flag(verdict))
+    if verdict is None:
         ctx.rec.emit(ev.NODE_FAILED, nid, reason=f"rollout ended: {reason}")
         return nid, False, None
     ctx.states[nid] = state
-    verdict = ctx.task.verify(ctx.problem, state)
     if verdict.correct:
         ctx.rec.emit(ev.NODE_SOLVED, nid, reason=verdict.reason, answer=verdict.answer)
     elif verdict.correct is False:
         ctx.rec.emit(ev.NODE_FAILED, nid, reason=verdict.reason, answer=verdict.answer)
+    else:
+        ctx.answers[nid] = verdict.answer
     return nid, verdict.correct, verdict.answer
+
+
+def _terminal_flag(verdict: Verdict | None) -> dict[str, Any]:
+    """``terminal: true`` (and the answer) in a node_completed payload marks a node that ends
+    with an answer — what a user may later mark correct/wrong, even when no verifier judged it."""
+    return {"terminal": True, "answer": verdict.answer} if verdict is not None else {}

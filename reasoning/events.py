@@ -31,7 +31,8 @@ EVENT_TYPES = frozenset({
     NODE_BACKTRACKED, NODE_SOLVED, NODE_FAILED, NODE_MARKED, MCTS_BACKPROP, RUN_FINISHED,
 })
 
-OUTCOMES = ("solved", "failed", "budget", "error", "cancelled", "interrupted")
+# "answered": the run ended on an answer that no verifier could judge (free questions)
+OUTCOMES = ("solved", "failed", "budget", "error", "cancelled", "interrupted", "answered")
 
 
 @dataclass(frozen=True)

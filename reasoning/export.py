@@ -5,8 +5,11 @@ the task's own prompt text; nothing touches storage or a page. One row is one JS
 
 * **Preference pairs** (Chain of Preference Optimization, Zhang et al. 2024): for each parent on a
   solved path, the step child on that path is ``chosen`` and every sibling step that is pruned,
-  failed or backtracked (and not itself on a solved path) is ``rejected``. ``prompt`` is the
-  prompt that asked for that step: the task prompt with the steps so far. Only step nodes
+  failed or backtracked (and not itself on a solved path) is ``rejected`` — and so is an ``open``
+  sibling whose rollouts all failed (MCTS leaves its losers open; their evidence is the
+  rollouts). Duplicates of a sibling and nodes cut off by a model error or a stop are left out.
+  ``prompt`` is the prompt that asked for that step: the task prompt with the steps so far.
+  Only step nodes
   (role ``thought`` / ``answer``) take part: a ``rollout`` node is a whole continuation of several
   steps drawn by the search for evaluation, not a step, so it is neither chosen nor rejected (its
   outcome feeds the step values instead).
@@ -47,7 +50,8 @@ PROMPT_FORMATS = ("task", "chat", "plain")
 KINDS = ("pairs", "values", "traces")
 
 NO_SOLVED_PATH = "no solved path"
-NO_REJECTED = "solved path has no pruned, failed or backtracked sibling steps"
+NO_REJECTED = ("solved path has no losing sibling step (pruned, failed, backtracked, or open "
+               "with only wrong rollouts)")
 NO_OUTCOMES = "no step has rollouts or terminal outcomes below it (compute rollouts to label them)"
 NOT_SOLVED_FILTER = "skipped: run not solved (only solved runs)"
 OUTSIDE_DEPTH = "rows outside the depth filter"
@@ -59,7 +63,7 @@ class Filters:
     min_depth: int | None = None
     max_depth: int | None = None
     dedupe: bool = True
-    include_open: bool = False     # pairs: also reject open siblings the search never returned to
+    include_open: bool = False     # pairs: also reject open siblings never explored (no rollout)
     prompt_format: str = "task"
     whole: bool = False            # traces: the whole exploration as one long chain
 
@@ -151,27 +155,73 @@ def outcome_counts(tree: Tree) -> dict[int, tuple[int, int]]:
 
 
 def problem_key(row: dict[str, Any]) -> str:
-    return f"{row.get('task')}:{row.get('problem_id') or row.get('problem')}"
+    """What 'the same problem' means for the split: the task and the problem text (spaces
+    normalised), so a puzzle run by its bundled id and by its text is still one problem."""
+    return f"{row.get('task')}:{' '.join(str(row.get('problem') or row.get('problem_id')).split())}"
+
+
+def _unit_hash(key: str) -> float:
+    return int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) / float(16 ** 12)
 
 
 def is_validation(key: str, fraction: float) -> bool:
     """Deterministic split by problem: the same problem always lands on the same side."""
-    if fraction <= 0:
-        return False
-    h = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) / float(16 ** 12)
-    return h < fraction
+    return fraction > 0 and _unit_hash(key) < fraction
 
 
-def split_rows(rows: list[dict[str, Any]], fraction: float) -> tuple[list[dict], list[dict]]:
+def problem_keys(trees: Iterable[Tree]) -> set[str]:
+    """The problems of a selection of runs (the universe a split is drawn from)."""
+    return {problem_key(t.info) for t in trees}
+
+
+def split_rows(rows: list[dict[str, Any]], fraction: float,
+               universe: set[str] | None = None) -> tuple[list[dict], list[dict]]:
+    """(train, validation) by problem: a problem's rows are all on one side.
+
+    A problem goes to validation when the hash of its key is below ``fraction``. With few
+    problems that can leave one side empty; then (two problems or more) the problem with the
+    lowest hash goes to validation, or the one with the highest back to train. ``universe``:
+    the problems of the whole selection (:func:`problem_keys`), so that pairs, values and traces
+    exported from the same runs put every problem on the same side.
+    """
     if not (0.0 <= fraction < 1.0):
         raise ValueError(f"split: must be from 0 to below 1, got {fraction!r}")
-    train, val = [], []
-    for r in rows:
-        (val if is_validation(problem_key(r), fraction) else train).append(r)
-    return train, val
+    keys = universe if universe is not None else {problem_key(r) for r in rows}
+    val_keys = {k for k in keys if is_validation(k, fraction)}
+    if fraction > 0 and len(keys) >= 2:
+        if not val_keys:
+            val_keys = {min(keys, key=_unit_hash)}
+        elif val_keys == keys:
+            val_keys = keys - {max(keys, key=_unit_hash)}
+    train = [r for r in rows if problem_key(r) not in val_keys]
+    return train, [r for r in rows if problem_key(r) in val_keys]
 
 
 # -- prompts -----------------------------------------------------------------------------------
+def task_and_problem(info: dict[str, Any]):
+    """The run's task and problem, rebuilt from its ``run_started`` payload.
+
+    The problem is looked up among the task's problems (so its data — gold answer, few-shot
+    examples of a task file — is there) and else parsed from its text. ``ValueError`` when the
+    task is unknown here or its task file is gone.
+    """
+    from .tasks import JsonlTask, get_task
+    from .tasks.base import Problem
+    task = JsonlTask(info["task_file"]) if info.get("task_file") else \
+        get_task(str(info.get("task")))
+    text, pid = str(info.get("problem", "")), str(info.get("problem_id") or "")
+    try:
+        found = task.problem_by_id(pid) if pid else None
+    except (ValueError, OSError):
+        found = None
+    if found is not None and " ".join(found.text.split()) == " ".join(text.split()):
+        return task, found
+    try:
+        return task, task.resolve_problem(text)
+    except ValueError:
+        return task, Problem(id=pid or text, text=text)
+
+
 class Prompter:
     """Renders 'the prompt that asked for the next step' after a list of steps, per run."""
 
@@ -181,12 +231,8 @@ class Prompter:
         self.task = self.problem = None
         if fmt != "plain":
             try:
-                from .tasks import get_task
-                from .tasks.base import Problem
-                self.task = get_task(str(tree.info.get("task")))
-                self.problem = Problem(id=str(tree.info.get("problem_id") or self.problem_text),
-                                       text=self.problem_text)
-            except ValueError:
+                self.task, self.problem = task_and_problem(tree.info)
+            except (ValueError, OSError):
                 self.task = None
 
     def plain(self, steps: list[str]) -> str:
@@ -233,20 +279,25 @@ def pairs_from_tree(tree: Tree, filters: Filters | None = None) -> tuple[list[di
     ends = solved_ends(tree)
     if not ends:
         return [], NO_SOLVED_PATH
+    # every solved path counts (the answer's first), so a parent with two solved children
+    # gives pairs for both
+    ends += sorted(n.id for n in tree.nodes.values() if n.state == SOLVED and n.id not in ends)
     good = on_any_solved_path(tree)
+    outcomes = outcome_counts(tree)
     prompter = Prompter(tree, f.prompt_format)
     meta = _run_meta(tree)
     rows: list[dict] = []
-    seen_parents: set[int] = set()
+    seen: set[tuple[int, int]] = set()
     for end in ends:
         path = tree.path_to(end)
         for parent_id, child_id in zip(path, path[1:], strict=False):
             chosen = tree.nodes[child_id]
-            if parent_id in seen_parents or chosen.role not in STEP_ROLES:
+            if (parent_id, child_id) in seen or chosen.role not in STEP_ROLES:
                 continue
-            seen_parents.add(parent_id)
+            seen.add((parent_id, child_id))
             rejected = [tree.nodes[s] for s in tree.nodes[parent_id].children
-                        if _is_rejected(tree.nodes[s], good, f)]
+                        if _is_rejected(tree.nodes[s], good, outcomes, f)
+                        and step_text(tree.nodes[s]) != step_text(chosen)]
             if not rejected:
                 continue
             steps = steps_on_path(tree, parent_id)
@@ -257,25 +308,40 @@ def pairs_from_tree(tree: Tree, filters: Filters | None = None) -> tuple[list[di
                              "depth": chosen.depth, "steps_so_far": steps,
                              "parent_node": parent_id, "chosen_node": chosen.id,
                              "rejected_node": rej.id, "rejected_state": rej.state,
-                             "rejected_reason": _lost_because(rej),
+                             "rejected_reason": _lost_because(rej, outcomes),
                              "chosen_scores": _scores(chosen), "rejected_scores": _scores(rej),
                              "prompt_format": used})
     return rows, (None if rows else NO_REJECTED)
 
 
-def _is_rejected(node: Node, good: set[int], f: Filters) -> bool:
+def _is_rejected(node: Node, good: set[int], outcomes: dict[int, tuple[int, int]],
+                 f: Filters) -> bool:
+    """Pruned / failed / backtracked; or open with only wrong outcomes below it (MCTS leaves
+    such siblings open: every rollout from them failed); or, on request, any open sibling."""
     if node.id in good or node.role not in STEP_ROLES:
         return False
-    if node.finish_reason in NO_VERDICT_FINISH:
-        return False  # cut off by an error or a stop: says nothing about the step
+    if not _speaks(node):
+        return False
     if node.state in REJECTED_STATES:
         return True
-    return f.include_open and node.state == OPEN and bool(node.step)
+    if node.state != OPEN or not node.step:
+        return False
+    # not on a solved path, so none of its outcomes is right: n > 0 means all were wrong
+    return outcomes[node.id][0] > 0 or f.include_open
 
 
-def _lost_because(node: Node) -> str:
+def _speaks(node: Node) -> bool:
+    """False for nodes that say nothing about their step: cut off by a model error or a stop,
+    or pruned as a duplicate of a sibling."""
+    return node.finish_reason not in NO_VERDICT_FINISH and not node.reason.startswith("duplicate")
+
+
+def _lost_because(node: Node, outcomes: dict[int, tuple[int, int]]) -> str:
     if node.state == OPEN:
-        return "not chosen: the search found the solution through a sibling"
+        n = outcomes[node.id][0]
+        if n:
+            return f"rollouts: none of the {n} outcome(s) below it was right"
+        return "not chosen: never explored; the search found the solution through a sibling"
     return f"{node.state}: {node.reason}" if node.reason else node.state
 
 
@@ -319,7 +385,8 @@ def traces_from_tree(tree: Tree, filters: Filters | None = None) -> tuple[list[d
         steps = steps_on_path(tree, end)
         answer = tree.nodes[end].answer or tree.answer or ""
         body = whole_exploration(tree, end) if f.whole else "\n".join(steps)
-        completion = body + (f"\nAnswer: {answer}" if answer else "")
+        said = bool(steps) and answer in steps[-1]  # line tasks end on "Answer: …" already
+        completion = body + (f"\nAnswer: {answer}" if answer and not said else "")
         rows.append({"prompt": prompt, "completion": _as_reply(completion, used), **meta,
                      "steps": steps, "answer": answer, "depth": len(steps), "solved_node": end,
                      "whole": f.whole, "nodes_explored": len(tree.nodes),
@@ -342,6 +409,8 @@ def whole_exploration(tree: Tree, end: int) -> str:
             [c for c in node.children if c in on_path]
         for c in kids:
             child = tree.nodes[c]
+            if c not in on_path and not _speaks(child):
+                continue
             lines.extend(_say(child, c in on_path))
             if c in on_path:
                 if c != end:
@@ -350,7 +419,7 @@ def whole_exploration(tree: Tree, end: int) -> str:
             if child.role == "rollout":
                 continue  # a look-ahead from this node: we are still here
             visit(c)
-            lines.append("Let me go back." + (f" ({node.label})" if node.label else ""))
+            lines.append(f"Let me go back ({node.label})." if node.label else "Let me go back.")
 
     visit(tree.root_id)
     return "\n".join(lines)
@@ -428,16 +497,27 @@ def nodes_needing_rollouts(tree: Tree, filters: Filters | None = None) -> list[i
             and not n.reason.startswith("duplicate") and f.depth_ok(n.depth)]
 
 
+DEFAULT_SECONDS_PER_STEP = 0.75  # embedded Gemma 270M, one Game-of-24 step, uncontended
+
+
 def estimate_rollout_budget(trees: Iterable[Tree], n: int, filters: Filters | None = None,
-                            seconds_per_step: float = 0.75,
+                            seconds_per_step: float | None = None,
                             max_depth: int | None = None) -> dict[str, Any]:
     """What :func:`compute_rollouts` would cost: nodes, rollouts, model calls (upper bound), time.
 
-    A rollout from depth ``d`` takes at most ``max_depth - d`` model calls (one per step); the
-    default ``seconds_per_step`` is the embedded Gemma 270M measured on Game of 24 (~0.5-1 s).
+    A rollout from depth ``d`` takes at most ``max_depth - d`` model calls (one per step). The
+    time per call is, unless given, measured on these runs (their ``model_seconds`` /
+    ``model_calls``), else :data:`DEFAULT_SECONDS_PER_STEP`.
     """
     if n < 1:
         raise ValueError(f"rollouts: n must be >= 1, got {n!r}")
+    trees = list(trees)
+    source = "given"
+    if seconds_per_step is None:
+        calls_made = sum(int(t.finished.get("model_calls") or 0) for t in trees)
+        seconds = sum(float(t.finished.get("model_seconds") or 0.0) for t in trees)
+        seconds_per_step, source = (seconds / calls_made, "measured on these runs") if calls_made \
+            else (DEFAULT_SECONDS_PER_STEP, "default for the embedded model")
     nodes = calls = 0
     for tree in trees:
         depth_limit = max_depth if max_depth is not None else _task_depth(tree)
@@ -446,14 +526,13 @@ def estimate_rollout_budget(trees: Iterable[Tree], n: int, filters: Filters | No
             calls += n * max(1, depth_limit - tree.nodes[nid].depth)
     return {"nodes": nodes, "rollouts": nodes * n, "max_model_calls": calls,
             "est_seconds": round(calls * seconds_per_step, 1),
-            "seconds_per_step": seconds_per_step}
+            "seconds_per_step": round(seconds_per_step, 3), "seconds_per_step_source": source}
 
 
 def _task_depth(tree: Tree) -> int:
     try:
-        from .tasks import get_task
-        return get_task(str(tree.info.get("task"))).max_depth
-    except ValueError:
+        return task_and_problem(tree.info)[0].max_depth
+    except (ValueError, OSError):
         return 8
 
 
@@ -471,16 +550,12 @@ def compute_rollouts(tree: Tree, events: list, model: Any, n: int,
     from .engine import Cancelled, Result, SearchContext, TooManyModelErrors, _close_open_generations, rollout
     from .recorder import Recorder
     from .settings import MAX_NODES_LIMIT, MAX_SECONDS_LIMIT, MAX_TOKENS_LIMIT, Budget
-    from .tasks import get_task
-    from .tasks.base import Problem
     from .tree import fold
 
     targets = nodes_needing_rollouts(tree, filters)
     if not targets or n < 1:
         return []
-    task = get_task(str(tree.info.get("task")))
-    problem = Problem(id=str(tree.info.get("problem_id") or tree.info.get("problem")),
-                      text=str(tree.info.get("problem")))
+    task, problem = task_and_problem(tree.info)
     rec = Recorder(tree.run_id)
     rec.tree = fold(events)  # a private copy that the new events extend
     rec.t0 = rec.clock() - rec.tree.t
@@ -489,7 +564,6 @@ def compute_rollouts(tree: Tree, events: list, model: Any, n: int,
     ctx = SearchContext(task, problem, model, rec, budget, seed=int(tree.info.get("seed", 0) or 0),
                         cancel=cancel)
     prompter = Prompter(tree, "task")
-    prompter.task, prompter.problem = task, problem
     try:
         for nid in targets:
             ctx.states[nid] = prompter.state_after(steps_on_path(tree, nid))

@@ -131,6 +131,7 @@ def _completed(tree: Tree, e: Event) -> None:
     node.prompt_tokens = int(p.get("prompt_tokens", 0))
     node.completion_tokens = int(p.get("completion_tokens", 0))
     node.finish_reason = p.get("finish_reason")
+    node.answer = p.get("answer", node.answer)
     node.t_completed = e.t
     tree.tokens += node.completion_tokens
     tree.prompt_tokens += node.prompt_tokens

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import threading
 import time
@@ -32,7 +31,7 @@ from typing import Any
 from reasoning.models.config import ModelConfig
 from reasoning.settings import MAX_NODES_LIMIT, MAX_TOKENS_LIMIT, check_range
 from reasoning.strategies import make_strategy
-from reasoning.tasks import get_task
+from reasoning.tasks import JsonlTask, get_task
 from storage import Store
 from storage import experiments as repo
 
@@ -117,8 +116,8 @@ def strategy_label(name: str, params: dict[str, Any]) -> str:
 @dataclass
 class ExperimentConfig:
     task: str = "game24"
-    problems: str = "901-910"        # ids / ranges of the task's bundled problems, or line indices
-    task_file: str = ""              # a JSONL file: one problem per line (then problems = indices)
+    problems: str = "901-910"        # ids / ranges of the task's bundled problems, or positions
+    task_file: str = ""              # a JSONL task file (then problems = 0-based positions in it)
     strategies: list[str] = field(default_factory=lambda: ["greedy", "mcts"])
     budgets: list[int] = field(default_factory=lambda: [4000])
     budget_kind: str = "tokens"      # "tokens" (max generated tokens) or "nodes"
@@ -144,7 +143,8 @@ class ExperimentConfig:
         check_range("max_seconds", self.max_seconds, 1, 7 * 24 * 3600)
         ModelConfig(**self.model)  # validates
         if not self.name:
-            self.name = f"{self.task} {self.problems}: {' vs '.join(self.strategies)}"
+            what = Path(self.task_file).name if self.task_file else self.task
+            self.name = f"{what} {self.problems}: {' vs '.join(self.strategies)}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -176,38 +176,16 @@ class Cell:
         return f"p={self.problem_id}|s={self.strategy}|b={self.budget}|seed={self.seed}"
 
 
-def load_task_file(path: str) -> list[str]:
-    """Problem texts from a JSONL file (field ``question``, ``problem``, ``puzzle`` or ``input``)."""
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise ValueError(f"task_file: no such file {path!r}")
-    out = []
-    with open(p, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"task_file: line {n} is not JSON ({e.msg})") from None
-            text = next((obj[k] for k in ("question", "problem", "puzzle", "input")
-                         if isinstance(obj, dict) and isinstance(obj.get(k), str)), None)
-            if text is None:
-                raise ValueError(f"task_file: line {n} has no 'question' (or problem/puzzle/input)")
-            out.append(text)
-    return out
-
-
 def cells(config: ExperimentConfig) -> list[Cell]:
     """Every cell, problem-major (so progress moves problem by problem)."""
     ids = parse_ids(config.problems)
-    if config.task_file:
-        texts = load_task_file(config.task_file)
-        bad = [i for i in ids if int(i) >= len(texts)]
+    if config.task_file:   # problems are 0-based positions in the file; runs get the file's ids
+        loaded = JsonlTask(config.task_file).problems()
+        bad = [i for i in ids if int(i) >= len(loaded)]
         if bad:
             raise ValueError(f"problems: index {bad[0]} is past the end of the task file "
-                             f"({len(texts)} problems, indices 0-{len(texts) - 1})")
-        problems = [(texts[int(i)], i) for i in ids]
+                             f"({len(loaded)} problems, indices 0-{len(loaded) - 1})")
+        problems = [(loaded[int(i)].id, i) for i in ids]
     else:
         problems = [(i, i) for i in ids]
     out = [Cell(text, pid, s, b, seed) for text, pid in problems for s in config.strategies
@@ -222,18 +200,22 @@ def cell_spec(config: ExperimentConfig, cell: Cell, experiment_id: int | None) -
     return RunSpec(task=config.task, problem=cell.problem, strategy=name, params=params,
                    budget=config.budget_dict(cell.budget), seed=cell.seed,
                    model=ModelConfig(**config.model), experiment_id=experiment_id,
-                   cell_key=cell.key)
+                   cell_key=cell.key, task_file=config.task_file)
 
 
 def validate(config: ExperimentConfig) -> list[Cell]:
     """Every cell prepared once (task, problem, strategy, budget): errors before anything runs."""
     all_cells = cells(config)
-    get_task(config.task)
+    if not config.task_file:
+        get_task(config.task)
     seen: set[str] = set()
     for c in all_cells:
         if c.problem_id not in seen:
             seen.add(c.problem_id)
-            cell_spec(config, c, None).prepare()
+            try:
+                cell_spec(config, c, None).prepare()
+            except ValueError as e:
+                raise ValueError(f"problems: problem {c.problem_id} cannot be used ({e})") from None
     for s in config.strategies:
         make_strategy(*split_strategy(s))
     return all_cells
@@ -306,11 +288,12 @@ class _Runner:
         self.cancel, self.progress = cancel, progress
         self.model_factory, self.api_key = model_factory, api_key
         all_cells = cells(config)
-        done = finished_keys(store, experiment_id)
-        self.todo = [c for c in all_cells if c.key not in done]
+        settled = {k: r for k, r in latest_runs(store, experiment_id).items() if is_finished(r)}
+        self.todo = [c for c in all_cells if c.key not in settled]
         self.total, self.done0 = len(all_cells), len(all_cells) - len(self.todo)
         self.done = self.done0
-        self.solved = self.errors = 0
+        self.solved = sum(settled[c.key]["outcome"] == "solved" for c in all_cells if c.key in settled)
+        self.errors = 0
         self.running: dict[int, Cell] = {}
         self.failures: list[BaseException] = []
         self.lock = threading.Lock()
@@ -336,6 +319,15 @@ class _Runner:
             return self.todo.pop(0)
 
     def _work(self, slot: int) -> None:
+        try:
+            self._work_loop(slot)
+        finally:
+            with self.lock:
+                self.workers_left -= 1
+                if self.workers_left == 0:
+                    self.all_done.set()
+
+    def _work_loop(self, slot: int) -> None:
         while (cell := self._next()) is not None:
             with self.lock:
                 self.running[slot] = cell
@@ -363,16 +355,17 @@ class _Runner:
         threads = [threading.Thread(target=self._work, args=(k,), daemon=True,
                                     name=f"thinktree-exp-{self.eid}-{k}")
                    for k in range(min(self.config.concurrency, max(1, len(self.todo))))]
+        self.workers_left, self.all_done = len(threads), threading.Event()
         for t in threads:
             t.start()
+        # Wait on an Event, not Thread.join: an interrupted join can leave a live thread looking
+        # finished (CPython), and short waits let Ctrl-C reach this (main) thread at once.
         try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(0.2)   # short waits so Ctrl-C reaches the main thread
+            while not self.all_done.wait(0.2):
+                pass
         except BaseException:
-            self.cancel.set()     # Ctrl-C: cancel running cells, wait for them to close cleanly
-            for t in threads:
-                t.join(30)
+            self.cancel.set()     # Ctrl-C: cancel running cells and let them close cleanly
+            self.all_done.wait(30)
             repo.set_status(self.store, self.eid, "stopped")
             raise
         complete = self.done == self.total
@@ -500,7 +493,9 @@ def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if k == 0 else max(0.0, centre - half)   # exact ends (no 0.9999999)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return lo, hi
 
 
 @dataclass

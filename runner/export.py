@@ -7,11 +7,13 @@ values on the model the run used. Such rollouts are *appended to the run's event
 instead of paying again.
 
 Files: ``--split F`` writes ``OUT`` (train) and ``OUT`` with ``.jsonl`` replaced by ``.val.jsonl``
-(validation); a problem lands on one side only, chosen by a hash of ``task:problem_id``.
+(validation); a problem lands on one side only, chosen by a hash of the task and problem text.
 """
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from reasoning.export import (
     compute_rollouts,
     estimate_rollout_budget,
     export_trees,
+    nodes_needing_rollouts,
+    problem_keys,
     split_rows,
 )
 from reasoning.tree import Tree, fold
@@ -77,6 +81,30 @@ def all_counts(trees: list[Tree], filters: Filters | None = None) -> dict[str, d
     return {kind: export_trees(kind, trees, filters).counts() for kind in KINDS}
 
 
+def _text(value: Any) -> str:
+    """A prompt or reply as text: a chat message list becomes 'role: content' lines."""
+    if isinstance(value, list):
+        return "\n".join(f"[{m.get('role')}] {m.get('content')}" for m in value)
+    return str(value)
+
+
+def row_as_text(kind: str, row: dict[str, Any], prompt_tail: int = 240) -> str:
+    """A row for reading (the page's preview): the end of the prompt, then what is learnt."""
+    prompt = _text(row["prompt"])
+    if len(prompt) > prompt_tail:
+        prompt = "…" + prompt[-prompt_tail:]
+    head = f"run {row.get('run_id')} · problem {row.get('problem_id')} · {row.get('problem')}"
+    if kind == "pairs":
+        body = (f"CHOSEN:   {_text(row['chosen'])}\nREJECTED: {_text(row['rejected'])}\n"
+                f"why it lost: {row.get('rejected_reason')}")
+    elif kind == "values":
+        body = (f"STEP: {_text(row['step'])}\nsoft {row['soft']:.3g} · hard {row['hard']} · "
+                f"{row['correct']} of {row['n']} outcomes right")
+    else:
+        body = "COMPLETION:\n" + _text(row["completion"])
+    return f"{head}\n\nPROMPT (end):\n{prompt}\n\n{body}"
+
+
 def val_path(out: str | Path) -> Path:
     out = Path(out)
     name = out.name[:-len(".jsonl")] if out.name.endswith(".jsonl") else out.name
@@ -95,22 +123,39 @@ def write_jsonl(rows: list[dict[str, Any]], path: str | Path) -> None:
     tmp.replace(path)
 
 
+def dataset_files(kind: str, train: list[dict], val: list[dict]) -> dict[str, str]:
+    """A Hugging Face–style dataset folder as {relative path: text}: ``data/train.jsonl``,
+    ``data/validation.jsonl`` (when there are validation rows) and a README whose YAML header
+    names the splits, so ``datasets.load_dataset(folder)`` reads it."""
+    files = {"data/train.jsonl": to_jsonl(train)}
+    splits = ["  - split: train\n    path: data/train.jsonl\n"]
+    if val:
+        files["data/validation.jsonl"] = to_jsonl(val)
+        splits.append("  - split: validation\n    path: data/validation.jsonl\n")
+    files["README.md"] = (
+        "---\nconfigs:\n- config_name: default\n  data_files:\n" + "".join(splits) + "---\n\n"
+        f"# Thinktree {kind}\n\nExported from Thinktree search trees ({len(train)} train rows, "
+        f"{len(val)} validation rows; split by problem, no problem on both sides). "
+        "See the Thinktree README for the fields.\n")
+    return files
+
+
 def write_dataset_folder(folder: str | Path, kind: str, train: list[dict],
                          val: list[dict]) -> Path:
-    """A Hugging Face–style dataset folder: ``data/train.jsonl``, ``data/validation.jsonl`` and a
-    README whose YAML header names the splits, so ``datasets.load_dataset(folder)`` reads it."""
     folder = Path(folder)
-    (folder / "data").mkdir(parents=True, exist_ok=True)
-    write_jsonl(train, folder / "data" / "train.jsonl")
-    files = ["  - split: train\n    path: data/train.jsonl\n"]
-    if val:
-        write_jsonl(val, folder / "data" / "validation.jsonl")
-        files.append("  - split: validation\n    path: data/validation.jsonl\n")
-    card = ("---\nconfigs:\n- config_name: default\n  data_files:\n" + "".join(files) + "---\n\n"
-            f"# Thinktree {kind}\n\nExported from Thinktree search trees "
-            f"({len(train)} train rows, {len(val)} validation rows; split by problem).\n")
-    (folder / "README.md").write_text(card, encoding="utf-8")
+    for rel, text in dataset_files(kind, train, val).items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text, encoding="utf-8")
     return folder
+
+
+def dataset_zip(kind: str, train: list[dict], val: list[dict]) -> bytes:
+    """The dataset folder as a zip (for a download button)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for rel, text in dataset_files(kind, train, val).items():
+            z.writestr(f"thinktree-{kind}/{rel}", text)
+    return buf.getvalue()
 
 
 def rollout_budget(store: Store, run_ids: Iterable[int], n: int,
@@ -123,15 +168,17 @@ def draw_missing_rollouts(store: Store, run_ids: Iterable[int], n: int,
                           api_key: str | None = None) -> dict[str, Any]:
     """Draw ``n`` rollouts below every step node without outcomes; store them in each run.
 
-    ``model``: the model to use; by default the one each run was made with (its stored config).
+    ``model``: the model to use; by default the one each run was made with (the model config
+    stored in its run row; an endpoint's key comes from ``api_key`` or its key variable).
     """
     from reasoning.models.config import ModelConfig, make_model
     drawn = {"runs": 0, "rollout_nodes": 0, "events": 0}
     for rid in run_ids:
         tree, events = load_tree(store, rid)
         m = model
-        if m is None:
-            cfg = {k: v for k, v in (tree.info.get("model") or {}).items()
+        if m is None and nodes_needing_rollouts(tree, filters):
+            row = store.get_run(rid) or {}
+            cfg = {k: v for k, v in (row.get("model") or {}).items()
                    if k in ModelConfig.__dataclass_fields__}
             m = make_model(ModelConfig(**cfg), api_key)
         new = compute_rollouts(tree, events, m, n, filters)
@@ -147,8 +194,9 @@ def export_to_files(store: Store, kind: str, run_ids: Iterable[int], out: str | 
                     split: float = 0.0, filters: Filters | None = None,
                     dataset_dir: str | Path | None = None) -> dict[str, Any]:
     """Write ``out`` (and its validation file when ``split`` > 0); return the counts."""
-    res = export_runs(store, kind, list(run_ids), filters)
-    train, val = split_rows(res.rows, split)
+    trees = load_trees(store, run_ids)
+    res = export_trees(kind, trees, filters)
+    train, val = split_rows(res.rows, split, problem_keys(trees))
     write_jsonl(train, out)
     counts = res.counts()
     counts.update({"out": str(out), "train": len(train), "val": len(val)})

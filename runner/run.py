@@ -19,7 +19,7 @@ from reasoning.models.config import ModelConfig, make_model
 from reasoning.recorder import Recorder
 from reasoning.settings import Budget, from_dict
 from reasoning.strategies import make_strategy
-from reasoning.tasks import get_task
+from reasoning.tasks import JsonlTask, get_task
 from storage import Store
 
 
@@ -34,10 +34,11 @@ class RunSpec:
     model: ModelConfig = field(default_factory=ModelConfig)
     experiment_id: int | None = None
     cell_key: str | None = None    # the experiment cell this run is (resume skips finished cells)
+    task_file: str = ""            # a JSONL task file: used instead of ``task`` when set
 
     def prepare(self):
         """Validate and build (task, problem, strategy, budget); ValueError names the field."""
-        task = get_task(self.task)
+        task = JsonlTask(self.task_file) if self.task_file else get_task(self.task)
         problem = task.resolve_problem(self.problem)
         strategy = make_strategy(self.strategy, self.params)
         budget = from_dict(Budget, self.budget)
@@ -100,7 +101,8 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
         rec.flush()
         return Result("error", detail=e.reason())
     result, _ = run_search(strategy, task, problem, model, run_id=run_id, budget=budget,
-                           seed=spec.seed, cancel=cancel, recorder=rec)
+                           seed=spec.seed, cancel=cancel, recorder=rec,
+                           info={"task_file": spec.task_file} if spec.task_file else None)
     return result
 
 

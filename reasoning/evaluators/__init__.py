@@ -58,5 +58,10 @@ def score(ctx: SearchContext, evaluator: Evaluator, node_id: int) -> Score:
     return result
 
 
+def solution_found(ctx: SearchContext, result: Score) -> int | None:
+    """A verified solution the evaluator itself reached (a rollout), or None."""
+    return next((r for r in result.details.get("rollouts", []) if ctx.is_solved(r)), None)
+
+
 __all__ = ["EVALUATORS", "Evaluator", "Score", "check_evaluator", "make_evaluator", "score",
-           "terminal_score"]
+           "solution_found", "terminal_score"]

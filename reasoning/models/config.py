@@ -6,7 +6,7 @@ it, so configs can be stored and logged safely.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -22,6 +22,7 @@ class ModelConfig:
     mode: str = "completions"       # "completions" (base models) or "chat"
     timeout: float = 60.0
     constraint: str = ""            # "", "grammar" (llama.cpp) or "guided_choice" (vLLM)
+    usage_in_stream: bool = False   # ask for a usage chunk (stream_options.include_usage)
 
     def __post_init__(self) -> None:
         if self.kind not in ("embedded", "endpoint"):
@@ -43,6 +44,17 @@ class ModelConfig:
     def describe(self) -> dict[str, Any]:
         return asdict(self)
 
+    def with_probe(self, report: dict[str, Any]) -> ModelConfig:
+        """This config with the capabilities a :func:`~reasoning.models.probe.probe` found:
+        the constraint the server really honours and whether it reports usage in streams.
+        The mode is switched only when the chosen one does not work there at all."""
+        caps = report.get("capabilities", {})
+        mode = self.mode
+        if not caps.get(mode) and caps.get("chat" if mode == "completions" else "completions"):
+            mode = "chat" if mode == "completions" else "completions"
+        return replace(self, constraint=caps.get("constraint") or "", mode=mode,
+                       usage_in_stream=bool(caps.get("usage_in_stream")))
+
 
 def make_model(cfg: ModelConfig, api_key: str | None = None):
     """Build the model for ``cfg``. The key comes from ``api_key`` or ``cfg.api_key_env``."""
@@ -54,6 +66,7 @@ def make_model(cfg: ModelConfig, api_key: str | None = None):
         api_key = os.environ.get(cfg.api_key_env)
         if not api_key:
             raise ModelError(f"the environment variable {cfg.api_key_env} is not set")
-    caps = {"streaming": True, "constraint": cfg.constraint or None}
+    caps = {"streaming": True, "constraint": cfg.constraint or None,
+            "usage_in_stream": cfg.usage_in_stream}
     return OpenAIModel(cfg.base_url, cfg.model, api_key=api_key, mode=cfg.mode,
                        timeout=cfg.timeout, capabilities=caps)

@@ -75,7 +75,7 @@ class EmbeddedServer:
             fd, self.log_path = tempfile.mkstemp(prefix="thinktree-llama-", suffix=".log")
             cmd = [sys.executable, "-m", "llama_cpp.server", "--model", self.model_path(),
                    "--model_alias", MODEL_ALIAS, "--host", "127.0.0.1", "--port", str(port),
-                   "--n_threads", str(self.threads), "--n_ctx", "4096",
+                   "--n_threads", str(self.threads), "--n_ctx", "4096", "--chat_format", "gemma",
                    "--interrupt_requests", "False"]
             self.proc = subprocess.Popen(cmd, stdout=fd, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)

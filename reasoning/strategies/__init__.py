@@ -4,10 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Strategy
+from .beam import Beam
+from .best_of_n import BestOfN
+from .dfs import DFS
 from .greedy import Greedy
 from .mcts import MCTS
+from .reflect import Reflect
 
-STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (Greedy, MCTS)}
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls for cls in (Greedy, BestOfN, Beam, DFS, MCTS, Reflect)}
 
 
 def make_strategy(name: str, params: dict[str, Any] | None = None) -> Strategy:

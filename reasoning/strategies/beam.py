@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import events as ev
 from ..engine import Child, Result, SearchContext
-from ..evaluators import check_evaluator, make_evaluator, score
+from ..evaluators import check_evaluator, make_evaluator, score, solution_found
 from ..settings import check_range
 from .base import Strategy
 
@@ -79,7 +79,14 @@ class Beam(Strategy):
                 candidates += [c.node_id for c in kids]
             if not candidates:
                 return Result("failed", detail=f"no open candidate at depth {depth + 1}")
-            values = {nid: score(ctx, evaluator, nid).value for nid in candidates}
+            values = {}
+            for nid in candidates:
+                result = score(ctx, evaluator, nid)
+                values[nid] = result.value
+                found = solution_found(ctx, result)
+                if found is not None:
+                    return Result("solved", ctx.answer_of(found), found,
+                                  "verified solution found by an evaluator rollout")
             frontier = self._keep(ctx, values)
         for node in frontier:
             ctx.rec.emit(ev.NODE_BACKTRACKED, node, reason="depth limit")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import events as ev
 from ..engine import Result, SearchContext
-from ..evaluators import check_evaluator, make_evaluator, score
+from ..evaluators import check_evaluator, make_evaluator, score, solution_found
 from ..settings import check_range
 from .base import Strategy
 from .beam import propose_children, rank
@@ -56,7 +56,13 @@ class DFS(Strategy):
                                         self.settings.temperature)
         if solved is not None:
             return solved.node_id
-        values = {c.node_id: score(ctx, self._evaluator, c.node_id).value for c in kids}
+        values = {}
+        for c in kids:
+            result = score(ctx, self._evaluator, c.node_id)
+            values[c.node_id] = result.value
+            found = solution_found(ctx, result)
+            if found is not None:
+                return found
         viable = {}
         for nid, v in values.items():
             if v < self._t:

@@ -30,8 +30,8 @@ class Greedy(Strategy):
             if child.step is None:
                 outcome = "error" if child.error else "failed"
                 return Result(outcome, detail=f"the chain broke: {child.reason}")
-            if child.terminal:
-                outcome = "solved" if child.correct else "failed"
+            if child.terminal:  # no verifier (correct is None): "answered", not failed
+                outcome = {True: "solved", False: "failed", None: "answered"}[child.correct]
                 return Result(outcome, ctx.answer_of(child.node_id), child.node_id, child.reason)
             node = child.node_id
         return Result("failed", detail="depth limit reached without an answer")

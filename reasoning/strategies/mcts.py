@@ -6,8 +6,11 @@ Each simulation runs four named phases:
   node is fully expanded (unvisited children first);
 * ``_expand``   — sample one new step (temperature > 0; where the server constrains output,
   steps already taken are excluded so every expansion is new);
-* ``_simulate`` — a Monte-Carlo rollout to a terminal state, drawn as one ``rollout`` node;
-  reward 1 if the verifier accepts it, else 0;
+* ``_simulate`` — the leaf's value: a Monte-Carlo rollout to a terminal state, drawn as one
+  ``rollout`` node (1 if the verifier accepts it, else 0), and/or an evaluator's score mapped to
+  0..1 (``evaluator`` set): value = rollout_weight·rollout + (1 − rollout_weight)·evaluator, as
+  AlphaGo mixes its value network with rollouts; rollout_weight 0 skips the rollout. A terminal
+  leaf is valued by the verifier alone;
 * ``_backprop`` — add 1 visit and the reward to every node on the path (one event).
 
 The final answer is the first verified solution (``stop_on_solution``) or else the most-visited
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .. import events as ev
 from ..engine import Result, SearchContext, rollout
+from ..evaluators import check_evaluator, make_evaluator, score, solution_found
 from ..settings import check_range
 from .base import Strategy
 
@@ -33,6 +37,8 @@ class MCTSSettings:
     rollout_temperature: float = 1.0
     pw_alpha: float = 0.0
     stop_on_solution: bool = True
+    evaluator: str = ""            # "" (rollouts only) or an evaluator name
+    rollout_weight: float = 0.5    # with an evaluator: share of the rollout in the leaf value
 
     def __post_init__(self) -> None:
         check_range("simulations", self.simulations, 1, 100_000)
@@ -41,6 +47,8 @@ class MCTSSettings:
         check_range("temperature", self.temperature, 0.0, 2.0)
         check_range("rollout_temperature", self.rollout_temperature, 0.0, 2.0)
         check_range("pw_alpha", self.pw_alpha, 0.0, 1.0)
+        check_evaluator(self.evaluator, allow_none=True)
+        check_range("rollout_weight", self.rollout_weight, 0.0, 1.0)
 
 
 def uct(q_sum: float, n: int, n_parent: int, c: float) -> float:
@@ -67,6 +75,8 @@ class MCTS(Strategy):
 
     def run(self, ctx: SearchContext) -> Result:
         s = _Stats()
+        name = self.settings.evaluator
+        self._evaluator = make_evaluator(name) if name not in ("", "none") else None
         root = ctx.root()
         self._add(s, root)
         for _ in range(self.settings.simulations):
@@ -118,8 +128,17 @@ class MCTS(Strategy):
     def _simulate(self, ctx: SearchContext, s: _Stats, leaf: int) -> tuple[float, int | None]:
         if leaf in s.terminal:
             return (1.0, leaf) if s.terminal[leaf] else (0.0, None)
-        nid, correct, _ = rollout(ctx, leaf, self.settings.rollout_temperature)
-        return (1.0, nid) if correct else (0.0, None)
+        w = self.settings.rollout_weight if self._evaluator is not None else 1.0
+        value, solved = 0.0, None
+        if w > 0:
+            nid, correct, _ = rollout(ctx, leaf, self.settings.rollout_temperature)
+            value, solved = (w, nid) if correct else (0.0, None)
+        if w < 1:
+            sc = score(ctx, self._evaluator, leaf)
+            value += (1 - w) * sc.norm
+            if solved is None:  # a rollout evaluator may itself have found a solution
+                solved = solution_found(ctx, sc)
+        return value, solved
 
     def _backprop(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float) -> None:
         for n in path:

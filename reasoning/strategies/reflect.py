@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .. import events as ev
 from ..engine import Child, Result, SearchContext
-from ..evaluators import check_evaluator, make_evaluator, score
+from ..evaluators import check_evaluator, make_evaluator, score, solution_found
 from ..models.base import GenRequest
 from ..settings import check_range
 from .base import Strategy
@@ -95,7 +95,12 @@ class Reflect(Strategy):
                 reflections += 1
                 self._reflect(ctx, node, child, f"the final answer is wrong: {child.reason}")
                 continue
-            value = score(ctx, evaluator, child.node_id).value
+            result = score(ctx, evaluator, child.node_id)
+            found = solution_found(ctx, result)
+            if found is not None:
+                return Result("solved", ctx.answer_of(found), found,
+                              "verified solution found by an evaluator rollout")
+            value = result.value
             if value < t:
                 ctx.rejected.add(child.node_id)
                 ctx.rec.emit(ev.NODE_BACKTRACKED, child.node_id, value=value,

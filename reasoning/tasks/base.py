@@ -1,13 +1,28 @@
 """The Task interface: what a problem domain must tell the search, and nothing about search.
 
-A strategy never knows a task's prompts; a task never knows how it is searched. States are the
-task's own (immutable) objects; the engine only passes them back to the task.
+This is the public API every task implements — the built-ins (Game of 24, GSM8K, MATH, free
+question, JSONL task files) and plug-ins alike; the engine calls nothing else. A strategy never
+knows a task's prompts; a task never knows how it is searched. States are the task's own
+(immutable, hashable-if-you-like) objects; the engine only passes them back to the task.
 
-Required: ``name``/``title``, ``problems``, ``parse_problem``, ``initial_state``, ``prompt``,
-``apply_step``, ``is_terminal``, ``verify``, ``describe``.
-Optional extras (return ``None`` when not offered): ``legal_steps`` (enables constrained
-proposals), ``solvable`` (exact truth for the evaluator-vs-truth view), ``value_prompt`` and
-``parse_value`` (the ToT value evaluator).
+Required (abstract):
+  class attributes ``name`` (used by ``--task``) and ``title``;
+  ``problems()``          bundled problems (may be empty); ``--problem ID`` picks one by id;
+  ``parse_problem(text)`` a problem from user text, or ``ValueError`` saying what is wrong;
+  ``initial_state(problem)``;
+  ``prompt(problem, state, mode)`` the next-step prompt: a str ("completions", few-shot) or a
+                          list of chat messages ("chat");
+  ``apply_step(problem, state, text)`` parse the model's text and apply it: ``(step, new_state)``,
+                          or raise :class:`InvalidStep` with the reason (the node is pruned);
+  ``is_terminal(state)``, ``verify(problem, state) -> Verdict`` (``Verdict.correct`` None when
+                          the task cannot judge: the node is *answered*, not failed),
+  ``describe(state)``     a short node label.
+Optional (the defaults mean "not offered"; :meth:`Task.features` lists what a task overrides):
+  ``legal_steps(state)``  every legal next step → constrained proposals on grammar-capable servers;
+  ``solvable(state)``     exact truth → the evaluator-vs-truth view;
+  ``value_prompt(...)`` / ``value_choices()`` the ToT value evaluator's prompt and verdict scores;
+  ``stop()``, ``resolve_problem(text)``, class attributes ``max_depth``, ``step_max_tokens``,
+  ``has_verifier`` (False: verify always says None; values come from evaluators only).
 """
 from __future__ import annotations
 
@@ -89,6 +104,13 @@ class Task(ABC):
     def value_choices(self) -> dict[str, float]:
         """Verdict words of the value prompt and their scores (ToT: sure/likely/impossible)."""
         return {"sure": 20.0, "likely": 1.0, "impossible": 0.001}
+
+    OPTIONAL_FEATURES: ClassVar[tuple[str, ...]] = ("legal_steps", "solvable", "value_prompt")
+
+    def features(self) -> list[str]:
+        """The optional extras this task offers (the methods it overrides)."""
+        return [f for f in Task.OPTIONAL_FEATURES
+                if getattr(type(self), f) is not getattr(Task, f)]
 
     def problem_by_id(self, pid: str) -> Problem:
         for p in self.problems():

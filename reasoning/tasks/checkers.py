@@ -55,14 +55,22 @@ def final_answer(line: str) -> str | None:
     return None
 
 
+def _plain(s: str) -> str:
+    r"""Numbers out of light LaTeX/currency: ``\frac{1}{2}`` → ``1/2``, ``\$5`` → ``5``."""
+    s = s.replace("\u2212", "-").replace("\\$", "").replace("$", "")
+    s = re.sub(r"\\[dt]?frac\s*\{\s*(-?\d+)\s*\}\s*\{\s*(\d+)\s*\}", r"\1/\2", s)
+    s = re.sub(r"\\(?:text|mathrm)\{[^}]*\}", " ", s).replace("\\!", "").replace("{,}", ",")
+    return s
+
+
 def extract_number_answer(text: str) -> str | None:
     """GSM8K rule on a solution's text: ``#### N``, else "The answer is N", else the last number."""
     lines = [ln for ln in (text or "").strip().splitlines() if ln.strip()]
     for line in reversed(lines):
         ans = final_answer(line)
-        if ans is not None and _NUMBER.search(ans):
-            return _NUMBER.search(ans).group(0)
-    numbers = _NUMBER.findall(text or "")
+        if ans is not None and _NUMBER.search(_plain(ans)):
+            return _NUMBER.search(_plain(ans)).group(0)
+    numbers = _NUMBER.findall(_plain(text or ""))
     return numbers[-1] if numbers else None
 
 
@@ -73,9 +81,7 @@ def to_number(text: str | int | float | None) -> Fraction | None:
         return None
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return Fraction(str(text))
-    s = str(text).replace("\u2212", "-").replace("$", "").replace("\\$", "")
-    s = re.sub(r"\\(?:text|mathrm)\{[^}]*\}", " ", s).replace("\\!", "").replace("{,}", "")
-    m = _NUMBER.search(s)
+    m = _NUMBER.search(_plain(str(text)))
     if not m:
         return None
     token = m.group(0)

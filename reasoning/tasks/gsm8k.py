@@ -78,7 +78,7 @@ class GSM8K(LineStepsTask):
     def verify(self, problem: Problem, state: LineState) -> Verdict:
         if not self.is_terminal(state):
             return Verdict(None, "not finished")
-        got = extract_number_answer("\n".join(state.lines))
+        got = state.answer
         gold = problem.data.get("answer")
         if gold is None:
             return Verdict(None, "no reference answer to compare with", answer=got)

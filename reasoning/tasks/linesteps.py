@@ -42,11 +42,15 @@ class LineStepsTask(Task):
         """Worked examples for this problem (task files may carry their own)."""
         return self.few_shot.strip()
 
+    def hint(self, problem: Problem) -> str:
+        """How the model should state its final answer (may depend on the problem)."""
+        return self.final_hint
+
     # -- prompts -----------------------------------------------------------------------------
     def prompt(self, problem: Problem, state: LineState, mode: str) -> Prompt:
         so_far = "".join(line + "\n" for line in state.lines)
         shots = self.examples(problem)
-        head = f"{self.instruction} {self.final_hint}"
+        head = f"{self.instruction} {self.hint(problem)}"
         if mode == "chat":
             system = head + " Reply with only the NEXT line of the solution, nothing else."
             if shots:

@@ -1,0 +1,92 @@
+"""Drawing for the Compare and Experiments pages (pure plotly, no Streamlit).
+
+* :func:`side_by_side` — two tree figures at the same scale (axis ranges and height from the
+  larger of the two *complete* trees, so the scale does not jump while a replay slider moves),
+  with the divergence node of each marked by a star and a short note.
+* :func:`scaling_figure` — the accuracy-vs-compute curve: x = mean generated tokens per problem
+  (log scale), y = solved rate with its 95 % interval; one line per strategy, the shortcut
+  (greedy) as points only.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import plotly.graph_objects as go
+
+from reasoning.tree import Tree
+
+from .tree_figure import LEVEL_PX, tidy_layout, tree_figure
+
+DIVERGENCE_COLOR = "#ffbf00"
+SHORTCUT_NAMES = ("greedy",)
+
+
+def _extent(tree: Tree) -> tuple[float, float]:
+    pos = tidy_layout(tree)
+    width = max((x for x, _ in pos.values()), default=0.0) + 1
+    depth = max((-y for _, y in pos.values()), default=0.0)
+    return width, depth
+
+
+def mark_node(fig: go.Figure, tree: Tree, node_id: int | None, note: str) -> bool:
+    """Put a star and a note on ``node_id`` if it is drawn; True when it was."""
+    pos = tidy_layout(tree)
+    if node_id is None or node_id not in pos:
+        return False
+    x, y = pos[node_id]
+    fig.add_trace(go.Scatter(
+        x=[x], y=[y], mode="markers", name="divergence", hoverinfo="text",
+        hovertext=[html.escape(note)], customdata=[[node_id]],
+        marker={"symbol": "star", "size": 30, "color": DIVERGENCE_COLOR,
+                "line": {"color": "#000000", "width": 1.5}}))
+    fig.add_annotation(x=x, y=y, text=html.escape(note[:60]), showarrow=True, arrowhead=2,
+                       ax=40, ay=-34, bgcolor="#fff6d5", bordercolor=DIVERGENCE_COLOR,
+                       font={"size": 12})
+    return True
+
+
+def side_by_side(tree_a: Tree, tree_b: Tree, full_a: Tree, full_b: Tree,
+                 marks: tuple[int | None, int | None] = (None, None), note: str = "",
+                 uirevision: str = "compare") -> tuple[go.Figure, go.Figure]:
+    """Figures for the replayed trees ``tree_a`` / ``tree_b`` at one scale set by the full trees."""
+    (wa, da), (wb, db) = _extent(full_a), _extent(full_b)
+    width, depth = max(wa, wb, 1.0), max(da, db)
+    height = int(max(320, LEVEL_PX * (depth + 1) + 120))
+    figs = []
+    for side, (tree, mark) in enumerate(zip((tree_a, tree_b), marks, strict=True)):
+        fig = tree_figure(tree, uirevision=f"{uirevision}-{side}-{tree.run_id}", show_labels=width <= 24)
+        fig.update_layout(height=height, xaxis={"range": [-0.7, width - 0.3]},
+                          yaxis={"range": [-depth - 0.6, 0.45]})
+        if mark is not None and note:
+            mark_node(fig, tree, mark, note)
+        figs.append(fig)
+    return figs[0], figs[1]
+
+
+def is_shortcut(strategy_label: str) -> bool:
+    return strategy_label.split(":", 1)[0] in SHORTCUT_NAMES
+
+
+def scaling_figure(curve: dict[str, list[dict[str, Any]]], budget_kind: str = "tokens") -> go.Figure:
+    """Accuracy vs compute from :func:`runner.experiments.curve_points` (the table's figures)."""
+    fig = go.Figure()
+    for label, pts in curve.items():
+        shortcut = is_shortcut(label)
+        fig.add_trace(go.Scatter(
+            x=[p["x"] for p in pts], y=[p["y"] for p in pts], name=label,
+            mode="markers" if shortcut else "lines+markers",
+            marker={"size": 14 if shortcut else 9, "symbol": "diamond" if shortcut else "circle"},
+            error_y={"type": "data", "symmetric": False,
+                     "array": [p["ci_high"] - p["y"] for p in pts],
+                     "arrayminus": [p["y"] - p["ci_low"] for p in pts], "thickness": 1},
+            customdata=[[p["budget"], p["n"], p["ci_low"], p["ci_high"]] for p in pts],
+            hovertemplate=(f"<b>{html.escape(label)}</b><br>budget %{{customdata[0]}} {budget_kind}"
+                           "<br>mean tokens %{x:.0f}<br>solved %{y:.0%} of %{customdata[1]}"
+                           "<br>95% CI %{customdata[2]:.0%}–%{customdata[3]:.0%}<extra></extra>")))
+    fig.update_layout(
+        height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis={"type": "log", "title": "mean generated tokens per problem (log scale)"},
+        yaxis={"title": "solved rate", "range": [-0.03, 1.03], "tickformat": ".0%"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
+    return fig

@@ -1,0 +1,89 @@
+"""Live run: choose a task, problem, strategy and budget; watch the tree grow; inspect nodes."""
+from __future__ import annotations
+
+import streamlit as st
+
+from components import run_form
+from components.context import get_store, model_config, through_app
+from components.tree_view import status_line, tree_and_inspector
+from reasoning.tree import Tree, fold
+from runner import RunSpec, active_runs, start_run, stop_run
+
+POLL_SECONDS = 0.7
+
+through_app()
+store = get_store()
+st.title("Thinktree · live run")
+
+
+def live_tree(run_id: int) -> Tree:
+    """The session's tree for ``run_id``, brought up to date with only the events not yet read."""
+    live = st.session_state.get("live_tree")
+    if live is None or live.run_id != run_id:
+        live = Tree(run_id=run_id)
+        st.session_state["live_tree"] = live
+    new = store.events(run_id, after_seq=live.last_seq)
+    if new:
+        fold(new, live)
+    return live
+
+
+def is_running(run_id: int | None) -> bool:
+    if run_id is None:
+        return False
+    # ask the runner first: its thread leaves the active list only after writing run_finished,
+    # so reading the events afterwards can never miss the end of a run
+    active = run_id in active_runs()
+    return active and live_tree(run_id).outcome is None
+
+
+c1, c2, c3 = st.columns([2, 3, 2])
+with c1:
+    task_name, problem = run_form.task_and_problem()
+with c2:
+    strategy, params = run_form.strategy_settings()
+with c3:
+    budget, seed = run_form.budget_and_seed()
+
+run_id = st.session_state.get("live_run_id")
+running = is_running(run_id)
+b1, b2, _ = st.columns([1, 1, 6])
+run_clicked = b1.button("Run", type="primary", disabled=running, key="live_run")
+stop_clicked = b2.button("Stop", disabled=not running, key="live_stop")
+
+if stop_clicked and run_id is not None:
+    stop_run(run_id)
+    st.toast(f"Stopping run {run_id}…")
+
+if run_clicked:
+    cfg = model_config()
+    if cfg is None:
+        st.error("model: fix the model settings in the sidebar first.")
+    else:
+        spec = RunSpec(task=task_name, problem=problem or "", strategy=strategy, params=params,
+                       budget=budget, seed=seed, model=cfg)
+        try:
+            run_id = start_run(spec, store)
+        except ValueError as e:
+            st.error(str(e))
+        else:
+            st.session_state["live_run_id"] = run_id
+            st.session_state.pop("live_tree", None)
+            st.session_state.pop("live_node", None)
+            st.rerun()  # redraw the buttons (Run off, Stop on) and start polling
+
+
+def live_view(run_id: int, polling: bool) -> None:
+    tree = live_tree(run_id)
+    finished = tree.outcome is not None
+    status_line(tree, running=not finished)
+    tree_and_inspector(tree, key="live")
+    if polling and finished:
+        st.rerun()  # a full rerun: the fragment stops polling and the buttons update
+
+
+if run_id is not None:
+    st.fragment(live_view, run_every=POLL_SECONDS if running else None)(run_id, running)
+else:
+    st.caption("Choose a puzzle and a strategy, then press Run. The tree grows here as the "
+               "model proposes steps.")

@@ -1,0 +1,107 @@
+"""Sessions & replay: every stored run; choose one (or open ``?run=ID``) and replay it event by
+event. The tree is ``fold(events up to seq k)`` drawn by the same figure as the Live page."""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from components.context import get_store, through_app
+from components.tree_view import status_line, tree_and_inspector
+from reasoning.tree import Tree, fold
+
+PLAY_TICK_SECONDS = 0.6
+PLAY_STEPS = 60  # a replay plays in about this many ticks, whatever the run's length
+
+through_app()
+store = get_store()
+st.title("Thinktree · sessions & replay")
+
+runs = store.list_runs()
+if not runs:
+    st.info("No runs stored yet. Start one on the Live run page.")
+    st.stop()
+
+table = pd.DataFrame([{
+    "id": r["id"], "task": r["task"], "problem": r["problem"], "strategy": r["strategy"],
+    "outcome": r["outcome"] or r["status"], "nodes": r["nodes"], "tokens": r["tokens"],
+    "seconds": round(r["seconds"] or 0.0, 1),
+    "date": datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M:%S"),
+} for r in runs])
+ids = [int(r["id"]) for r in runs]
+
+wanted = st.query_params.get("run")
+if wanted is not None and "sessions_run" not in st.session_state:
+    try:
+        if int(wanted) in ids:
+            st.session_state["sessions_run"] = int(wanted)
+        else:
+            st.warning(f"Run {wanted} is not in this database.")
+    except ValueError:
+        st.warning(f"?run= must be a run id, got {wanted!r}")
+
+picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
+                      key="sessions_table")
+rows = (picked or {}).get("selection", {}).get("rows", []) if picked is not None else []
+if rows and ids[rows[0]] != st.session_state.get("sessions_last_row"):
+    st.session_state["sessions_last_row"] = ids[rows[0]]
+    st.session_state["sessions_run"] = ids[rows[0]]
+
+by_id = {int(r["id"]): r for r in runs}
+run_id = st.selectbox("Replay run", ids, key="sessions_run", index=None,
+                      placeholder="Pick a run in the table or here",
+                      format_func=lambda i: f"#{i} · {by_id[i]['strategy']} · {by_id[i]['problem']} · "
+                                            f"{by_id[i]['outcome'] or by_id[i]['status']}")
+if run_id is None:
+    st.stop()
+st.query_params["run"] = str(run_id)
+last = store.last_seq(run_id)
+if last == 0:
+    st.info("This run has no events yet.")
+    st.stop()
+
+
+def replay_tree(run_id: int, upto: int) -> Tree:
+    """Fold events 1..upto, reusing the previous fold when the slider only moved forward."""
+    cached: Tree | None = st.session_state.get("replay_tree")
+    if cached is None or cached.run_id != run_id or cached.last_seq > upto:
+        cached = Tree(run_id=run_id)
+    fold(store.events(run_id, after_seq=cached.last_seq, upto_seq=upto), cached)
+    st.session_state["replay_tree"] = cached
+    return cached
+
+
+playing = st.session_state.get("replay_playing") == run_id
+slider_key = f"replay_seq_{run_id}"
+p1, p2 = st.columns([1, 9])
+if p1.button("Pause" if playing else "Play", key="replay_play"):
+    playing = not playing
+    st.session_state["replay_playing"] = run_id if playing else None
+    if playing and st.session_state.get(slider_key, last) >= last:
+        st.session_state[slider_key] = 1  # play from the start
+    st.session_state["replay_tick"] = time.monotonic()
+    st.rerun()
+
+
+def replay_view(run_id: int, last: int, playing: bool) -> None:
+    st.session_state.setdefault(slider_key, last)
+    if playing and time.monotonic() - st.session_state.get("replay_tick", 0.0) >= PLAY_TICK_SECONDS * 0.8:
+        st.session_state["replay_tick"] = time.monotonic()
+        st.session_state[slider_key] = min(last, st.session_state[slider_key] + max(1, last // PLAY_STEPS))
+    k = st.slider("Event (seq)", 1, last, key=slider_key)
+    tree = replay_tree(run_id, k)
+    e = store.events(run_id, after_seq=k - 1, upto_seq=k)
+    what = f"seq {k}/{last}: {e[0].type}" + (f" · node {e[0].node_id}" if e and e[0].node_id is not None
+                                               else "") if e else f"seq {k}/{last}"
+    st.text(what + f" · t = {tree.t:.2f} s")
+    status_line(tree, running=False)
+    tree_and_inspector(tree, key="replay")
+    if playing and k >= last:
+        st.session_state["replay_playing"] = None
+        st.rerun()
+
+
+p2.caption("Play advances the slider through the run's events; drag the slider to scrub.")
+st.fragment(replay_view, run_every=PLAY_TICK_SECONDS if playing else None)(run_id, last, playing)

@@ -1,0 +1,221 @@
+"""The Live and Sessions pages in a real headless Chromium against ``streamlit run app.py``.
+
+AppTest cannot click a plotly point, run the timed refresh or the worker thread: this does, on
+the real embedded model (shared via THINKTREE_EMBEDDED_URL) and a real SQLite file. Screenshots
+go to ``artifacts/`` for a human to look at."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+OUTCOME = re.compile(r"outcome: (solved|failed|budget|error|cancelled)")
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(tmp_path, embedded_url):
+    """``streamlit run app.py`` on a free port with its own database; killed afterwards."""
+    port = _free_port()
+    env = dict(os.environ, THINKTREE_DB=str(tmp_path / "browser.db"))
+    log = open(tmp_path / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("streamlit did not start: "
+                                       + (tmp_path / "streamlit.log").read_text()[-2000:]) from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        log.close()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+            pg.set_default_timeout(30_000)
+            yield pg
+        finally:
+            browser.close()
+
+
+def choose(page, label: str, option_text: str) -> None:
+    """Pick ``option_text`` in the Streamlit selectbox labelled ``label`` (typing to filter)."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(option_text)
+    page.get_by_role("option", name=re.compile(re.escape(option_text))).first.click()
+
+
+def start_run(page, url: str, strategy_title: str, settings: dict[str, str] | None = None) -> None:
+    page.goto(url)
+    page.get_by_text("Thinktree · live run").wait_for()
+    choose(page, "Puzzle (1362 bundled; type to search)", "4 5 6 10")
+    choose(page, "Strategy", strategy_title)
+    page.wait_for_timeout(500)
+    assert page.get_by_label("Puzzle (1362 bundled; type to search)").input_value() == \
+        "rank 901: 4 5 6 10"
+    assert page.get_by_label("Strategy", exact=True).input_value() == strategy_title
+    for name, value in (settings or {}).items():
+        box = page.get_by_label(name, exact=True)
+        box.fill(value)
+        box.press("Enter")
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Run", exact=True).click()
+
+
+def wait_for_outcome(page, timeout_s: float) -> str:
+    status = page.get_by_text(OUTCOME)
+    try:
+        status.first.wait_for(timeout=timeout_s * 1000)
+    except Exception:
+        screenshot(page, "failure_wait_for_outcome.png")  # what the page showed instead
+        raise
+    page.wait_for_timeout(1500)  # the full rerun after the last poll settles the page
+    return status.first.inner_text()
+
+
+def run_id_from(status: str) -> int:
+    return int(re.search(r"Run (\d+)", status).group(1))
+
+
+def click_node(page, nth: int = -1) -> None:
+    """Click a node marker of the tree figure (plotly hit-tests by position, so use the mouse)."""
+    points = page.locator(".js-plotly-plot g.trace.scatter path.point")
+    points.first.wait_for()
+    point = points.nth(nth % points.count())
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_deep_link_on_a_fresh_server_runs_through_app(app_url, page):
+    """The first request of a new server opens /sessions directly: it still gets app.py's
+    sidebar and page list (not Streamlit's legacy pages/ folder mode)."""
+    page.goto(f"{app_url}/sessions?run=1")
+    page.get_by_text("Thinktree · sessions & replay").wait_for()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Embedded (default, Gemma 3 270M, no key)").wait_for()
+    nav = page.get_by_test_id("stSidebarNav").inner_text()
+    assert "Live run" in nav and "Sessions & replay" in nav
+    assert "app" not in nav.split()
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit."""
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": max(1000, int(height) + 40)})
+    page.wait_for_timeout(800)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_live_greedy_run_click_and_inspect(app_url, page, tmp_path):
+    start_run(page, app_url, "Greedy chain of thought (shortcut)")
+    status = wait_for_outcome(page, 120)
+    assert "problem 4 5 6 10" in status and "greedy" in status
+    from reasoning.tree import fold
+    from storage import open_store
+    tree = fold(open_store(str(tmp_path / "browser.db")).events(run_id_from(status)))
+    assert tree.outcome and f"outcome: {tree.outcome}" in status
+    assert f"nodes {len(tree.nodes)}" in status
+    # legend lists every state even when the run did not produce them
+    legend = " ".join(page.locator(".js-plotly-plot .legend text.legendtext").all_text_contents())
+    for state in ("generating", "open", "pruned", "backtracked", "failed", "solved"):
+        assert state in legend
+    click_node(page, -1)  # the deepest node is drawn last
+    header = page.get_by_text(re.compile(r"^Node \d+ · "))
+    header.first.wait_for(timeout=20_000)
+    node_id = int(re.match(r"Node (\d+)", header.first.inner_text()).group(1))
+    node = tree.nodes[node_id]
+    page.get_by_text("Full text").wait_for()
+    codes = page.locator("[data-testid='stCode']").all_inner_texts()
+    assert any(node.text.strip() and node.text.strip() in c for c in codes), (node.text, codes)
+    screenshot(page, "live_greedy.png")
+
+
+def test_live_mcts_tree_and_replay(app_url, page, tmp_path):
+    # bounded: 8 simulations or 90 s, whichever comes first (the machine may be busy)
+    start_run(page, app_url, "MCTS (UCT with rollouts)", {"simulations": "8", "max seconds": "90"})
+    status = wait_for_outcome(page, 240)
+    run_id = run_id_from(status)
+    from storage import open_store
+    run = open_store(str(tmp_path / "browser.db")).get_run(run_id)
+    assert run["strategy"] == "mcts" and run["params"]["simulations"] == 8
+    assert run["budget"]["max_seconds"] == 90
+    assert page.locator(".js-plotly-plot g.trace.scatter path.point").count() >= 3
+    screenshot(page, "live_mcts.png")
+    # the Sessions page opens the same run from the URL and replays it
+    page.goto(f"{app_url}/sessions?run={run_id}")
+    page.get_by_text("Thinktree · sessions & replay").wait_for()
+    page.get_by_text(re.compile(rf"^seq {run['events']}/{run['events']}: run_finished")).wait_for()
+    page.get_by_role("button", name="Play").click()
+    page.get_by_text(re.compile(r"^seq \d+/")).first.wait_for()
+    page.wait_for_timeout(2500)
+    seq = int(re.match(r"seq (\d+)/", page.get_by_text(re.compile(r"^seq \d+/")).first.inner_text())
+              .group(1))
+    assert 1 <= seq < run["events"]  # playing from the start, not at the end yet
+    screenshot(page, "replay_mcts.png")
+
+
+def test_stop_cancels_a_running_search(app_url, page, tmp_path):
+    start_run(page, app_url, "MCTS (UCT with rollouts)", {"simulations": "200"})
+    page.get_by_role("button", name="Stop", exact=True).wait_for()
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    page.wait_for_function("() => document.querySelectorAll("
+                           "'.js-plotly-plot g.trace.scatter path.point').length >= 2",
+                           timeout=120_000)
+    assert stop.is_enabled() and not page.get_by_role("button", name="Run", exact=True).is_enabled()
+    stop.click()
+    status = wait_for_outcome(page, 120)
+    assert "outcome: cancelled" in status
+    assert page.get_by_role("button", name="Run", exact=True).is_enabled()
+    from storage import open_store
+    run = open_store(str(tmp_path / "browser.db")).get_run(run_id_from(status))
+    assert run["outcome"] == "cancelled" and run["nodes"] < 200
