@@ -14,6 +14,7 @@ from storage import StorageError
 PAGES = [
     st.Page("pages/live.py", title="Live run", icon=":material/account_tree:", default=True),
     st.Page("pages/sessions.py", title="Sessions & replay", icon=":material/history:"),
+    st.Page("pages/export.py", title="Export", icon=":material/dataset:"),
 ]
 
 st.set_page_config(page_title="Thinktree", page_icon=":material/account_tree:", layout="wide")

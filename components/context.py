@@ -41,7 +41,11 @@ def db_url() -> str:
 
 
 def get_store() -> Store:
-    """The store for the current ``THINKTREE_DB``; raises ``StorageError`` (app.py shows it)."""
+    """The store for the current ``THINKTREE_DB``; raises ``StorageError`` (app.py shows it).
+
+    Every page asks for the store first, so this is also where a page opened outside app.py is
+    sent back through it (see ``through_app``)."""
+    through_app()
     return _store_for(db_url())
 
 

@@ -30,7 +30,9 @@ def facts(node: Node) -> str:
         ("value", num(node.value) + (f"  ({node.evaluator})" if node.evaluator else "")),
         ("visits", str(node.visits)),
         ("mean value", num(node.mean_value, ".3f")),
-        ("tokens", f"prompt {node.prompt_tokens} · completion {node.completion_tokens}"),
+        ("tokens", f"prompt {node.prompt_tokens or 'not reported'} · completion "
+                   f"{node.completion_tokens}" if node.completion_tokens else
+                   f"prompt {node.prompt_tokens} · completion 0"),
         ("finish", node.finish_reason or "—"),
         ("created", f"{node.t_created:.2f} s"),
         ("completed", "—" if node.t_completed is None else f"{node.t_completed:.2f} s"

@@ -23,11 +23,14 @@ def status_text(tree: Tree, running: bool) -> str:
         parts.append("running…" if running else "not finished")
     else:
         parts.append(f"outcome: {tree.outcome}")
-        if tree.answer:
-            parts.append(f"answer: {tree.answer}")
-        detail = tree.finished.get("detail")
-        if detail and tree.outcome != "solved":
-            parts.append(f"({detail})")
+        detail = str(tree.finished.get("detail") or "")
+        if tree.answer and tree.answer in detail:  # "… = 1200, not 24" says it all
+            parts.append(f"answer: {detail}")
+        else:
+            if tree.answer:
+                parts.append(f"answer: {tree.answer}")
+            if detail and tree.outcome != "solved":
+                parts.append(f"({detail})")
     return " · ".join(parts)
 
 
@@ -38,7 +41,7 @@ OUTCOME_COLORS = {"solved": "green", "failed": "red", "budget": "orange", "cance
 def outcome_badge(tree: Tree, running: bool) -> tuple[str, str]:
     """(label, colour) for ``st.badge``; labels are our own words, never model text."""
     if tree.outcome is None:
-        return ("running", "blue") if running else ("not finished", "gray")
+        return ("running", "blue") if running else ("in progress", "gray")
     return tree.outcome, OUTCOME_COLORS.get(tree.outcome, "gray")
 
 

@@ -48,7 +48,7 @@ def _figure(tree: Tree, key: str):
 def status_line(tree: Tree, running: bool) -> None:
     """An outcome badge and the status text (plain text: the answer comes from the model)."""
     label, color = outcome_badge(tree, running)
-    badge, text = st.columns([1, 11], vertical_alignment="center")
+    badge, text = st.columns([2, 13], vertical_alignment="center")
     with badge:
         st.badge(label, color=color)
     with text:

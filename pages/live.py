@@ -45,6 +45,16 @@ with c2:
 with c3:
     budget, seed = run_form.budget_and_seed()
 
+def run_from_query() -> int | None:
+    """``?run=ID`` (set when a run starts) lets a reloaded page keep watching its run."""
+    wanted = st.query_params.get("run")
+    if wanted and wanted.isdigit() and store.get_run(int(wanted)) is not None:
+        return int(wanted)
+    return None
+
+
+if "live_run_id" not in st.session_state and run_from_query() is not None:
+    st.session_state["live_run_id"] = run_from_query()
 run_id = st.session_state.get("live_run_id")
 running = is_running(run_id)
 b1, b2, _ = st.columns([1, 1, 6])
@@ -68,6 +78,7 @@ if run_clicked:
             st.error(str(e))
         else:
             st.session_state["live_run_id"] = run_id
+            st.query_params["run"] = str(run_id)
             st.session_state.pop("live_tree", None)
             st.session_state.pop("live_node", None)
             st.rerun()  # redraw the buttons (Run off, Stop on) and start polling

@@ -174,10 +174,14 @@ def test_live_greedy_run_click_and_inspect(app_url, page, tmp_path):
     header.first.wait_for(timeout=20_000)
     node_id = int(re.match(r"Node (\d+)", header.first.inner_text()).group(1))
     node = tree.nodes[node_id]
-    page.get_by_text("Full text").wait_for()
-    codes = page.locator("[data-testid='stCode']").all_inner_texts()
-    assert any(node.text.strip() and node.text.strip() in c for c in codes), (node.text, codes)
+    assert node.text.strip()
+    # the inspector shows the clicked node's full text (as a code block, not markdown)
+    page.locator("[data-testid='stCode']", has_text=node.text.strip()).first.wait_for(timeout=20_000)
     screenshot(page, "live_greedy.png")
+    # the run id is in the URL: a reload shows the same run again
+    assert f"run={run_id_from(status)}" in page.url
+    page.reload()
+    page.get_by_text(f"Run {run_id_from(status)} · greedy").wait_for()
 
 
 def test_live_mcts_tree_and_replay(app_url, page, tmp_path):

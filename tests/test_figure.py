@@ -164,3 +164,11 @@ def test_wide_trees_get_smaller_markers_that_do_not_touch():
     open_trace = next(t for t in fig.data if t.name == "open" and t.customdata is not None)
     assert max(open_trace.marker.size) < PLOT_WIDTH_PX / 60 * 1.6
     assert not fig.layout.annotations  # too dense for labels: hover instead
+
+
+def test_status_line_does_not_repeat_the_answer():
+    log = build({0: [1]}, {1: "failed"})
+    log.add(ev.RUN_FINISHED, None, outcome="failed", answer="(10 * 6) * 20 = 1200",
+            detail="(10 * 6) * 20 = 1200, not 24", seconds=2.0)
+    line = status_text(fold(log.events), running=False)
+    assert line.count("1200") == 1 and "answer: (10 * 6) * 20 = 1200, not 24" in line

@@ -208,3 +208,15 @@ def test_a_foreign_database_file_is_a_clear_error(tmp_path, monkeypatch):
     assert len(at.error) == 1 and "is not an SQLite database" in at.error[0].value
     assert not at.button  # the page did not run
     assert bad.read_text() == "these are my notes, not a database\n"
+
+
+def test_live_page_reopens_the_run_in_its_url(db):
+    run_id, last = stored_run(db)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["run"] = str(run_id)
+    at.run()
+    assert not at.exception
+    assert at.session_state["live_run_id"] == run_id
+    assert chart_node_ids(at) == [0, 1, 2, 3]
+    assert any("outcome:" in t.value for t in at.text)
+    assert not at.button(key="live_run").disabled  # finished: nothing to poll, Run is free
