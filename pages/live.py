@@ -9,7 +9,7 @@ from components.tree_view import status_line, tree_and_inspector
 from reasoning.tree import Tree, fold
 from runner import RunSpec, active_runs, start_run, stop_run
 
-POLL_SECONDS = 0.7
+POLL_SECONDS = 0.4
 
 through_app()
 store = get_store()
@@ -33,8 +33,11 @@ def is_running(run_id: int | None) -> bool:
         return False
     # ask the runner first: its thread leaves the active list only after writing run_finished,
     # so reading the events afterwards can never miss the end of a run
-    active = run_id in active_runs()
-    return active and live_tree(run_id).outcome is None
+    if run_id in active_runs():
+        return live_tree(run_id).outcome is None
+    # a run of another process (``cli.py run``, an experiment worker) is followed live too
+    row = store.get_run(run_id)
+    return row is not None and row["status"] == "running" and live_tree(run_id).outcome is None
 
 
 c1, c2, c3 = st.columns([2, 3, 2])

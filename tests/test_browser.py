@@ -5,83 +5,30 @@ the real embedded model (shared via THINKTREE_EMBEDDED_URL) and a real SQLite fi
 go to ``artifacts/`` for a human to look at."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.harness import CHROMIUM, ROOT, browser_page, running_app
+
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 OUTCOME = re.compile(r"outcome: (solved|failed|budget|error|cancelled)")
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def app_url(tmp_path, embedded_url):
     """``streamlit run app.py`` on a free port with its own database; killed afterwards."""
-    port = _free_port()
-    env = dict(os.environ, THINKTREE_DB=str(tmp_path / "browser.db"))
-    log = open(tmp_path / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("streamlit did not start: "
-                                       + (tmp_path / "streamlit.log").read_text()[-2000:]) from None
-                time.sleep(0.3)
+    with running_app(str(tmp_path / "browser.db"), tmp_path / "streamlit.log") as url:
         yield url
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        log.close()
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-            pg.set_default_timeout(30_000)
-            yield pg
-        finally:
-            browser.close()
+    with browser_page() as pg:
+        yield pg
 
 
 def choose(page, label: str, option_text: str) -> None:
