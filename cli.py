@@ -286,6 +286,10 @@ def _experiment_parsers(sub) -> None:
     c.add_argument("run_a")
     c.add_argument("run_b")
     c.add_argument("--db", default=None)
+    y = sub.add_parser("synthetic", help="store a synthetic tree (no model) to try big-tree views")
+    y.add_argument("--nodes", default="100000", help="how many nodes (default 100000)")
+    y.add_argument("--seed", default="0")
+    y.add_argument("--db", default=None)
 
 
 def _progress_bar(p) -> None:
@@ -354,6 +358,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synthetic(args: argparse.Namespace) -> int:
+    from benchmarks.synthetic import store_synthetic
+    n = _int("nodes", args.nodes)
+    if not 1 <= n <= 1_000_000:
+        raise ValueError(f"nodes: must be between 1 and 1000000, got {n}")
+    run_id, n_events = store_synthetic(open_store(args.db), n, seed=_int("seed", args.seed))
+    print(json.dumps({"run_id": run_id, "nodes": n, "events": n_events}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ensure_plugins()  # plug-in tasks join TASKS at start-up; their errors never stop the CLI
     parser, dests = build_parser()
@@ -371,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_experiment(args)
         if args.cmd == "compare":
             return cmd_compare(args)
+        if args.cmd == "synthetic":
+            return cmd_synthetic(args)
         return cmd_show(args)
     except (ValueError, StorageError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)

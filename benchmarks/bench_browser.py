@@ -12,16 +12,11 @@ from reasoning.events import Event
 from storage import open_store
 from tests.harness import CHROMIUM, browser_page, running_app
 
-from .synthetic import synthetic_events
+from .synthetic import store_synthetic
 
 
 def _stored_tree(store, n: int) -> int:
-    rid = store.create_run(task="game24", problem="4 5 6 10", problem_id=None, strategy="synthetic",
-                           params={}, model={}, budget={}, seed=0)
-    evs = [Event(rid, e.seq, e.t, e.type, e.node_id, e.payload) for e in synthetic_events(n)]
-    for i in range(0, len(evs), 5000):
-        store.append_events(rid, evs[i:i + 5000])
-    return rid
+    return store_synthetic(store, n)[0]
 
 
 def _nodes_shown(page, n: int, timeout_ms: int = 20_000) -> None:

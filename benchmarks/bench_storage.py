@@ -8,7 +8,7 @@ import time
 from reasoning.tree import fold
 from storage import open_store
 
-from .synthetic import synthetic_events
+from .synthetic import store_synthetic, synthetic_events
 
 
 def _new_run(store, n):
@@ -27,10 +27,7 @@ def append_throughput(store, n_events: int, batch: int) -> float:
 
 
 def load_and_fold(store, n_nodes: int) -> tuple[float, float, int]:
-    rid = _new_run(store, n_nodes)
-    evs = [e.__class__(rid, e.seq, e.t, e.type, e.node_id, e.payload) for e in synthetic_events(n_nodes)]
-    for i in range(0, len(evs), 5000):
-        store.append_events(rid, evs[i:i + 5000])
+    rid, _ = store_synthetic(store, n_nodes)
     t = time.perf_counter()
     loaded = store.events(rid)
     t_load = time.perf_counter() - t

@@ -55,3 +55,16 @@ def synthetic_events(n_nodes: int, run_id: int = 1, seed: int = 0, max_depth: in
     add(ev.RUN_FINISHED, None, outcome="solved", answer="synthetic = 24", answer_node=n_nodes - 1,
         nodes=n_nodes, tokens=12 * n_nodes, seconds=out[-1].t)
     return out
+
+
+def store_synthetic(store, n_nodes: int, seed: int = 0) -> tuple[int, int]:
+    """Store a synthetic run (finished) and return (run_id, number of events)."""
+    run_id = store.create_run(task="game24", problem="4 5 6 10", problem_id="synthetic",
+                              strategy="synthetic", params={"nodes": n_nodes}, model={"kind": "synthetic"},
+                              budget={}, seed=seed)
+    evs = [Event(run_id, e.seq, e.t, e.type, e.node_id, e.payload)
+           for e in synthetic_events(n_nodes, run_id=run_id, seed=seed)]
+    writer = store.writer(run_id)
+    for i in range(0, len(evs), 5000):
+        writer(evs[i:i + 5000])
+    return run_id, len(evs)

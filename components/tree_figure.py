@@ -35,6 +35,9 @@ LEVEL_PX = 110        # vertical pixels per depth level
 HOVER_TEXT_CHARS = 160
 PLOT_WIDTH_PX = 1000  # about the chart's width in the app's wide layout
 MIN_MARKER_PX, MAX_MARKER_PX = 6.0, 22.0
+WEBGL_NODES = 3_000   # past this many nodes, traces are drawn with WebGL (Scattergl)
+COLLAPSED_SYMBOL = "square"
+HIGHLIGHT = "#c2185b"  # outline of nodes matching a search
 
 
 # -- layout ------------------------------------------------------------------------------------
@@ -42,8 +45,7 @@ def tidy_layout(tree: Tree) -> dict[int, tuple[float, float]]:
     """Positions ``{node_id: (x, y)}`` with y = -depth; x >= 0, parents centred over children."""
     if tree.root_id is None or tree.root_id not in tree.nodes:
         return {}
-    rel: dict[int, float] = {}   # x of a node relative to its parent
-    _place(tree, tree.root_id, rel)
+    rel = _relative_offsets(tree)
     pos: dict[int, tuple[float, float]] = {}
     stack = [(tree.root_id, 0.0, 0)]
     while stack:
@@ -55,32 +57,44 @@ def tidy_layout(tree: Tree) -> dict[int, tuple[float, float]]:
     return {nid: (x - lo, y) for nid, (x, y) in pos.items()}
 
 
-def _place(tree: Tree, nid: int, rel: dict[int, float]) -> tuple[dict[int, float], dict[int, float]]:
-    """Lay out the subtree of ``nid`` with ``nid`` at x=0; returns its (left, right) contours
-    keyed by level below ``nid`` (0 = the node itself). Children's offsets go into ``rel``."""
-    children = tree.nodes[nid].children
-    if not children:
-        return {0: 0.0}, {0: 0.0}
-    offsets: list[float] = []
-    left: dict[int, float] = {}
-    right: dict[int, float] = {}
-    for c in children:
-        c_left, c_right = _place(tree, c, rel)
-        off = 0.0 if not offsets else offsets[-1] + 1.0
-        for lvl, x in c_left.items():  # push right until every level clears the placed siblings
-            if lvl in right:
-                off = max(off, right[lvl] + 1.0 - x)
-        offsets.append(off)
-        for lvl, x in c_left.items():
-            left[lvl] = min(left.get(lvl, math.inf), x + off)
-        for lvl, x in c_right.items():
-            right[lvl] = max(right.get(lvl, -math.inf), x + off)
-    mid = (offsets[0] + offsets[-1]) / 2.0
-    for c, off in zip(children, offsets, strict=True):
-        rel[c] = off - mid
-    out_left = {0: 0.0, **{lvl + 1: x - mid for lvl, x in left.items()}}
-    out_right = {0: 0.0, **{lvl + 1: x - mid for lvl, x in right.items()}}
-    return out_left, out_right
+def _relative_offsets(tree: Tree) -> dict[int, float]:
+    """x of every node relative to its parent. Each subtree is laid out with its root at x=0 and
+    described by contours (leftmost / rightmost x per level below it); siblings are pushed right
+    until their contours keep one unit apart, and the parent is centred over its first and last
+    child. Post-order without recursion, so any depth works."""
+    rel: dict[int, float] = {}
+    contours: dict[int, tuple[dict[int, float], dict[int, float]]] = {}
+    order: list[int] = []
+    stack = [tree.root_id]
+    while stack:  # pre-order; reversed it visits every child before its parent
+        nid = stack.pop()
+        order.append(nid)
+        stack.extend(tree.nodes[nid].children)
+    for nid in reversed(order):
+        children = tree.nodes[nid].children
+        if not children:
+            contours[nid] = ({0: 0.0}, {0: 0.0})
+            continue
+        offsets: list[float] = []
+        left: dict[int, float] = {}
+        right: dict[int, float] = {}
+        for c in children:
+            c_left, c_right = contours.pop(c)
+            off = 0.0 if not offsets else offsets[-1] + 1.0
+            for lvl, x in c_left.items():  # push right until every level clears the placed siblings
+                if lvl in right:
+                    off = max(off, right[lvl] + 1.0 - x)
+            offsets.append(off)
+            for lvl, x in c_left.items():
+                left[lvl] = min(left.get(lvl, math.inf), x + off)
+            for lvl, x in c_right.items():
+                right[lvl] = max(right.get(lvl, -math.inf), x + off)
+        mid = (offsets[0] + offsets[-1]) / 2.0
+        for c, off in zip(children, offsets, strict=True):
+            rel[c] = off - mid
+        contours[nid] = ({0: 0.0, **{lvl + 1: x - mid for lvl, x in left.items()}},
+                         {0: 0.0, **{lvl + 1: x - mid for lvl, x in right.items()}})
+    return rel
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -91,6 +105,8 @@ def short_step(node: Node) -> str:
     if node.role == "rollout":
         lines = [ln for ln in node.text.splitlines() if ln.strip()]
         return f"rollout ({len(lines)})"
+    if node.role == "collapsed":
+        return node.label
     s = (node.step or node.text or "").strip().splitlines()
     s0 = s[0] if s else ""
     s0 = s0.split("(left", 1)[0].strip().replace(" ", "")
@@ -122,19 +138,20 @@ def hover_text(node: Node) -> str:
 
 # -- figure ----------------------------------------------------------------------------------------
 def _edge_trace(segments: Iterable[tuple[tuple[float, float], tuple[float, float]]], name: str,
-                color: str, width: float, dash: str = "solid") -> go.Scatter:
+                color: str, width: float, dash: str = "solid", scatter=go.Scatter):
     xs: list[float | None] = []
     ys: list[float | None] = []
     for (x0, y0), (x1, y1) in segments:
         xs += [x0, x1, None]
         ys += [y0, y1, None]
-    return go.Scatter(x=xs, y=ys, mode="lines", name=name, showlegend=False, hoverinfo="skip",
-                      line={"color": color, "width": width, "dash": dash})
+    return scatter(x=xs, y=ys, mode="lines", name=name, showlegend=False, hoverinfo="skip",
+                   line={"color": color, "width": width, "dash": dash})
 
 
-def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]]) -> dict[str, list]:
+def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]],
+                on_path: set[int] | None = None) -> dict[str, list]:
     """Edges by style: ``solved`` (on the solved path), ``pruned`` (into a pruned node), ``normal``."""
-    on_path = tree.solved_path()
+    on_path = tree.solved_path() if on_path is None else on_path
     groups: dict[str, list] = {"normal": [], "pruned": [], "solved": []}
     for node in tree.nodes.values():
         if node.parent_id is None or node.parent_id not in pos:
@@ -157,31 +174,43 @@ def base_size(width_units: float) -> float:
 
 def _marker_size(node: Node, base: float) -> float:
     size = max(5.5, base * 0.75) if node.role == "rollout" else base
+    if node.role == "collapsed":
+        return base * 1.15
     if node.visits:  # MCTS: area grows with visits, capped, in proportion to the base size
         size += min(0.6, 0.14 * math.sqrt(node.visits)) * base
     return size
 
 
 def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | None = None,
-                uirevision: str | int | None = None) -> go.Figure:
-    """The figure for ``tree``. ``customdata`` of every node point is ``[node_id]`` (for clicks)."""
+                uirevision: str | int | None = None, highlight: set[int] | frozenset = frozenset(),
+                webgl: bool | None = None, solved: set[int] | None = None) -> go.Figure:
+    """The figure for ``tree``. ``customdata`` of every node point is ``[node_id]`` (for clicks;
+    folded markers of :mod:`components.tree_view_model` have negative ids). ``highlight`` marks
+    search hits; ``webgl`` (default: past ``WEBGL_NODES`` nodes) draws with Scattergl; ``solved``
+    overrides the solved path (a projected view passes the full tree's)."""
+    gl = webgl if webgl is not None else len(tree.nodes) > WEBGL_NODES
+    scatter = go.Scattergl if gl else go.Scatter
     pos = tidy_layout(tree)
     width_units = max((x for x, _ in pos.values()), default=0.0) + 1
     depth = max((-y for _, y in pos.values()), default=0.0)
     if show_labels is None:
         show_labels = width_units <= 18  # about 55 px per unit: room for "10*4=40"
-    on_path = tree.solved_path()
+    on_path = tree.solved_path() if solved is None else solved
     base = base_size(width_units)
 
-    groups = edge_groups(tree, pos)
-    traces: list[go.Scatter] = [
-        _edge_trace(groups["normal"], "edges", EDGE_COLOR, 1.6),
-        _edge_trace(groups["pruned"], "pruned edges", EDGE_COLOR, 1.4, "dash"),
-        _edge_trace(groups["solved"], "solved path", SOLVED_EDGE, 5.0),
+    groups = edge_groups(tree, pos, on_path)
+    traces: list = [
+        _edge_trace(groups["normal"], "edges", EDGE_COLOR, 1.6, scatter=scatter),
+        _edge_trace(groups["pruned"], "pruned edges", EDGE_COLOR, 1.4, "dash", scatter),
+        _edge_trace(groups["solved"], "solved path", SOLVED_EDGE, 5.0, scatter=scatter),
     ]
+    by_state: dict[str, list[Node]] = {state: [] for state in NODE_STATES}
+    for n in tree.nodes.values():
+        if n.id in pos:
+            by_state[n.state].append(n)
     for state in NODE_STATES:
-        nodes = [n for n in tree.nodes.values() if n.state == state and n.id in pos]
-        traces.append(_state_trace(state, nodes, pos, on_path, base, selected))
+        traces.append(_state_trace(state, by_state[state], pos, on_path, base, selected,
+                                   highlight, scatter))
     for state in NODE_STATES:  # the legend: every state, always, drawn the same way
         traces.append(go.Scatter(
             x=[None], y=[None], mode="markers", name=state, legendgroup=state, hoverinfo="skip",
@@ -193,6 +222,11 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                              hoverinfo="skip", marker={"symbol": ROLLOUT_SYMBOL, "size": 11,
                                                        "color": "#ffffff",
                                                        "line": {"color": "#555", "width": 1.5}}))
+    if any(n.role == "collapsed" for n in tree.nodes.values()):
+        traces.append(go.Scatter(x=[None], y=[None], mode="markers", name="folded (count in hover)",
+                                 hoverinfo="skip", marker={"symbol": COLLAPSED_SYMBOL, "size": 11,
+                                                           "color": "#ffffff",
+                                                           "line": {"color": "#555", "width": 1.5}}))
     fig = go.Figure(traces)
     if show_labels:
         fig.update_layout(annotations=_labels(tree, pos))
@@ -227,12 +261,21 @@ def _labels(tree: Tree, pos) -> list[dict]:
     return out
 
 
+def _symbol(node: Node) -> str:
+    if node.role == "rollout":
+        return ROLLOUT_SYMBOL
+    return COLLAPSED_SYMBOL if node.role == "collapsed" else NODE_SYMBOL
+
+
 def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: float,
-                 selected: int | None) -> go.Scatter:
+                 selected: int | None, highlight=frozenset(), scatter=go.Scatter):
     color = STATE_COLORS[state]
     outline_colors, outline_widths = [], []
     for n in nodes:
-        if n.id == selected:
+        if n.id in highlight:
+            outline_colors.append(HIGHLIGHT)
+            outline_widths.append(4.0)
+        elif n.id == selected:
             outline_colors.append("#000000")
             outline_widths.append(4.0)
         elif state == GENERATING:
@@ -247,11 +290,11 @@ def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: fl
     marker = {
         "color": color,
         "size": [_marker_size(n, base) for n in nodes],
-        "symbol": [ROLLOUT_SYMBOL if n.role == "rollout" else NODE_SYMBOL for n in nodes],
+        "symbol": [_symbol(n) for n in nodes],
         "line": {"color": outline_colors, "width": outline_widths},
         "opacity": 1.0,
     }
-    return go.Scatter(
+    return scatter(
         x=[pos[n.id][0] for n in nodes], y=[pos[n.id][1] for n in nodes],
         mode="markers", name=state, legendgroup=state, showlegend=False, marker=marker,
         hovertext=[hover_text(n) for n in nodes], hoverinfo="text",

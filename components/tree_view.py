@@ -13,6 +13,7 @@ from reasoning.tree import Tree
 from .inspector import node_option_label, render_inspector
 from .status import counts_text, generating_text, outcome_badge, status_text
 from .tree_figure import tree_figure
+from .tree_view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
 
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
@@ -33,16 +34,42 @@ def clicked_node(event: Any) -> int | None:
     return None
 
 
-def _figure(tree: Tree, key: str):
+def _figure(tree: Tree, key: str, opts: ViewOptions):
     # The figure does not depend on the selection: rebuilding it on every click would make the
     # chart re-render and drop plotly's own selection state.
-    stamp = (id(tree), tree.last_seq)
+    stamp = (id(tree), tree.last_seq, opts)
     cached = st.session_state.get(f"{key}_fig")
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    fig = tree_figure(tree, uirevision=f"{key}-{tree.run_id}")
+    shown, hits = project(tree, opts)
+    fig = tree_figure(shown, uirevision=f"{key}-{tree.run_id}-{opts.focus}", highlight=hits,
+                      solved=tree.solved_path())
     st.session_state[f"{key}_fig"] = (stamp, fig)
     return fig
+
+
+def view_controls(tree: Tree, key: str) -> ViewOptions:
+    """Level of detail: search, depth limit, folding of pruned subtrees, focus on a subtree."""
+    focus_key = f"{key}_focus"
+    focus = st.session_state.get(focus_key)
+    if focus not in tree.nodes:
+        focus = None
+    big = len(tree.nodes) > AUTO_COLLAPSE_NODES
+    with st.expander(f"View · {len(tree.nodes):,} nodes" + (" (large: pruned subtrees folded)" if big
+                                                             else ""), expanded=big or focus is not None):
+        c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+        search = c1.text_input("Search node text", key=f"{key}_search", placeholder="e.g. 10 - 4")
+        depth = c2.number_input("Depth limit (0 = all)", min_value=0, max_value=1000, step=1,
+                                value=AUTO_DEPTH if len(tree.nodes) > AUTO_DEPTH_NODES else 0,
+                                key=f"{key}_depth")
+        fold = c3.selectbox("Fold pruned subtrees", ["auto", "yes", "no"], key=f"{key}_fold")
+        if focus is not None and c4.button("Show whole tree", key=f"{key}_unfocus"):
+            st.session_state[focus_key] = focus = None
+        if focus is not None:
+            st.caption(f"Showing the subtree of node {focus} (and its path from the root).")
+    collapse = {"auto": None, "yes": True, "no": False}[fold]
+    return ViewOptions(focus=focus, max_depth=int(depth) or None, collapse_pruned=collapse,
+                       search=search or "")
 
 
 def status_line(tree: Tree, running: bool) -> None:
@@ -62,9 +89,12 @@ def tree_and_inspector(tree: Tree, key: str) -> int | None:
         st.info("No nodes yet.")
         return None
     # one chart widget per run, so a selection made in another run's tree never carries over
-    event = st.plotly_chart(_figure(tree, key), key=f"{key}_chart_{tree.run_id}", on_select="rerun",
+    opts = view_controls(tree, key)
+    event = st.plotly_chart(_figure(tree, key, opts), key=f"{key}_chart_{tree.run_id}", on_select="rerun",
                             selection_mode="points", config=PLOTLY_CONFIG)
     click = clicked_node(event)
+    if click is not None and click < 0:  # a folded marker: nothing to inspect
+        click = None
     # a click counts once: later reruns report the same selection, and the selectbox may have
     # chosen another node since
     if click is not None and (tree.run_id, click) != st.session_state.get(f"{key}_last_click"):
@@ -81,4 +111,8 @@ def tree_and_inspector(tree: Tree, key: str) -> int | None:
                            placeholder="Click a node in the tree, or pick one here",
                            format_func=lambda i: node_option_label(tree, i))
     render_inspector(tree, node_id)
+    if node_id is not None and tree.nodes[node_id].children and \
+            st.button("Focus on this subtree", key=f"{key}_focus_btn"):
+        st.session_state[f"{key}_focus"] = node_id
+        st.rerun()
     return node_id
