@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from .db import StorageError, enable_wal, table_names
-from .schema import events, experiments, runs, schema_migrations
+from .schema import cell_claims, events, experiments, runs, schema_migrations
 
 
 def m001_runs_and_events(conn: Connection) -> None:
@@ -47,10 +47,16 @@ def m003_experiments(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs (experiment_id)"))
 
 
+def m004_cell_claims(conn: Connection) -> None:
+    md = MetaData()
+    cell_claims.to_metadata(md).create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_runs_and_events", m001_runs_and_events),
     ("002_indexes", m002_indexes),
     ("003_experiments", m003_experiments),
+    ("004_cell_claims", m004_cell_claims),
 ]
 
 

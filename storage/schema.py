@@ -54,6 +54,18 @@ experiments = Table(
     Column("host", String(255)),
 )
 
+cell_claims = Table(
+    # one row per experiment cell a worker took: the primary key makes a claim exclusive; a claim
+    # whose heartbeat is older than the stale limit may be taken over (its worker died)
+    "cell_claims", metadata,
+    Column("experiment_id", Integer, primary_key=True),
+    Column("cell_key", String(255), primary_key=True),
+    Column("worker", String(255), nullable=False),
+    Column("status", String(16), nullable=False, default="claimed"),  # claimed / done
+    Column("claimed_at", Float, nullable=False),
+    Column("heartbeat", Float, nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations", metadata,
     Column("name", String(128), primary_key=True),
