@@ -14,6 +14,8 @@ from storage import StorageError
 PAGES = [
     st.Page("pages/live.py", title="Live run", icon=":material/account_tree:", default=True),
     st.Page("pages/sessions.py", title="Sessions & replay", icon=":material/history:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
     st.Page("pages/export.py", title="Export", icon=":material/dataset:"),
 ]
 

@@ -50,7 +50,7 @@ with st.expander("New experiment", expanded=not experiments):
         max_seconds = c3.number_input("Time limit per cell (s)", 1, 7 * 24 * 3600, 600,
                                       key="exp_max_seconds")
         name = st.text_input("Name (optional)", "", key="exp_name")
-        submitted = st.form_submit_button("Start experiment", type="primary")
+        submitted = st.form_submit_button("Start experiment", type="primary", key="exp_start")
     if submitted:
         cfg = model_config()
         if cfg is None:

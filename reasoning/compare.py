@@ -8,7 +8,8 @@ page, the CLI and tests share one definition of every number:
 * :func:`divergence` — the first step where the shortcut's chain differs from the exploratory
   run's solved path, with the evaluator's scores of both steps when the runs scored them.
 
-A *step* is one move of the task. A ``thought`` node holds one step; a ``rollout`` node (MCTS)
+Two steps are the same when their texts match or, where the task labelled the states they reach
+(``left: 1 3 8``), when they reach the same state. A *step* is one move of the task. A ``thought`` node holds one step; a ``rollout`` node (MCTS)
 holds several, one per line of its text, so both runs are compared step by step even when one
 of them packed the end of its path into a rollout. A node whose text did not parse as a step
 (pruned as invalid) still counts as a step — the raw text — since that is where a chain broke.
@@ -72,6 +73,15 @@ class StepRef:
     text: str
     valid: bool
     score: dict[str, Any] = field(default_factory=dict)
+    state: str = ""   # the task's label of the state after the step, when known
+
+    def same_as(self, other: StepRef) -> bool:
+        """The same step, or a different wording that reaches the same state (3 * 1 vs 3 / 1)."""
+        if not (self.valid and other.valid):
+            return False
+        if self.state and other.state:
+            return self.state == other.state
+        return _norm(self.text) == _norm(other.text)
 
 
 def _rollout_lines(node: Node) -> list[str]:
@@ -99,10 +109,13 @@ def path_steps(tree: Tree, path: Sequence[int]) -> list[StepRef]:
         node = tree.nodes[nid]
         if node.parent_id is None or node.role == "problem":
             continue
-        if node.role == "rollout":
-            steps.extend(StepRef(nid, line, True, _score(node)) for line in _rollout_lines(node))
+        if node.role == "rollout":   # only the last line's state is known (the node's label)
+            lines = _rollout_lines(node)
+            steps.extend(StepRef(nid, line, True, _score(node),
+                                 node.label if k == len(lines) - 1 else "")
+                         for k, line in enumerate(lines))
         elif node.step:
-            steps.append(StepRef(nid, node.step.strip(), True, _score(node)))
+            steps.append(StepRef(nid, node.step.strip(), True, _score(node), node.label))
         else:
             steps.append(StepRef(nid, node.text.strip() or "(no step)", False, _score(node)))
     return steps
@@ -166,8 +179,7 @@ def divergence(shortcut: Tree, explore: Tree) -> Divergence:
     mine = path_steps(shortcut, shortcut.path_to(end))
     ref = path_steps(explore, ref_path)
     shared = 0
-    while shared < min(len(mine), len(ref)) and mine[shared].valid and \
-            _norm(mine[shared].text) == _norm(ref[shared].text):
+    while shared < min(len(mine), len(ref)) and mine[shared].same_as(ref[shared]):
         shared += 1
     if shared == len(mine) == len(ref):
         return Divergence(False, "the shortcut followed the solved path all the way",

@@ -205,3 +205,31 @@ def test_compare_page_with_too_few_runs_says_so(tmp_path, monkeypatch):
     at.run()
     at.switch_page("pages/compare.py").run()
     assert not at.exception and any("two stored runs" in i.value for i in at.info)
+
+
+def test_steps_reaching_the_same_state_are_not_a_divergence():
+    """'3 * 1 = 3' and '3 / 1 = 3' differ in text but leave the same numbers."""
+    log = EventLog(1)
+    log.add(ev.RUN_STARTED, strategy="greedy")
+    log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
+    log.add(ev.NODE_COMPLETED, 0, text="1 1 3 8")
+    for i, (step, label) in enumerate([("3 * 1 = 3 (left: 1 3 8)", "left: 1 3 8"),
+                                       ("1 + 3 = 4 (left: 4 8)", "left: 4 8")], start=1):
+        log.add(ev.NODE_CREATED, i, parent_id=i - 1, depth=i)
+        log.add(ev.NODE_COMPLETED, i, text=step, step=step, label=label)
+    log.add(ev.RUN_FINISHED, outcome="failed")
+    ref = EventLog(2)
+    ref.add(ev.RUN_STARTED, strategy="mcts")
+    ref.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
+    ref.add(ev.NODE_COMPLETED, 0, text="1 1 3 8")
+    ref.add(ev.NODE_CREATED, 1, parent_id=0, depth=1)
+    ref.add(ev.NODE_COMPLETED, 1, text="x", step="3 / 1 = 3 (left: 1 3 8)", label="left: 1 3 8")
+    ref.add(ev.NODE_CREATED, 2, parent_id=1, depth=2, role="rollout")
+    ref.add(ev.NODE_COMPLETED, 2, text="1 + 1 = 2 (left: 2 3 8)\n2 * 8 = 16 (left: 3 16)\n"
+            "16 + 3 = 19 (left: 19)", label="left: 19")
+    ref.add(ev.NODE_SOLVED, 2, answer="pretend")
+    ref.add(ev.RUN_FINISHED, outcome="solved", answer_node=2)
+    d = divergence(fold(log.events), fold(ref.events))
+    assert d.found and d.step == 2 and d.shared_steps == 1
+    assert (d.shortcut_node, d.explore_node) == (2, 2)
+    assert d.explore_step == "1 + 1 = 2 (left: 2 3 8)"

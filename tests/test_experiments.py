@@ -270,8 +270,8 @@ def test_experiment_rows_round_trip(store):
 
 
 # -- the pages under AppTest ------------------------------------------------------------------------
-NEW_PAGES = ('    st.Page("pages/compare.py", title="Compare", icon="⚖️"),\n'
-             '    st.Page("pages/experiments.py", title="Experiments", icon="📈"),\n')
+NEW_PAGES = ('    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),\n'
+             '    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),\n')
 
 
 def app_with_all_pages(tmp_path, monkeypatch):
@@ -284,6 +284,11 @@ def app_with_all_pages(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
     root = Path(__file__).resolve().parents[1]
     monkeypatch.setenv("THINKTREE_DB", str(tmp_path / "pages.db"))
+    # AppTest resets PagesManager.uses_pages_directory before every run, so the pages' one-off
+    # "go through app.py" rerun (components.context.through_app) would fire on every AppTest run
+    # and swallow button clicks; on a real server it fires once per process.
+    import components.context
+    monkeypatch.setattr(components.context, "through_app", lambda: None)
     source = (root / "app.py").read_text()
     if "pages/compare.py" in source and "pages/experiments.py" in source:
         return AppTest.from_file(str(root / "app.py"), default_timeout=30)
@@ -301,7 +306,7 @@ def test_experiments_page_renders_empty_and_rejects_bad_input(tmp_path, monkeypa
     assert not at.exception, at.exception
     assert any("No experiments yet" in i.value for i in at.info)
     at.text_input(key="exp_strategies").set_value("greedy,telepathy")
-    at.button[0].click().run()   # the form's submit button
+    at.button(key="exp_start").click().run()
     assert not at.exception, at.exception
     assert any("telepathy" in e.value for e in at.error)
     from storage import open_store
