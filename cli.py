@@ -134,6 +134,13 @@ def _progress(batch: list[Event]) -> None:
                   f"{e.payload.get('detail', '')}", file=sys.stderr, flush=True)
 
 
+def _float(name: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+
+
 def _int(name: str, value: str) -> int:
     try:
         return int(value)
@@ -272,6 +279,12 @@ def _experiment_parsers(sub) -> None:
                    help="what a budget counts: generated tokens (default) or nodes")
     x.add_argument("--seeds", default="0", help="comma separated (default 0)")
     x.add_argument("--concurrency", default="1", help="cells run at once (default 1)")
+    x.add_argument("--worker", default=None, metavar="NAME",
+                   help="share the cells with other worker processes on the same database "
+                        "(each needs its own NAME; use with --resume ID)")
+    x.add_argument("--stale-after", default="60", metavar="S",
+                   help="seconds without a heartbeat before a dead worker's cells are taken over "
+                        "(default 60)")
     x.add_argument("--max-seconds", default="600", help="time limit per cell (default 600)")
     x.add_argument("--name", default="", help="a name for the experiment")
     x.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: the "
@@ -327,7 +340,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         eid = exp.create_experiment(config, store)
     print(f"experiment {eid}", file=sys.stderr, flush=True)
     try:
-        exp.run_experiment(eid, store, progress=None if args.quiet else _progress_bar)
+        exp.run_experiment(eid, store, progress=None if args.quiet else _progress_bar,
+                           worker=args.worker, stale_after=_float("stale_after", args.stale_after))
     except KeyboardInterrupt:
         print(f"\nstopped; resume with: python cli.py experiment --resume {eid}", file=sys.stderr)
         raise

@@ -32,7 +32,7 @@ from reasoning.models.config import ModelConfig
 from reasoning.settings import MAX_NODES_LIMIT, MAX_TOKENS_LIMIT, check_range
 from reasoning.strategies import make_strategy
 from reasoning.tasks import JsonlTask, get_task
-from storage import Store
+from storage import Store, claims
 from storage import experiments as repo
 
 from .run import RunSpec, execute
@@ -283,11 +283,13 @@ class _Runner:
 
     def __init__(self, config: ExperimentConfig, store: Store, experiment_id: int,
                  cancel: threading.Event, progress: ProgressFn | None,
-                 model_factory: Callable[[], Any] | None, api_key: str | None) -> None:
+                 model_factory: Callable[[], Any] | None, api_key: str | None,
+                 worker: str | None = None, stale_after: float = claims.STALE_AFTER_S) -> None:
         self.config, self.store, self.eid = config, store, experiment_id
         self.cancel, self.progress = cancel, progress
         self.model_factory, self.api_key = model_factory, api_key
-        all_cells = cells(config)
+        self.all_cells = all_cells = cells(config)
+        self.worker, self.stale_after = worker, stale_after
         settled = {k: r for k, r in latest_runs(store, experiment_id).items() if is_finished(r)}
         self.todo = [c for c in all_cells if c.key not in settled]
         self.total, self.done0 = len(all_cells), len(all_cells) - len(self.todo)
@@ -313,10 +315,32 @@ class _Runner:
             self.progress(self.snapshot(status))
 
     def _next(self) -> Cell | None:
+        if self.worker is not None:
+            return self._claim_next()
         with self.lock:
             if self.cancel.is_set() or self.failures or not self.todo:
                 return None
             return self.todo.pop(0)
+
+    def _claim_next(self) -> Cell | None:
+        """Multi-worker mode: the next cell no one else holds. Cells held by live workers are
+        waited for (their worker may die: then their claim goes stale and is taken over)."""
+        while not (self.cancel.is_set() or self.failures):
+            finished = finished_keys(self.store, self.eid)
+            with self.lock:
+                mine = {c.key for c in self.running.values()}
+                left = [c for c in self.all_cells if c.key not in finished and c.key not in mine]
+            if not left:
+                return None
+            for cell in left:
+                if claims.claim(self.store, self.eid, cell.key, self.worker, self.stale_after):
+                    return cell
+            self.cancel.wait(min(2.0, self.stale_after / 4))
+        return None
+
+    def _heartbeat_loop(self) -> None:
+        while not self.all_done.wait(min(10.0, self.stale_after / 4)):
+            claims.heartbeat(self.store, self.eid, self.worker)
 
     def _work(self, slot: int) -> None:
         try:
@@ -341,6 +365,8 @@ class _Runner:
                     self.failures.append(e)
                     self.running.pop(slot, None)
                 return
+            if self.worker is not None and result.outcome in FINISHED_OUTCOMES:
+                claims.done(self.store, self.eid, cell.key, self.worker)
             with self.lock:
                 self.running.pop(slot, None)
                 if result.outcome in FINISHED_OUTCOMES:
@@ -358,6 +384,8 @@ class _Runner:
         self.workers_left, self.all_done = len(threads), threading.Event()
         for t in threads:
             t.start()
+        if self.worker is not None:
+            threading.Thread(target=self._heartbeat_loop, daemon=True).start()
         # Wait on an Event, not Thread.join: an interrupted join can leave a live thread looking
         # finished (CPython), and short waits let Ctrl-C reach this (main) thread at once.
         try:
@@ -368,6 +396,8 @@ class _Runner:
             self.all_done.wait(30)
             repo.set_status(self.store, self.eid, "stopped")
             raise
+        if self.worker is not None:  # other workers finished cells too
+            self.done = len(finished_keys(self.store, self.eid) & {c.key for c in self.all_cells})
         complete = self.done == self.total
         status = "finished" if complete else "stopped"
         repo.set_status(self.store, self.eid, status)
@@ -380,17 +410,22 @@ class _Runner:
 def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event | None = None,
                    progress: ProgressFn | None = None,
                    model_factory: Callable[[], Any] | None = None,
-                   api_key: str | None = None) -> Progress:
+                   api_key: str | None = None, worker: str | None = None,
+                   stale_after: float = claims.STALE_AFTER_S) -> Progress:
     """Run (or resume) an experiment in the calling thread: only cells without a finished run.
 
     ``model_factory`` builds the model for each cell (tests inject a scripted fake); by default
-    each cell builds its model from the stored configuration.
+    each cell builds its model from the stored configuration. With ``worker`` (a name unique
+    per process) several processes — on one machine or many, sharing one database — divide the
+    cells through ``storage.claims``; a worker that dies leaves its cells to the others once its
+    claims are ``stale_after`` seconds old.
     """
     config = load_config(store, experiment_id)
     cancel = cancel or threading.Event()
     repo.set_status(store, experiment_id, "running")
     try:
-        runner = _Runner(config, store, experiment_id, cancel, progress, model_factory, api_key)
+        runner = _Runner(config, store, experiment_id, cancel, progress, model_factory, api_key,
+                         worker, stale_after)
     except BaseException:
         repo.set_status(store, experiment_id, "stopped")
         raise

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .repo import Store
@@ -31,10 +31,11 @@ def claim(store: Store, experiment_id: int, cell_key: str, worker: str,
         return True
     except IntegrityError:
         pass
-    with store.engine.begin() as conn:  # taken: take it over only if its worker went silent
+    with store.engine.begin() as conn:  # taken: take it over if its worker went silent (or is us)
         res = conn.execute(update(cell_claims).where(and_(
             cell_claims.c.experiment_id == experiment_id, cell_claims.c.cell_key == cell_key,
-            cell_claims.c.status == "claimed", cell_claims.c.heartbeat < now - stale_after,
+            cell_claims.c.status == "claimed",
+            or_(cell_claims.c.heartbeat < now - stale_after, cell_claims.c.worker == worker),
         )).values(worker=worker, claimed_at=now, heartbeat=now))
         return res.rowcount == 1
 
