@@ -60,15 +60,18 @@ if "live_run_id" not in st.session_state and run_from_query() is not None:
     st.session_state["live_run_id"] = run_from_query()
 run_id = st.session_state.get("live_run_id")
 running = is_running(run_id)
-b1, b2, _ = st.columns([1, 1, 6])
+b1, b2, b3, _ = st.columns([1, 1, 3, 4])
 run_clicked = b1.button("Run", type="primary", disabled=running, key="live_run")
 stop_clicked = b2.button("Stop", disabled=not running, key="live_stop")
+both_clicked = b3.button("Run both: shortcut + this", disabled=running or strategy == "greedy",
+                         key="live_both", help="The same problem, model, budget and seed with "
+                         "greedy (the shortcut) and with the strategy chosen above; then compare.")
 
 if stop_clicked and run_id is not None:
     stop_run(run_id)
     st.toast(f"Stopping run {run_id}…")
 
-if run_clicked:
+if run_clicked or both_clicked:
     cfg = model_config()
     if cfg is None:
         st.error("model: fix the model settings in the sidebar first.")
@@ -76,10 +79,16 @@ if run_clicked:
         spec = RunSpec(task=task_name, problem=problem or "", strategy=strategy, params=params,
                        budget=budget, seed=seed, model=cfg)
         try:
+            spec.prepare()  # validate before anything starts
+            shortcut = None
+            if both_clicked:
+                shortcut = start_run(RunSpec(task=task_name, problem=problem or "", strategy="greedy",
+                                             budget=budget, seed=seed, model=cfg), store)
             run_id = start_run(spec, store)
         except ValueError as e:
             st.error(str(e))
         else:
+            st.session_state["live_pair"] = (shortcut, run_id) if shortcut is not None else None
             st.session_state["live_run_id"] = run_id
             st.query_params["run"] = str(run_id)
             st.session_state.pop("live_tree", None)
@@ -96,6 +105,11 @@ def live_view(run_id: int, polling: bool) -> None:
         st.rerun()  # a full rerun: the fragment stops polling and the buttons update
 
 
+pair = st.session_state.get("live_pair")
+if pair and pair[1] == run_id:
+    st.page_link("pages/compare.py", label=f"Compare the shortcut (run {pair[0]}) with this run "
+                 f"(run {run_id})", icon=":material/compare:",
+                 query_params={"a": str(pair[0]), "b": str(run_id)})
 if run_id is not None:
     st.fragment(live_view, run_every=POLL_SECONDS if running else None)(run_id, running)
 else:

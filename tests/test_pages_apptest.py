@@ -87,7 +87,7 @@ def test_live_page_renders_its_widgets(db):
     assert at.number_input(key="live_param_mcts_c_uct").value == pytest.approx(1.4)
     assert at.checkbox(key="live_param_mcts_stop_on_solution").value is True
     assert at.number_input(key="live_budget_max_nodes").value == 200
-    assert [b.label for b in at.button] == ["Run", "Stop"]
+    assert [b.label for b in at.button] == ["Run", "Stop", "Run both: shortcut + this"]
     assert at.button(key="live_stop").disabled
     assert not at.exception
 
@@ -220,3 +220,22 @@ def test_live_page_reopens_the_run_in_its_url(db):
     assert chart_node_ids(at) == [0, 1, 2, 3]
     assert any("outcome:" in t.value for t in at.text)
     assert not at.button(key="live_run").disabled  # finished: nothing to poll, Run is free
+
+
+def test_run_both_starts_the_shortcut_and_the_exploration_on_the_same_problem(db, monkeypatch):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("THINKTREE_EMBEDDED_URL", f"http://127.0.0.1:{port}/v1")  # nothing listens
+    at = app()
+    at.selectbox(key="live_strategy").set_value(STRATEGIES["mcts"].title).run()
+    at.button(key="live_both").click().run()
+    assert not at.exception and not at.error
+    from storage import open_store
+    runs = sorted(open_store(db).list_runs(), key=lambda r: r["id"])
+    assert [r["strategy"] for r in runs] == ["greedy", "mcts"]
+    assert runs[0]["problem"] == runs[1]["problem"] == "1 6 6 6"
+    assert runs[0]["seed"] == runs[1]["seed"]
+    links = [p for p in at.get("page_link")]
+    assert links and f"a={runs[0]['id']}" in str(links[0].proto)
