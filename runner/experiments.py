@@ -35,6 +35,7 @@ from reasoning.tasks import JsonlTask, get_task
 from storage import Store, claims
 from storage import experiments as repo
 
+from .cancels import CancelRegistry
 from .run import RunSpec, execute
 
 FINISHED_OUTCOMES = ("solved", "failed", "budget")
@@ -429,33 +430,24 @@ def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event 
     except BaseException:
         repo.set_status(store, experiment_id, "stopped")
         raise
-    with _ACTIVE_LOCK:
-        _ACTIVE[experiment_id] = cancel
+    _ACTIVE.add(experiment_id, cancel)
     try:
         return runner.run()
     finally:
-        with _ACTIVE_LOCK:
-            _ACTIVE.pop(experiment_id, None)
+        _ACTIVE.discard(experiment_id, cancel)
 
 
-_ACTIVE: dict[int, threading.Event] = {}
-_ACTIVE_LOCK = threading.Lock()
+_ACTIVE = CancelRegistry()
 _ERRORS: dict[int, str] = {}
 
 
 def is_active(experiment_id: int) -> bool:
-    with _ACTIVE_LOCK:
-        return experiment_id in _ACTIVE
+    return experiment_id in _ACTIVE
 
 
 def stop_experiment(experiment_id: int) -> bool:
     """Ask an experiment running in this process to stop; running cells end as cancelled."""
-    with _ACTIVE_LOCK:
-        cancel = _ACTIVE.get(experiment_id)
-    if cancel is None:
-        return False
-    cancel.set()
-    return True
+    return _ACTIVE.stop(experiment_id)
 
 
 def last_error(experiment_id: int) -> str | None:
@@ -473,9 +465,7 @@ def start_experiment(experiment_id: int, store: Store, *,
     _ERRORS.pop(experiment_id, None)
     repo.set_status(store, experiment_id, "running")
     started = threading.Event()
-    cancel = threading.Event()
-    with _ACTIVE_LOCK:
-        _ACTIVE[experiment_id] = cancel
+    cancel = _ACTIVE.add(experiment_id)
 
     def work() -> None:
         started.set()
@@ -486,9 +476,7 @@ def start_experiment(experiment_id: int, store: Store, *,
             _ERRORS[experiment_id] = f"{type(e).__name__}: {e}"
             repo.set_status(store, experiment_id, "stopped")
         finally:
-            with _ACTIVE_LOCK:
-                if _ACTIVE.get(experiment_id) is cancel:
-                    _ACTIVE.pop(experiment_id, None)
+            _ACTIVE.discard(experiment_id, cancel)
 
     t = threading.Thread(target=work, name=f"thinktree-exp-{experiment_id}", daemon=True)
     t.start()

@@ -22,6 +22,8 @@ from reasoning.strategies import make_strategy
 from reasoning.tasks import JsonlTask, get_task
 from storage import Store
 
+from .cancels import CancelRegistry
+
 
 @dataclass
 class RunSpec:
@@ -47,23 +49,16 @@ class RunSpec:
         return task, problem, strategy, budget
 
 
-_ACTIVE: dict[int, threading.Event] = {}
-_ACTIVE_LOCK = threading.Lock()
+_ACTIVE = CancelRegistry()
 
 
 def active_runs() -> list[int]:
-    with _ACTIVE_LOCK:
-        return list(_ACTIVE)
+    return _ACTIVE.keys()
 
 
 def stop_run(run_id: int) -> bool:
     """Ask a run of this process to stop; True if it was running here."""
-    with _ACTIVE_LOCK:
-        cancel = _ACTIVE.get(run_id)
-    if cancel is None:
-        return False
-    cancel.set()
-    return True
+    return _ACTIVE.stop(run_id)
 
 
 def _create(spec: RunSpec, store: Store):
@@ -113,29 +108,25 @@ def execute(spec: RunSpec, store: Store, cancel: threading.Event | None = None,
     with a ready model object (experiments inject one; tests pass a scripted fake)."""
     run_id, parts = _create(spec, store)
     cancel = cancel or threading.Event()
-    with _ACTIVE_LOCK:
-        _ACTIVE[run_id] = cancel
+    _ACTIVE.add(run_id, cancel)
     try:
         return run_id, _execute_created(run_id, parts, spec, store, cancel, on_events, api_key,
                                         model)
     finally:
-        with _ACTIVE_LOCK:
-            _ACTIVE.pop(run_id, None)
+        _ACTIVE.discard(run_id)
 
 
 def start_run(spec: RunSpec, store: Store, api_key: str | None = None) -> int:
     """Validate, create the run row, and run it in a daemon thread; returns the run id at once."""
     run_id, parts = _create(spec, store)
     cancel = threading.Event()
-    with _ACTIVE_LOCK:
-        _ACTIVE[run_id] = cancel
+    _ACTIVE.add(run_id, cancel)
 
     def work() -> None:
         try:
             _execute_created(run_id, parts, spec, store, cancel, None, api_key)
         finally:
-            with _ACTIVE_LOCK:
-                _ACTIVE.pop(run_id, None)
+            _ACTIVE.discard(run_id)
 
     threading.Thread(target=work, name=f"thinktree-run-{run_id}", daemon=True).start()
     return run_id
