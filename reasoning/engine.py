@@ -85,7 +85,8 @@ class SearchContext:
             raise Cancelled()
         if self.rec.elapsed() >= self.budget.max_seconds:
             raise BudgetExhausted(f"max_seconds {self.budget.max_seconds:g} reached")
-        if self.tree.tokens + self.eval_tokens >= self.budget.max_tokens:
+        # evaluator tokens reach tree.tokens through their node_scored details (see tree.py)
+        if self.tree.tokens >= self.budget.max_tokens:
             raise BudgetExhausted(f"max_tokens {self.budget.max_tokens} reached")
 
     def _check_nodes(self) -> None:
@@ -271,7 +272,7 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
         extra.update(eval_tokens=ctx.eval_tokens, eval_prompt_tokens=ctx.eval_prompt_tokens)
     rec.emit(ev.RUN_FINISHED, None, outcome=result.outcome, answer=result.answer,
              answer_node=result.answer_node, detail=result.detail, nodes=len(tree.nodes),
-             tokens=tree.tokens + ctx.eval_tokens,
+             tokens=tree.tokens,
              prompt_tokens=tree.prompt_tokens + ctx.eval_prompt_tokens,
              model_calls=ctx.model_calls, model_seconds=round(ctx.model_seconds, 4),
              seconds=round(rec.elapsed(), 4), **extra)

@@ -146,6 +146,8 @@ def _scored(tree: Tree, e: Event) -> None:
         node.value = p["value"]
     node.evaluator = p.get("evaluator", node.evaluator)
     node.score_details = dict(p.get("details", {}))
+    # evaluator calls (value prompts) are not nodes, but their tokens are the run's tokens
+    tree.tokens += int(node.score_details.get("tokens", 0) or 0)
     if "truth" in p:
         node.truth = p["truth"]
     if "visits" in p:

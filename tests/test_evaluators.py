@@ -65,7 +65,9 @@ def test_value_prompt_sums_three_constrained_samples_and_records_truth():
     assert node.score_details["verdicts"] == ["sure", "likely", "impossible"]
     assert node.score_details["counts"] == {"sure": 1, "likely": 1, "impossible": 1}
     # scripted usage is len(text) // 4 (at least 1): sure 1 + likely 1 + impossible 2
-    assert ctx.eval_tokens == 4 and ctx.tree.tokens == 0     # value calls are not nodes
+    # value calls are not nodes; their tokens reach the tree through the node_scored details
+    assert ctx.eval_tokens == 4 and ctx.tree.tokens == 4
+    assert all(n.completion_tokens == 0 for n in ctx.tree.nodes.values())
     assert node.score_details["tokens"] == 4
 
 

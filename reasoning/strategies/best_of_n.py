@@ -92,7 +92,7 @@ class BestOfN(Strategy):
             return Result("failed", winner, first.end,
                           f"no chain verified; most frequent answer {counts[winner]} of {n}")
         self._mark_vote(ctx, done, winner, counts, n)
-        return Result("solved", winner, first.end,
+        return Result("answered", winner, first.end,  # no verifier: an answer, not a verified one
                       f"majority vote: {counts[winner]} of {n} chains (unverified)")
 
     def _mark_vote(self, ctx: SearchContext, done: list[_Chain], winner: str,
