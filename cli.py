@@ -77,6 +77,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, str]]:
     r.add_argument("--model", default=None, help="model name at the endpoint")
     r.add_argument("--api-key-env", default=None, help="environment variable holding the API key")
     r.add_argument("--mode", default=None, choices=["chat", "completions"])
+    r.add_argument("--price-in", default="0", metavar="USD", help="$ per million prompt tokens "
+                   "(optional; adds a cost to the run)")
+    r.add_argument("--price-out", default="0", metavar="USD", help="$ per million generated tokens")
     r.add_argument("--probe", action="store_true", help="probe the endpoint first and use what it "
                    "supports (grammar / guided_choice constraints, usage in stream)")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -184,9 +187,10 @@ def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
     from runner import RunSpec, execute
     params = {field: getattr(args, dest) for dest, field in dests.items()
               if getattr(args, dest) is not None}
-    model = ModelConfig() if not args.base_url else ModelConfig(
+    prices = {"price_in": _float("price_in", args.price_in), "price_out": _float("price_out", args.price_out)}
+    model = ModelConfig(**prices) if not args.base_url else ModelConfig(
         kind="endpoint", base_url=args.base_url, model=args.model or "",
-        api_key_env=args.api_key_env or "", mode=args.mode or "chat")
+        api_key_env=args.api_key_env or "", mode=args.mode or "chat", **prices)
     if args.probe and args.base_url:
         from reasoning.models.probe import probe
         model = model.with_probe(probe(args.base_url, args.model, _api_key(args.api_key_env)))

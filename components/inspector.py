@@ -7,6 +7,8 @@ import streamlit as st
 
 from reasoning.tree import Node, Tree
 
+from .status import run_cost
+
 
 def node_option_label(tree: Tree, node_id: int) -> str:
     """A selectbox label: ``#3 thought · open · 4+5=9 (left: 6 9 10)``."""
@@ -16,7 +18,7 @@ def node_option_label(tree: Tree, node_id: int) -> str:
     return f"#{n.id} {n.role} · {n.state}" + (f" · {what}" if what else "")
 
 
-def facts(node: Node) -> str:
+def facts(node: Node, cost: float | None = None) -> str:
     """The inspector's key/value block."""
     def num(x: float | None, fmt: str = ".4g") -> str:
         return "—" if x is None else format(x, fmt)
@@ -38,6 +40,8 @@ def facts(node: Node) -> str:
         ("completed", "—" if node.t_completed is None else f"{node.t_completed:.2f} s"
          f"  (took {node.t_completed - node.t_created:.2f} s)"),
     ]
+    if cost is not None:
+        rows.append(("cost", f"${cost:.6f}"))
     if node.truth is not None:
         rows.append(("solvable", "yes" if node.truth else "no"))
     if node.answer:
@@ -65,7 +69,7 @@ def render_inspector(tree: Tree, node_id: int | None) -> None:
         st.code(node.step or "(none)", language=None, wrap_lines=True)
     with right:
         st.caption("Details")
-        st.code(facts(node), language=None, wrap_lines=True)
+        st.code(facts(node, run_cost(tree, node.id)), language=None, wrap_lines=True)
         if node.score_details:
             st.caption("Score details")
             st.json(node.score_details, expanded=False)

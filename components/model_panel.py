@@ -58,9 +58,41 @@ def model_panel() -> ModelConfig | None:
             st.warning(f"{key_env.strip()} is not set in the server's environment.")
     mode = st.radio("Mode", ["chat", "completions"], key="model_mode", horizontal=True,
                     help="completions for base models (few-shot prompts), chat for instruct models")
+    with st.expander("Prices (optional, $ per million tokens)"):
+        price_in = st.number_input("input", min_value=0.0, max_value=10_000.0, value=0.0, step=0.1,
+                                   key="model_price_in")
+        price_out = st.number_input("output", min_value=0.0, max_value=10_000.0, value=0.0, step=0.1,
+                                    key="model_price_out")
     try:
-        return ModelConfig(kind="endpoint", base_url=base_url.strip(), model=model.strip(),
-                           api_key_env=key_env.strip(), mode=mode)
+        cfg = ModelConfig(kind="endpoint", base_url=base_url.strip(), model=model.strip(),
+                          api_key_env=key_env.strip(), mode=mode, price_in=float(price_in),
+                          price_out=float(price_out))
     except ValueError as e:
         st.error(str(e))
         return None
+    return probe_panel(cfg)
+
+
+def probe_panel(cfg: ModelConfig) -> ModelConfig:
+    """Probe the endpoint (on request) and show what it supports; the config then uses it."""
+    stamp = (cfg.base_url, cfg.model, cfg.api_key_env)
+    if st.button("Connect and probe", key="model_probe"):
+        from reasoning.models.base import ModelError
+        from reasoning.models.probe import probe
+        try:
+            with st.spinner("Probing the endpoint…"):
+                report = probe(cfg.base_url, cfg.model or None,
+                               os.environ.get(cfg.api_key_env) if cfg.api_key_env else None, timeout=15)
+            st.session_state["model_probe_report"] = (stamp, report)
+        except ModelError as e:
+            st.session_state.pop("model_probe_report", None)
+            st.error(f"probe: {e}")
+    saved = st.session_state.get("model_probe_report")
+    if not saved or saved[0] != stamp:
+        st.caption("Not probed yet: constrained proposals stay off until the endpoint is probed.")
+        return cfg
+    report = saved[1]
+    lines = [f"{'yes' if v.get('ok') else 'no ':<3}  {k}: {str(v.get('note', ''))[:60]}"
+             for k, v in report.get("features", {}).items()]
+    st.code("\n".join(lines) or "(nothing reported)", language=None, wrap_lines=True)
+    return cfg.with_probe(report)

@@ -17,6 +17,9 @@ def status_text(tree: Tree, running: bool) -> str:
         parts.append(f"problem {info['problem']}")
     parts.append(f"nodes {len(tree.nodes)}")
     parts.append(f"tokens {tree.tokens}")
+    cost = run_cost(tree)
+    if cost is not None:
+        parts.append(f"cost ${cost:.4f}")
     seconds = tree.finished.get("seconds", tree.t) if tree.finished else tree.t
     parts.append(f"{float(seconds):.1f} s")
     if tree.outcome is None:
@@ -32,6 +35,18 @@ def status_text(tree: Tree, running: bool) -> str:
             if detail and tree.outcome != "solved":
                 parts.append(f"({detail})")
     return " · ".join(parts)
+
+
+def run_cost(tree: Tree, node_id: int | None = None) -> float | None:
+    """$ spent (whole run, or one node) at the prices the run was started with; None if unpriced."""
+    info = tree.info or {}
+    p_in, p_out = float(info.get("price_in") or 0), float(info.get("price_out") or 0)
+    if not (p_in or p_out):
+        return None
+    if node_id is not None:
+        node = tree.nodes[node_id]
+        return (node.prompt_tokens * p_in + node.completion_tokens * p_out) / 1e6
+    return (tree.prompt_tokens * p_in + tree.tokens * p_out) / 1e6
 
 
 OUTCOME_COLORS = {"solved": "green", "failed": "red", "budget": "orange", "cancelled": "gray",

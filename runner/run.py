@@ -61,6 +61,11 @@ def stop_run(run_id: int) -> bool:
     return _ACTIVE.stop(run_id)
 
 
+def _price_info(cfg: ModelConfig) -> dict[str, float]:
+    """Prices go into run_started so every view (live, replay, compare) can show costs."""
+    return {"price_in": cfg.price_in, "price_out": cfg.price_out} if cfg.cost(1, 1) else {}
+
+
 def _create(spec: RunSpec, store: Store):
     task, problem, strategy, budget = spec.prepare()
     run_id = store.create_run(task=task.name, problem=problem.text, problem_id=problem.id,
@@ -97,7 +102,8 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
         return Result("error", detail=e.reason())
     result, _ = run_search(strategy, task, problem, model, run_id=run_id, budget=budget,
                            seed=spec.seed, cancel=cancel, recorder=rec,
-                           info={"task_file": spec.task_file} if spec.task_file else None)
+                           info={**({"task_file": spec.task_file} if spec.task_file else {}),
+                                 **_price_info(spec.model)} or None)
     return result
 
 

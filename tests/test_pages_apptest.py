@@ -239,3 +239,23 @@ def test_run_both_starts_the_shortcut_and_the_exploration_on_the_same_problem(db
     assert runs[0]["seed"] == runs[1]["seed"]
     links = [p for p in at.get("page_link")]
     assert links and f"a={runs[0]['id']}" in str(links[0].proto)
+
+
+def test_endpoint_panel_probes_a_loopback_server_and_prices_show_as_cost(db):
+    from tests.fault_server import FaultServer
+    with FaultServer() as server:
+        at = app()
+        at.sidebar.radio(key="model_kind").set_value("OpenAI-compatible endpoint").run()
+        at.sidebar.text_input(key="model_base_url").set_value(server.url).run()
+        at.sidebar.text_input(key="model_name").set_value("ok").run()
+        at.sidebar.text_input(key="model_key_env").set_value("").run()
+        at.sidebar.number_input(key="model_price_out").set_value(2.0).run()
+        at.sidebar.button(key="model_probe").click().run()
+        assert not at.exception
+        report = "\n".join(c.value for c in at.sidebar.code)
+        assert "streaming" in report and "completions" in report
+    from components.status import run_cost
+    from reasoning.tree import Tree
+    tree = Tree(info={"price_in": 1.0, "price_out": 2.0}, tokens=1000, prompt_tokens=2000)
+    assert run_cost(tree) == (2000 * 1.0 + 1000 * 2.0) / 1e6
+    assert run_cost(Tree(info={})) is None

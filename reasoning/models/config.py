@@ -24,7 +24,15 @@ class ModelConfig:
     constraint: str = ""            # "", "grammar" (llama.cpp) or "guided_choice" (vLLM)
     usage_in_stream: bool = False   # ask for a usage chunk (stream_options.include_usage)
 
+    price_in: float = 0.0           # optional: $ per million prompt tokens (for cost figures)
+    price_out: float = 0.0          # optional: $ per million generated tokens
+
     def __post_init__(self) -> None:
+        for name in ("price_in", "price_out"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not (0 <= value <= 10_000):
+                raise ValueError(f"{name}: must be a price in $ per million tokens from 0 to 10000, "
+                                 f"got {value!r}")
         if self.kind not in ("embedded", "endpoint"):
             raise ValueError(f"model kind: must be 'embedded' or 'endpoint', got {self.kind!r}")
         if self.mode not in ("completions", "chat"):
@@ -43,6 +51,12 @@ class ModelConfig:
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """$ for these tokens, or None when no price is set."""
+        if not (self.price_in or self.price_out):
+            return None
+        return (prompt_tokens * self.price_in + completion_tokens * self.price_out) / 1e6
 
     def with_probe(self, report: dict[str, Any]) -> ModelConfig:
         """This config with the capabilities a :func:`~reasoning.models.probe.probe` found:
