@@ -2,7 +2,10 @@
 runs are stored beforehand, from hand-built events or the scripted model)."""
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from reasoning import events as ev
 from tests.harness import CHROMIUM, ROOT, browser_page, running_app
@@ -38,9 +41,18 @@ def test_hostile_model_output_is_shown_as_text_and_never_runs(tmp_path):
         page.goto(f"{url}/sessions?run={rid}")
         page.get_by_text("sessions & replay").first.wait_for()
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot .scatterlayer .point').length >= 2")
-        box = page.get_by_label("Inspect node", exact=True)
-        box.click()
-        page.get_by_role("option").nth(1).click()
+        page.wait_for_timeout(1000)  # let the first script run settle before using widgets
+        for _ in range(3):  # a rerun may close the dropdown under us: try again
+            box = page.get_by_label("Inspect node", exact=True)
+            box.click()
+            box.fill("#1 thought")
+            try:
+                page.get_by_role("option", name=re.compile(r"^#1 thought")).first.click(timeout=10_000)
+                page.locator("[data-testid='stCode']",
+                             has_text="<script>alert(1)</script>").first.wait_for(timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
         page.locator("[data-testid='stCode']", has_text="<script>alert(1)</script>").first.wait_for()
         page.hover(".js-plotly-plot .scatterlayer .point >> nth=0", force=True)
         page.wait_for_timeout(1500)
