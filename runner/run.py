@@ -89,10 +89,11 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
         if on_events:
             on_events(batch)
 
-    rec = Recorder(run_id, sink)
-    try:
+    try:  # the run's clock starts once the model is ready (starting the embedded server once
+        # per process takes a few seconds that belong to no search)
         model = model if model is not None else make_model(spec.model, api_key)
     except ModelError as e:  # the model could not start: a run with a clear error, not a crash
+        rec = Recorder(run_id, sink)
         rec.emit(ev.RUN_STARTED, None, task=task.name, problem=problem.text, problem_id=problem.id,
                  strategy=strategy.name, params=strategy.params(), model=spec.model.describe(),
                  budget=asdict(budget), seed=spec.seed)
@@ -100,6 +101,7 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
                  nodes=0, tokens=0, seconds=round(rec.elapsed(), 3))
         rec.flush()
         return Result("error", detail=e.reason())
+    rec = Recorder(run_id, sink)
     result, _ = run_search(strategy, task, problem, model, run_id=run_id, budget=budget,
                            seed=spec.seed, cancel=cancel, recorder=rec,
                            info={**({"task_file": spec.task_file} if spec.task_file else {}),
