@@ -92,6 +92,10 @@ def probe_panel(cfg: ModelConfig) -> ModelConfig:
         st.caption("Not probed yet: constrained proposals stay off until the endpoint is probed.")
         return cfg
     report = saved[1]
+    models = [str(m) for m in report.get("models") or []]
+    if models:
+        st.caption("Models at this endpoint: " + ", ".join(models[:20]) +
+                   (f" … ({len(models)} in all)" if len(models) > 20 else ""))
     lines = [f"{'yes' if v.get('ok') else 'no ':<3}  {k}: {str(v.get('note', ''))[:60]}"
              for k, v in report.get("features", {}).items()]
     st.code("\n".join(lines) or "(nothing reported)", language=None, wrap_lines=True)

@@ -254,6 +254,7 @@ def test_endpoint_panel_probes_a_loopback_server_and_prices_show_as_cost(db):
         assert not at.exception
         report = "\n".join(c.value for c in at.sidebar.code)
         assert "streaming" in report and "completions" in report
+        assert any("Models at this endpoint: ok" in c.value for c in at.sidebar.caption)
     from components.status import run_cost
     from reasoning.tree import Tree
     tree = Tree(info={"price_in": 1.0, "price_out": 2.0}, tokens=1000, prompt_tokens=2000)
