@@ -39,7 +39,7 @@ def run(quick: bool) -> list[dict]:
         store = open_store(os.path.join(d, "engine.db"))
         model = embedded_model()
         target_nodes = 30 if quick else 500
-        wall, model_s, nodes, n_ev = _run(model, store, 10_000, target_nodes, "1 1 1 1")
+        wall, model_s, nodes, n_ev = _run(model, store, 10_000, target_nodes, "4 5 6 10", width=12)
         overhead = (wall - model_s) / wall
         rows.append({"what": "engine overhead, MCTS on the embedded model", "work":
                      f"{nodes} nodes, {n_ev:,} events, {wall:.1f} s",
