@@ -137,11 +137,11 @@ def _progress(batch: list[Event]) -> None:
                   f"{e.payload.get('detail', '')}", file=sys.stderr, flush=True)
 
 
-def _float(name: str, value: str) -> float:
+def _float(name: str, value: str, expected: str = "a number") -> float:
     try:
         return float(value)
     except ValueError:
-        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+        raise ValueError(f"{name}: expected {expected}, got {value!r}") from None
 
 
 def _int(name: str, value: str) -> int:
@@ -212,10 +212,7 @@ def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
 
 def cmd_probe(args: argparse.Namespace) -> int:
     from reasoning.models.probe import probe
-    try:
-        timeout = float(args.timeout)
-    except ValueError:
-        raise ValueError(f"timeout: expected seconds, got {args.timeout!r}") from None
+    timeout = _float("timeout", args.timeout, "seconds")
     url = args.base_url
     if not url:
         from reasoning.models.embedded import embedded_model
@@ -239,10 +236,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from reasoning.export import Filters
     from runner.export import draw_missing_rollouts, export_to_files, parse_ids, rollout_budget, run_ids_for
-    try:
-        split = float(args.split)
-    except ValueError:
-        raise ValueError(f"split: expected a fraction like 0.1, got {args.split!r}") from None
+    split = _float("split", args.split, "a fraction like 0.1")
     filters = Filters(only_solved=args.only_solved, dedupe=not args.keep_duplicates,
                       min_depth=None if args.min_depth is None else _int("min-depth", args.min_depth),
                       max_depth=None if args.max_depth is None else _int("max-depth", args.max_depth),
@@ -332,10 +326,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         model = {} if not args.base_url else dataclasses.asdict(ModelConfig(
             kind="endpoint", base_url=args.base_url, model=args.model or "",
             api_key_env=args.api_key_env or "", mode=args.mode or "chat"))
-        try:
-            seconds = float(args.max_seconds)
-        except ValueError:
-            raise ValueError(f"max-seconds: expected a number, got {args.max_seconds!r}") from None
+        seconds = _float("max-seconds", args.max_seconds)
         config = exp.ExperimentConfig(
             task=args.task, problems=args.problems, task_file=args.task_file,
             strategies=args.strategies, budgets=args.budgets, budget_kind=args.budget_kind,
