@@ -1,9 +1,7 @@
 """The search tree as a plotly figure: pure plotly, no Streamlit, takes a folded :class:`Tree`.
 
-Layout is a tidy tree (after Reingold & Tilford, 1981): each subtree is laid out on its own, then
-siblings are pushed right until their contours (leftmost / rightmost x at every depth) keep at
-least one unit apart, and a parent sits exactly midway between its first and last child. Nodes at
-the same depth therefore never overlap, and the root is at the top with depth growing downwards.
+Positions come from :mod:`components.layout`: the caller's (a live view keeps a
+:class:`~components.layout.StableLayout`, a replay the final tree's) or else a tidy layout.
 
 One scatter trace per node state so the legend always lists all six states (DESIGN.md colours);
 edges are separate line traces: normal, pruned (dashed grey) and the solved path (bold green).
@@ -18,6 +16,10 @@ from collections.abc import Iterable
 import plotly.graph_objects as go
 
 from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node, Tree
+
+from .layout import Positions, tidy_layout
+
+__all__ = ["STATE_COLORS", "edge_groups", "hover_text", "short_step", "tidy_layout", "tree_figure"]
 
 STATE_COLORS = {
     GENERATING: "#1f77b4",   # blue, drawn with a bold dark outline
@@ -38,63 +40,6 @@ MIN_MARKER_PX, MAX_MARKER_PX = 6.0, 22.0
 WEBGL_NODES = 3_000   # past this many nodes, traces are drawn with WebGL (Scattergl)
 COLLAPSED_SYMBOL = "square"
 HIGHLIGHT = "#c2185b"  # outline of nodes matching a search
-
-
-# -- layout ------------------------------------------------------------------------------------
-def tidy_layout(tree: Tree) -> dict[int, tuple[float, float]]:
-    """Positions ``{node_id: (x, y)}`` with y = -depth; x >= 0, parents centred over children."""
-    if tree.root_id is None or tree.root_id not in tree.nodes:
-        return {}
-    rel = _relative_offsets(tree)
-    pos: dict[int, tuple[float, float]] = {}
-    stack = [(tree.root_id, 0.0, 0)]
-    while stack:
-        nid, x, level = stack.pop()
-        pos[nid] = (x, -float(level))
-        for c in tree.nodes[nid].children:
-            stack.append((c, x + rel[c], level + 1))
-    lo = min(x for x, _ in pos.values())
-    return {nid: (x - lo, y) for nid, (x, y) in pos.items()}
-
-
-def _relative_offsets(tree: Tree) -> dict[int, float]:
-    """x of every node relative to its parent. Each subtree is laid out with its root at x=0 and
-    described by contours (leftmost / rightmost x per level below it); siblings are pushed right
-    until their contours keep one unit apart, and the parent is centred over its first and last
-    child. Post-order without recursion, so any depth works."""
-    rel: dict[int, float] = {}
-    contours: dict[int, tuple[dict[int, float], dict[int, float]]] = {}
-    order: list[int] = []
-    stack = [tree.root_id]
-    while stack:  # pre-order; reversed it visits every child before its parent
-        nid = stack.pop()
-        order.append(nid)
-        stack.extend(tree.nodes[nid].children)
-    for nid in reversed(order):
-        children = tree.nodes[nid].children
-        if not children:
-            contours[nid] = ({0: 0.0}, {0: 0.0})
-            continue
-        offsets: list[float] = []
-        left: dict[int, float] = {}
-        right: dict[int, float] = {}
-        for c in children:
-            c_left, c_right = contours.pop(c)
-            off = 0.0 if not offsets else offsets[-1] + 1.0
-            for lvl, x in c_left.items():  # push right until every level clears the placed siblings
-                if lvl in right:
-                    off = max(off, right[lvl] + 1.0 - x)
-            offsets.append(off)
-            for lvl, x in c_left.items():
-                left[lvl] = min(left.get(lvl, math.inf), x + off)
-            for lvl, x in c_right.items():
-                right[lvl] = max(right.get(lvl, -math.inf), x + off)
-        mid = (offsets[0] + offsets[-1]) / 2.0
-        for c, off in zip(children, offsets, strict=True):
-            rel[c] = off - mid
-        contours[nid] = ({0: 0.0, **{lvl + 1: x - mid for lvl, x in left.items()}},
-                         {0: 0.0, **{lvl + 1: x - mid for lvl, x in right.items()}})
-    return rel
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -183,15 +128,22 @@ def _marker_size(node: Node, base: float) -> float:
 
 def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | None = None,
                 uirevision: str | int | None = None, highlight: set[int] | frozenset = frozenset(),
-                webgl: bool | None = None, solved: set[int] | None = None) -> go.Figure:
+                webgl: bool | None = None, solved: set[int] | None = None,
+                positions: Positions | None = None) -> go.Figure:
     """The figure for ``tree``. ``customdata`` of every node point is ``[node_id]`` (for clicks;
     folded markers of :mod:`components.tree_view_model` have negative ids). ``highlight`` marks
     search hits; ``webgl`` (default: past ``WEBGL_NODES`` nodes) draws with Scattergl; ``solved``
-    overrides the solved path (a projected view passes the full tree's)."""
+    overrides the solved path (a projected view passes the full tree's); ``positions`` (for
+    every node of ``tree``) replaces the tidy layout."""
     gl = webgl if webgl is not None else len(tree.nodes) > WEBGL_NODES
     scatter = go.Scattergl if gl else go.Scatter
-    pos = tidy_layout(tree)
-    width_units = max((x for x, _ in pos.values()), default=0.0) + 1
+    if positions is not None and all(k in positions for k in tree.nodes):
+        pos = {k: positions[k] for k in tree.nodes}
+    else:
+        pos = tidy_layout(tree)
+    x_min = min((x for x, _ in pos.values()), default=0.0)
+    x_max = max((x for x, _ in pos.values()), default=0.0)
+    width_units = x_max - x_min + 1
     depth = max((-y for _, y in pos.values()), default=0.0)
     if show_labels is None:
         show_labels = width_units <= 18  # about 55 px per unit: room for "10*4=40"
@@ -240,7 +192,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                 "itemclick": False, "itemdoubleclick": False, "font": {"size": 12},
                 "itemsizing": "constant"},
         hoverlabel={"align": "left", "font": {"family": "monospace", "size": 12}},
-        xaxis={"visible": False, "range": [-0.7, width_units - 0.3]},
+        xaxis={"visible": False, "range": [x_min - 0.7, x_max + 0.7]},
         yaxis={"visible": False, "range": [-depth - 0.6, 0.45]},
         showlegend=True,
     )

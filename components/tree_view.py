@@ -1,7 +1,10 @@
 """The tree figure with click-to-inspect, shared by the Live and Sessions pages.
 
 A click on a node (plotly selection, ``customdata = [node_id]``) or the node selectbox chooses the
-node shown in the inspector. The figure is rebuilt only when the tree or the selection changed."""
+node shown in the inspector. The figure is rebuilt only when the tree or the view changed.
+
+Positions: a live view keeps one :class:`StableLayout` per run and view (drawn nodes stay put as
+the tree grows); a replay passes the final tree, whose layout every frame reuses."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,6 +14,7 @@ import streamlit as st
 from reasoning.tree import Tree
 
 from .inspector import node_option_label, render_inspector
+from .layout import Positions, StableLayout, tidy_layout
 from .status import counts_text, generating_text, outcome_badge, status_text
 from .tree_figure import tree_figure
 from .tree_view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
@@ -34,16 +38,41 @@ def clicked_node(event: Any) -> int | None:
     return None
 
 
-def _figure(tree: Tree, key: str, opts: ViewOptions):
+def _layout_opts(opts: ViewOptions) -> tuple:
+    """The view options that change which nodes are drawn (a search only highlights)."""
+    return (opts.focus, opts.max_depth, opts.collapse_pruned)
+
+
+def _final_positions(final: Tree, key: str, opts: ViewOptions) -> Positions:
+    stamp = (final.run_id, final.last_seq, _layout_opts(opts))
+    cached = st.session_state.get(f"{key}_final_pos")
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, tidy_layout(project(final, opts)[0]))
+        st.session_state[f"{key}_final_pos"] = cached
+    return cached[1]
+
+
+def _positions(shown: Tree, key: str, opts: ViewOptions, final: Tree | None) -> Positions:
+    if final is not None:  # replay: the final tree's places; nodes it folds away are fitted in
+        return StableLayout(positions=_final_positions(final, key, opts)).update(shown)
+    stamp = (shown.run_id, _layout_opts(opts))
+    kept = st.session_state.get(f"{key}_layout")
+    if kept is None or kept[0] != stamp:
+        kept = (stamp, StableLayout())
+        st.session_state[f"{key}_layout"] = kept
+    return kept[1].update(shown)
+
+
+def _figure(tree: Tree, key: str, opts: ViewOptions, final: Tree | None = None):
     # The figure does not depend on the selection: rebuilding it on every click would make the
     # chart re-render and drop plotly's own selection state.
-    stamp = (id(tree), tree.last_seq, opts)
+    stamp = (id(tree), tree.last_seq, opts, None if final is None else (final.run_id, final.last_seq))
     cached = st.session_state.get(f"{key}_fig")
     if cached is not None and cached[0] == stamp:
         return cached[1]
     shown, hits = project(tree, opts)
     fig = tree_figure(shown, uirevision=f"{key}-{tree.run_id}-{opts.focus}", highlight=hits,
-                      solved=tree.solved_path())
+                      solved=tree.solved_path(), positions=_positions(shown, key, opts, final))
     st.session_state[f"{key}_fig"] = (stamp, fig)
     return fig
 
@@ -82,15 +111,16 @@ def status_line(tree: Tree, running: bool) -> None:
         st.text(status_text(tree, running))
 
 
-def tree_and_inspector(tree: Tree, key: str) -> int | None:
-    """Draw ``tree``, the streaming line, a node picker and the inspector; returns the node shown."""
+def tree_and_inspector(tree: Tree, key: str, final: Tree | None = None) -> int | None:
+    """Draw ``tree``, the streaming line, a node picker and the inspector; returns the node shown.
+    ``final`` (a replay): the run's whole tree, whose positions every frame keeps."""
     pick_key = f"{key}_node"
     if not tree.nodes:
         st.info("No nodes yet.")
         return None
     # one chart widget per run, so a selection made in another run's tree never carries over
     opts = view_controls(tree, key)
-    event = st.plotly_chart(_figure(tree, key, opts), key=f"{key}_chart_{tree.run_id}", on_select="rerun",
+    event = st.plotly_chart(_figure(tree, key, opts, final), key=f"{key}_chart_{tree.run_id}", on_select="rerun",
                             selection_mode="points", config=PLOTLY_CONFIG)
     click = clicked_node(event)
     if click is not None and click < 0:  # a folded marker: nothing to inspect

@@ -7,8 +7,10 @@
 * ``search``: nodes whose text, step or label contains the string are kept visible (never folded)
   and returned as ``matches`` for highlighting.
 
-Folded markers are synthetic nodes with negative ids and role ``collapsed``; the inspector and
-clicks ignore them. The projection never mutates the input tree.
+Folded markers are synthetic nodes with role ``collapsed`` and negative ids that depend only on
+the node they hang from (``marker_id``), so a marker keeps its id — and its place in a stable
+layout — across refreshes; the inspector and clicks ignore them. The projection never mutates the
+input tree.
 """
 from __future__ import annotations
 
@@ -28,6 +30,11 @@ class ViewOptions:
     max_depth: int | None = None
     collapse_pruned: bool | None = None   # None: automatic (collapse past AUTO_COLLAPSE_NODES)
     search: str = ""
+
+
+def marker_id(parent: int, what: str) -> int:
+    """The id of the folded marker under ``parent``: "below" (depth limit) or "pruned"."""
+    return -(2 * parent + (1 if what == "below" else 2))
 
 
 def subtree_size(tree: Tree, nid: int) -> int:
@@ -63,14 +70,11 @@ def project(tree: Tree, opts: ViewOptions) -> tuple[Tree, set[int]]:
     out = Tree(run_id=tree.run_id, info=tree.info, root_id=tree.root_id, outcome=tree.outcome,
                answer=tree.answer, answer_node=tree.answer_node, finished=tree.finished,
                last_seq=tree.last_seq, t=tree.t, tokens=tree.tokens, prompt_tokens=tree.prompt_tokens)
-    next_fake = [-1]
-
     def copy(node: Node, children: list[int]) -> None:
         out.nodes[node.id] = dataclasses.replace(node, children=children)
 
     def fold_marker(parent: int, ids: list[int], what: str, state: str) -> int:
-        fid = next_fake[0]
-        next_fake[0] -= 1
+        fid = marker_id(parent, "below" if what == "nodes below" else "pruned")
         count = sum(subtree_size(tree, i) for i in ids)
         depth = tree.nodes[parent].depth + 1
         out.nodes[fid] = Node(id=fid, parent_id=parent, depth=depth, role="collapsed", state=state,

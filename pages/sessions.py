@@ -1,5 +1,6 @@
 """Sessions & replay: every stored run; choose one (or open ``?run=ID``) and replay it event by
-event. The tree is ``fold(events up to seq k)`` drawn by the same figure as the Live page."""
+event. The tree is ``fold(events up to seq k)`` drawn by the same figure as the Live page, with
+every node at its place in the whole run's tree, so scrubbing never moves a node."""
 from __future__ import annotations
 
 import time
@@ -73,6 +74,17 @@ def replay_tree(run_id: int, upto: int) -> Tree:
     return cached
 
 
+def final_tree(run_id: int, last: int) -> Tree:
+    """The whole run (up to ``last``), folded once per run and reused by every frame."""
+    cached: Tree | None = st.session_state.get("replay_final")
+    if cached is None or cached.run_id != run_id or cached.last_seq > last:
+        cached = Tree(run_id=run_id)
+    if cached.last_seq < last:
+        fold(store.events(run_id, after_seq=cached.last_seq, upto_seq=last), cached)
+    st.session_state["replay_final"] = cached
+    return cached
+
+
 playing = st.session_state.get("replay_playing") == run_id
 slider_key = f"replay_seq_{run_id}"
 p1, p2 = st.columns([1, 9])
@@ -97,7 +109,7 @@ def replay_view(run_id: int, last: int, playing: bool) -> None:
                                                else "") if e else f"seq {k}/{last}"
     st.text(what + f" · t = {tree.t:.2f} s")
     status_line(tree, running=False)
-    tree_and_inspector(tree, key="replay")
+    tree_and_inspector(tree, key="replay", final=final_tree(run_id, last))
     if playing and k >= last:
         st.session_state["replay_playing"] = None
         st.rerun()
