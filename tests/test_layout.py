@@ -40,7 +40,7 @@ def assert_valid(tree: Tree, pos) -> None:
     assert set(pos) == set(tree.nodes)
     reference = tidy_layout(tree)
     rows: dict[float, list[int]] = {}
-    for nid, (x, y) in pos.items():
+    for nid, (_, y) in pos.items():
         assert y == reference[nid][1]
         rows.setdefault(y, []).append(nid)
     for row in rows.values():
