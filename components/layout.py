@@ -56,8 +56,10 @@ class Growth:
             return cls(lambda tree, n: n_samples if n.parent_id is None else 1, 1.0)
         if strategy == "greedy":
             return cls(None, 1.0)
-        # MCTS (a family grows by one child per simulation, all run long), reflect, plug-ins
-        return cls(None, 2.0)
+        if strategy == "mcts":  # the first simulations give the root its `width` children; below
+            width = setting("width", 4)  # it families grow one child per visit, all run long
+            return cls(lambda tree, n: width if n.parent_id is None else 1, 2.0)
+        return cls(None, 2.0)  # reflect, plug-ins
 
 
 def _leafy(node: Node) -> bool:
@@ -150,6 +152,27 @@ class StableLayout:
         self.growth = growth            # None: from each tree's run settings
         self.pos: Positions = dict(positions or {})
         self.placed = self.local = self.whole = 0
+        self.x_range: tuple[float, float] | None = None
+
+    def view_range(self, pos: Positions, margin: float = 0.7, grow: float = 0.25) -> tuple[float, float]:
+        """An x range for the chart that only changes when a node would fall outside it, and
+        then grows by at least ``grow`` of its width on that side, so the picture rescales
+        seldom instead of on every widening (a rescale moves every node on screen)."""
+        if not pos:
+            return (-1.0, 1.0)
+        lo = min(x for x, _ in pos.values()) - margin
+        hi = max(x for x, _ in pos.values()) + margin
+        if self.x_range is None:
+            self.x_range = (lo, hi)
+            return self.x_range
+        r0, r1 = self.x_range
+        extra = grow * (r1 - r0)
+        if lo < r0:
+            r0 = lo - extra
+        if hi > r1:
+            r1 = hi + extra
+        self.x_range = (r0, r1)
+        return self.x_range
 
     def update(self, tree: Tree) -> Positions:
         if tree.root_id is None or tree.root_id not in tree.nodes:
@@ -163,6 +186,7 @@ class StableLayout:
         target = tidy_layout(tree, growth)
         if not prev or tree.root_id not in prev or any(prev[k][1] != target[k][1] for k in prev):
             self.pos = target  # first draw, or a different projection of the tree
+            self.x_range = None
             return dict(target)
         _Placer(tree, target, prev, self, growth).run()
         self.pos = prev

@@ -129,12 +129,14 @@ def _marker_size(node: Node, base: float) -> float:
 def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | None = None,
                 uirevision: str | int | None = None, highlight: set[int] | frozenset = frozenset(),
                 webgl: bool | None = None, solved: set[int] | None = None,
-                positions: Positions | None = None) -> go.Figure:
+                positions: Positions | None = None,
+                x_range: tuple[float, float] | None = None) -> go.Figure:
     """The figure for ``tree``. ``customdata`` of every node point is ``[node_id]`` (for clicks;
     folded markers of :mod:`components.tree_view_model` have negative ids). ``highlight`` marks
     search hits; ``webgl`` (default: past ``WEBGL_NODES`` nodes) draws with Scattergl; ``solved``
     overrides the solved path (a projected view passes the full tree's); ``positions`` (for
-    every node of ``tree``) replaces the tidy layout."""
+    every node of ``tree``) replaces the tidy layout; ``x_range`` fixes the visible x range (and
+    with it marker sizes and whether labels show)."""
     gl = webgl if webgl is not None else len(tree.nodes) > WEBGL_NODES
     scatter = go.Scattergl if gl else go.Scatter
     if positions is not None and all(k in positions for k in tree.nodes):
@@ -143,6 +145,8 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
         pos = tidy_layout(tree)
     x_min = min((x for x, _ in pos.values()), default=0.0)
     x_max = max((x for x, _ in pos.values()), default=0.0)
+    if x_range is not None:
+        x_min, x_max = x_range[0] + 0.7, x_range[1] - 0.7
     width_units = x_max - x_min + 1
     depth = max((-y for _, y in pos.values()), default=0.0)
     if show_labels is None:

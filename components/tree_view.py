@@ -52,15 +52,21 @@ def _final_positions(final: Tree, key: str, opts: ViewOptions) -> Positions:
     return cached[1]
 
 
-def _positions(shown: Tree, key: str, opts: ViewOptions, final: Tree | None) -> Positions:
+def _positions(shown: Tree, key: str, opts: ViewOptions, final: Tree | None):
+    """Positions and the chart's x range."""
     if final is not None:  # replay: the final tree's places; nodes it folds away are fitted in
-        return StableLayout(positions=_final_positions(final, key, opts)).update(shown)
+        final_pos = _final_positions(final, key, opts)
+        layout = StableLayout(positions=final_pos)
+        layout.view_range(final_pos)
+        pos = layout.update(shown)
+        return pos, layout.view_range(pos)
     stamp = (shown.run_id, _layout_opts(opts))
     kept = st.session_state.get(f"{key}_layout")
     if kept is None or kept[0] != stamp:
         kept = (stamp, StableLayout())
         st.session_state[f"{key}_layout"] = kept
-    return kept[1].update(shown)
+    pos = kept[1].update(shown)
+    return pos, kept[1].view_range(pos)
 
 
 def _figure(tree: Tree, key: str, opts: ViewOptions, final: Tree | None = None):
@@ -71,8 +77,9 @@ def _figure(tree: Tree, key: str, opts: ViewOptions, final: Tree | None = None):
     if cached is not None and cached[0] == stamp:
         return cached[1]
     shown, hits = project(tree, opts)
+    pos, x_range = _positions(shown, key, opts, final)
     fig = tree_figure(shown, uirevision=f"{key}-{tree.run_id}-{opts.focus}", highlight=hits,
-                      solved=tree.solved_path(), positions=_positions(shown, key, opts, final))
+                      solved=tree.solved_path(), positions=pos, x_range=x_range)
     st.session_state[f"{key}_fig"] = (stamp, fig)
     return fig
 
