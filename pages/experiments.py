@@ -128,7 +128,8 @@ def matrix_grid(eid: int) -> None:
             if cell is None:
                 c.text("·")
                 continue
-            mark = "✅" if cell["solved"] else ("❌" if cell["n"] else "⏳")
+            # plain marks: they render in any font (headless browsers often lack emoji)
+            mark = "✓" if cell["solved"] else ("✗" if cell["n"] else "…")
             text = f"{mark} #{cell['run_id']}" if cell["n"] <= 1 else \
                 f"{mark} {cell['solved']}/{cell['n']} · #{cell['run_id']}"
             c.page_link(SESSIONS_PAGE, label=text, query_params={"run": str(cell["run_id"])},

@@ -109,7 +109,8 @@ def replay_view(run_id: int, last: int, playing: bool) -> None:
                                                else "") if e else f"seq {k}/{last}"
     st.text(what + f" · t = {tree.t:.2f} s")
     status_line(tree, running=False)
-    tree_and_inspector(tree, key="replay", final=final_tree(run_id, last))
+    # at the last event the frame is the whole run: no second fold
+    tree_and_inspector(tree, key="replay", final=tree if k >= last else final_tree(run_id, last))
     if playing and k >= last:
         st.session_state["replay_playing"] = None
         st.rerun()

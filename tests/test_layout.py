@@ -164,3 +164,13 @@ def test_kept_slots_centre_the_parent_over_its_whole_family():
     # four slots kept: the two children sit left of the root, which is over the block's middle
     assert pos[kids[0]][0] == pos[tree.root_id][0] - 1.5
     assert pos[kids[1]][0] == pos[tree.root_id][0] - 0.5
+
+
+def test_view_range_only_grows_and_then_by_a_quarter_at_least():
+    layout = StableLayout()
+    r0 = layout.view_range({0: (0.0, 0.0), 1: (4.0, -1.0)})
+    assert r0 == (-0.7, 4.7)
+    assert layout.view_range({0: (0.0, 0.0), 1: (2.0, -1.0)}) == r0      # narrower: unchanged
+    r1 = layout.view_range({0: (0.0, 0.0), 1: (5.0, -1.0)})             # one unit wider
+    assert r1[0] == r0[0] and r1[1] >= 5.7 + 0.25 * (r0[1] - r0[0]) - 1e-9
+    assert layout.view_range({0: (0.0, 0.0), 1: (5.5, -1.0)}) == r1      # fits: no rescale
