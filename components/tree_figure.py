@@ -39,6 +39,7 @@ PLOT_WIDTH_PX = 1000  # about the chart's width in the app's wide layout
 MIN_MARKER_PX, MAX_MARKER_PX = 6.0, 22.0
 WEBGL_NODES = 3_000   # past this many nodes, traces are drawn with WebGL (Scattergl)
 COLLAPSED_SYMBOL = "square"
+ANSWER_SYMBOL = "star"  # the answer of a run that no verifier could judge (outcome "answered")
 HIGHLIGHT = "#c2185b"  # outline of nodes matching a search
 
 
@@ -164,9 +165,12 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
     for n in tree.nodes.values():
         if n.id in pos:
             by_state[n.state].append(n)
+    # an answer nobody could verify: a star in its state's colour (a user mark makes it solved)
+    answer = tree.answer_node if tree.outcome == "answered" and tree.answer_node in pos and \
+        tree.nodes[tree.answer_node].state not in (SOLVED, FAILED) else None
     for state in NODE_STATES:
         traces.append(_state_trace(state, by_state[state], pos, on_path, base, selected,
-                                   highlight, scatter))
+                                   highlight, scatter, answer))
     for state in NODE_STATES:  # the legend: every state, always, drawn the same way
         traces.append(go.Scatter(
             x=[None], y=[None], mode="markers", name=state, legendgroup=state, hoverinfo="skip",
@@ -178,6 +182,11 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                              hoverinfo="skip", marker={"symbol": ROLLOUT_SYMBOL, "size": 11,
                                                        "color": "#ffffff",
                                                        "line": {"color": "#555", "width": 1.5}}))
+    if answer is not None:
+        traces.append(go.Scatter(x=[None], y=[None], mode="markers", name="answer (not verified)",
+                                 hoverinfo="skip", marker={"symbol": ANSWER_SYMBOL, "size": 13,
+                                                           "color": "#ffffff",
+                                                           "line": {"color": "#555", "width": 1.5}}))
     if any(n.role == "collapsed" for n in tree.nodes.values()):
         traces.append(go.Scatter(x=[None], y=[None], mode="markers", name="folded (count in hover)",
                                  hoverinfo="skip", marker={"symbol": COLLAPSED_SYMBOL, "size": 11,
@@ -217,14 +226,17 @@ def _labels(tree: Tree, pos) -> list[dict]:
     return out
 
 
-def _symbol(node: Node) -> str:
+def _symbol(node: Node, answer: int | None = None) -> str:
+    if node.id == answer:
+        return ANSWER_SYMBOL
     if node.role == "rollout":
         return ROLLOUT_SYMBOL
     return COLLAPSED_SYMBOL if node.role == "collapsed" else NODE_SYMBOL
 
 
 def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: float,
-                 selected: int | None, highlight=frozenset(), scatter=go.Scatter):
+                 selected: int | None, highlight=frozenset(), scatter=go.Scatter,
+                 answer: int | None = None):
     color = STATE_COLORS[state]
     outline_colors, outline_widths = [], []
     for n in nodes:
@@ -245,8 +257,8 @@ def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: fl
             outline_widths.append(1.2)
     marker = {
         "color": color,
-        "size": [_marker_size(n, base) for n in nodes],
-        "symbol": [_symbol(n) for n in nodes],
+        "size": [_marker_size(n, base) * (1.5 if n.id == answer else 1.0) for n in nodes],
+        "symbol": [_symbol(n, answer) for n in nodes],
         "line": {"color": outline_colors, "width": outline_widths},
         "opacity": 1.0,
     }

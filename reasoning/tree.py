@@ -153,6 +153,8 @@ def _scored(tree: Tree, e: Event) -> None:
     if "visits" in p:
         node.visits = int(p["visits"])
         node.value_sum = float(p.get("value_sum", node.value_sum))
+    if p.get("reason"):  # a score can explain itself without changing the state (majority vote)
+        node.reason = p["reason"]
 
 
 def _set_state(state: str):

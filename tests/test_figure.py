@@ -120,6 +120,27 @@ def test_rollout_nodes_have_another_symbol_and_visits_grow_nodes():
     assert size[0] > size[16] > size[100]
 
 
+def test_an_unverified_answer_is_a_star_not_a_green_node():
+    log = build(BUSHY)
+    log.add(ev.RUN_FINISHED, outcome="answered", answer="yes", answer_node=12, detail="vote")
+    fig = tree_figure(fold(log.events))
+    open_trace = next(t for t in fig.data if t.name == "open")
+    symbol = dict(zip([c[0] for c in open_trace.customdata], open_trace.marker.symbol, strict=True))
+    assert symbol[12] == "star" and symbol[11] == "circle"
+    assert "answer (not verified)" in [t.name for t in fig.data]
+    assert not next(t for t in fig.data if t.name == "solved").x  # nothing drawn green
+    # a user's mark settles it: then the node is solved-green and no longer a star
+    log.add(ev.NODE_MARKED, 12, mark="correct")
+    fig = tree_figure(fold(log.events))
+    solved = next(t for t in fig.data if t.name == "solved")
+    assert [c[0] for c in solved.customdata] == [12] and list(solved.marker.symbol) == ["circle"]
+    assert "answer (not verified)" not in [t.name for t in fig.data]
+    # a solved run's answer is never a star
+    log = build(BUSHY, {12: "solved"})
+    log.add(ev.RUN_FINISHED, outcome="solved", answer="24", answer_node=12, detail="ok")
+    assert "answer (not verified)" not in [t.name for t in tree_figure(fold(log.events)).data]
+
+
 def test_hover_escapes_html_from_the_model():
     evil = '<img src=x onerror=alert(1)> 4 + 5 = 9 <b>bold</b>'
     tree = fold(build({0: [1, 2]}, {2: "generating"}, texts={1: evil, 2: "<script>x</script>"}).events)

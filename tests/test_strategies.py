@@ -164,16 +164,19 @@ def test_best_of_n_runs_n_chains_and_answers_by_verifier():
     assert all(r.temperature == 0.8 for r in model.requests)
 
 
-def test_best_of_n_without_verifier_votes_and_marks_the_losers():
+def test_best_of_n_without_verifier_votes_but_claims_no_verdict():
     task = Letters(target="aa", verifier=False)           # answer = first letter of the word
     result, tree, _, rec = run("best_of_n", {"n": 5}, by_seed_at_root, task)
     ends = [nid for nid, n in tree.nodes.items() if n.depth == 2]
     assert [words(tree)[e][0] for e in ends] == ["a", "b", "c", "a", "b"]
     # a:2, b:2, c:1 -> tie between a and b; a appeared first (chain 1)
     assert result.outcome == "answered" and result.answer == "a" and result.answer_node == ends[0]
-    assert [tree.nodes[e].state for e in ends] == [SOLVED, FAILED, FAILED, SOLVED, FAILED]
+    # nothing was checked: no answer is solved (green) or failed (red), each says how it voted
+    assert [tree.nodes[e].state for e in ends] == [OPEN] * 5
+    assert "chosen by majority vote: 2 of 5 chains" in tree.nodes[ends[0]].reason
     assert "lost the majority vote: 2 vs 2 of 5" in tree.nodes[ends[1]].reason
     assert tree.nodes[ends[0]].value == pytest.approx(0.4)
+    assert tree.nodes[ends[2]].value == pytest.approx(0.2)
 
 
 def test_best_of_n_all_wrong_is_failed_with_the_most_frequent_answer():

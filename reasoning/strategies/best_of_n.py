@@ -3,7 +3,8 @@
 The answer is chosen by the verifier when the task has one (the first verified chain, by chain
 index), else by self-consistency: a majority vote over the chains' answers (:func:`majority_vote`;
 a tie goes to the answer whose first chain finished earliest). Every chain stays in the tree; with
-a vote, the losing chains' answers are marked failed with the vote count and the winner solved.
+a vote, every answer node is scored with its share of the votes and says whether it won, but stays
+open: nothing was verified (the run ends ``answered``; a user can mark the answer afterwards).
 """
 from __future__ import annotations
 
@@ -97,13 +98,11 @@ class BestOfN(Strategy):
 
     def _mark_vote(self, ctx: SearchContext, done: list[_Chain], winner: str,
                    counts: dict[str, int], n: int) -> None:
+        # no verifier: nothing is solved or failed (green would claim a check that never ran);
+        # every answer stays open with its votes, and a user can mark it correct or wrong later
         for c in done:
             votes = counts[c.answer]
+            reason = f"chosen by majority vote: {votes} of {n} chains" if c.answer == winner else \
+                f"lost the majority vote: {votes} vs {counts[winner]} of {n}"
             ctx.rec.emit(ev.NODE_SCORED, c.end, value=votes / n, evaluator="majority_vote",
-                         details={"votes": votes, "chains": n, "answer": c.answer})
-            if c.answer == winner:
-                ctx.rec.emit(ev.NODE_SOLVED, c.end, answer=c.answer,
-                             reason=f"chosen by majority vote: {votes} of {n} chains")
-            else:
-                ctx.rec.emit(ev.NODE_FAILED, c.end, answer=c.answer,
-                             reason=f"lost the majority vote: {votes} vs {counts[winner]} of {n}")
+                         details={"votes": votes, "chains": n, "answer": c.answer}, reason=reason)
