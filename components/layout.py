@@ -143,7 +143,8 @@ class StableLayout:
        every level — only that subtree moves;
     3. else the whole tree is redrawn as ``T``, shifted by the offset most drawn nodes agree on.
 
-    Counters ``placed`` / ``local`` / ``whole`` tell how often each case happened. ``positions``
+    Counters ``placed`` / ``local`` / ``whole`` tell how often each case happened, ``fresh`` how
+    often the drawing started over (first draw, or a view whose levels differ, e.g. a focus). ``positions``
     seeds the drawing: a replay passes the final tree's, so its frames never move."""
 
     def __init__(self, tol: float = 2.0, growth: Growth | None = None,
@@ -151,7 +152,7 @@ class StableLayout:
         self.tol = tol
         self.growth = growth            # None: from each tree's run settings
         self.pos: Positions = dict(positions or {})
-        self.placed = self.local = self.whole = 0
+        self.placed = self.local = self.whole = self.fresh = 0
         self.x_range: tuple[float, float] | None = None
 
     def view_range(self, pos: Positions, margin: float = 0.7, grow: float = 0.25) -> tuple[float, float]:
@@ -187,6 +188,7 @@ class StableLayout:
         if not prev or tree.root_id not in prev or any(prev[k][1] != target[k][1] for k in prev):
             self.pos = target  # first draw, or a different projection of the tree
             self.x_range = None
+            self.fresh += 1
             return dict(target)
         _Placer(tree, target, prev, self, growth).run()
         self.pos = prev

@@ -174,3 +174,34 @@ def test_view_range_only_grows_and_then_by_a_quarter_at_least():
     r1 = layout.view_range({0: (0.0, 0.0), 1: (5.0, -1.0)})             # one unit wider
     assert r1[0] == r0[0] and r1[1] >= 5.7 + 0.25 * (r0[1] - r0[0]) - 1e-9
     assert layout.view_range({0: (0.0, 0.0), 1: (5.5, -1.0)}) == r1      # fits: no rescale
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_growth_with_changing_views_always_gives_a_valid_drawing(seed):
+    """Random trees (synthetic events), refreshed in random batches while the view switches
+    between folding, depth limits and focus: every drawing is valid, whatever came before."""
+    from benchmarks.synthetic import synthetic_events
+    rng = random.Random(seed)
+    events = synthetic_events(400, seed=seed, max_depth=6)
+    tree, layout = Tree(), StableLayout()
+    views = [ViewOptions(), ViewOptions(collapse_pruned=True), ViewOptions(max_depth=2),
+             ViewOptions(collapse_pruned=True, max_depth=3)]
+    view = views[0]
+    i = 0
+    while i < len(events):
+        step = rng.randint(1, 60)
+        for e in events[i:i + step]:
+            tree.apply(e)
+        i += step
+        if rng.random() < 0.2:
+            view = rng.choice(views)
+        if rng.random() < 0.1 and len(tree.nodes) > 5:
+            view = ViewOptions(focus=rng.choice(sorted(tree.nodes)))
+        shown, _ = project(tree, view)
+        before = dict(layout.pos)
+        redraws = layout.local + layout.whole + layout.fresh
+        pos = layout.update(shown)
+        assert_valid(shown, pos)
+        # a drawn node moves only through a counted redraw, never silently
+        if any(before[k] != pos[k] for k in before if k in pos):
+            assert layout.local + layout.whole + layout.fresh > redraws
