@@ -219,12 +219,16 @@ class _Placer:
                 return
 
     def _neighbours(self, y: float, lo_rank: int, hi_rank: int) -> tuple[float, float]:
-        """x of the nearest drawn nodes left of rank ``lo_rank`` and right of ``hi_rank``."""
+        """How far a run of entries from rank ``lo_rank`` to ``hi_rank`` on level y may reach:
+        the x of the nearest drawn node on the left plus the slots its family keeps (unless it
+        is the run's own family), and the x of the nearest drawn node on the right."""
         row = self.rows[y]
         left, right = -math.inf, math.inf
         for i in range(lo_rank - 1, -1, -1):
             if row[i] in self.pos:
                 left = self.pos[row[i]][0]
+                if self.tree.nodes[row[i]].parent_id != self.tree.nodes[row[lo_rank]].parent_id:
+                    left += self._slots_after(row[i])
                 break
         for i in range(hi_rank + 1, len(row)):
             if row[i] in self.pos:
@@ -251,6 +255,8 @@ class _Placer:
 
     def _slots_after(self, k: int) -> int:
         """Empty slots the family of ``k`` keeps right of it (they must stay free too)."""
+        if k == self.tree.root_id:
+            return 0
         parent = self.tree.nodes[self.tree.nodes[k].parent_id]
         if self.growth.family is None or _leafy(parent):
             return 0
@@ -291,7 +297,7 @@ class _Placer:
         for y, (lo_r, hi_r) in span.items():
             left, right = self._neighbours(y, lo_r, hi_r)
             row = self.rows[y]
-            keep = self._slots_after(row[hi_r]) if row[hi_r] != self.tree.root_id else 0
+            keep = self._slots_after(row[hi_r])
             if self.target[row[lo_r]][0] + dx < left + 1.0 or \
                     self.target[row[hi_r]][0] + dx + keep > right - 1.0:
                 return False
