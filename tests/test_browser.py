@@ -213,6 +213,8 @@ def test_live_nodes_keep_their_place_and_replay_never_moves_them(app_url, page, 
         rescales += r0 != r1
     # drawn nodes stay put: a few move when a new family needs room (the tidy layout moved
     # 28-46 % of the nodes per refresh on such runs), and the view rescales only now and then
+    print(f"live page: {len(grown)} samples, {moved} of {pairs} drawn-node samples moved, "
+          f"{rescales} rescales")
     assert moved / pairs <= 0.15, (moved, pairs)
     assert rescales <= len(grown) // 2, (rescales, len(grown))
     # replay: every frame draws every node at its final place
