@@ -1,8 +1,9 @@
 """Drawing for the Compare and Experiments pages (pure plotly, no Streamlit).
 
 * :func:`side_by_side` — two tree figures at the same scale (axis ranges and height from the
-  larger of the two *complete* trees, so the scale does not jump while a replay slider moves),
-  with the divergence node of each marked by a star and a short note.
+  larger of the two *complete* trees, and every node at its place in its complete tree, so
+  nothing moves while a replay slider moves), with the divergence node of each marked by a star
+  and a short note.
 * :func:`scaling_figure` — the accuracy-vs-compute curve: x = mean generated tokens per problem
   (log scale), y = solved rate with its 95 % interval; one line per strategy, the shortcut
   (greedy) as points only.
@@ -16,23 +17,24 @@ import plotly.graph_objects as go
 
 from reasoning.tree import Tree
 
+from .layout import Positions
 from .tree_figure import LEVEL_PX, tidy_layout, tree_figure
 
 DIVERGENCE_COLOR = "#ffbf00"
 SHORTCUT_NAMES = ("greedy",)
 
 
-def _extent(tree: Tree) -> tuple[float, float]:
-    pos = tidy_layout(tree)
+def _extent(pos: Positions) -> tuple[float, float]:
     width = max((x for x, _ in pos.values()), default=0.0) + 1
     depth = max((-y for _, y in pos.values()), default=0.0)
     return width, depth
 
 
-def mark_node(fig: go.Figure, tree: Tree, node_id: int | None, note: str) -> bool:
+def mark_node(fig: go.Figure, tree: Tree, node_id: int | None, note: str,
+              positions: Positions | None = None) -> bool:
     """Put a star and a note on ``node_id`` if it is drawn; True when it was."""
-    pos = tidy_layout(tree)
-    if node_id is None or node_id not in pos:
+    pos = positions if positions is not None else tidy_layout(tree)
+    if node_id is None or node_id not in pos or node_id not in tree.nodes:
         return False
     x, y = pos[node_id]
     fig.add_trace(go.Scatter(
@@ -49,17 +51,20 @@ def mark_node(fig: go.Figure, tree: Tree, node_id: int | None, note: str) -> boo
 def side_by_side(tree_a: Tree, tree_b: Tree, full_a: Tree, full_b: Tree,
                  marks: tuple[int | None, int | None] = (None, None), note: str = "",
                  uirevision: str = "compare") -> tuple[go.Figure, go.Figure]:
-    """Figures for the replayed trees ``tree_a`` / ``tree_b`` at one scale set by the full trees."""
-    (wa, da), (wb, db) = _extent(full_a), _extent(full_b)
+    """Figures for the replayed trees ``tree_a`` / ``tree_b`` at one scale set by the full trees,
+    every node where it is in its full tree."""
+    full_pos = (tidy_layout(full_a), tidy_layout(full_b))
+    (wa, da), (wb, db) = _extent(full_pos[0]), _extent(full_pos[1])
     width, depth = max(wa, wb, 1.0), max(da, db)
     height = int(max(320, LEVEL_PX * (depth + 1) + 120))
     figs = []
-    for side, (tree, mark) in enumerate(zip((tree_a, tree_b), marks, strict=True)):
-        fig = tree_figure(tree, uirevision=f"{uirevision}-{side}-{tree.run_id}", show_labels=width <= 24)
+    for side, (tree, mark, pos) in enumerate(zip((tree_a, tree_b), marks, full_pos, strict=True)):
+        fig = tree_figure(tree, uirevision=f"{uirevision}-{side}-{tree.run_id}", show_labels=width <= 24,
+                          positions=pos)
         fig.update_layout(height=height, xaxis={"range": [-0.7, width - 0.3]},
                           yaxis={"range": [-depth - 0.6, 0.45]})
         if mark is not None and note:
-            mark_node(fig, tree, mark, note)
+            mark_node(fig, tree, mark, note, pos)
         figs.append(fig)
     return figs[0], figs[1]
 

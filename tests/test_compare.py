@@ -233,3 +233,25 @@ def test_steps_reaching_the_same_state_are_not_a_divergence():
     assert d.found and d.step == 2 and d.shared_steps == 1
     assert (d.shortcut_node, d.explore_node) == (2, 2)
     assert d.explore_step == "1 + 1 = 2 (left: 2 3 8)"
+
+
+def test_side_by_side_replay_keeps_every_node_at_its_final_place():
+    from components.compare_figures import side_by_side
+    from components.tree_figure import tidy_layout
+    events_a, events_b = greedy_log(), mcts_log()
+    full_a, full_b = fold(events_a), fold(events_b)
+    final_b = tidy_layout(full_b)
+    seen = {}
+    for cut in range(4, len(events_b) + 1):
+        part_b = fold(events_b[:cut])
+        _, fig_b = side_by_side(full_a, part_b, full_a, full_b)
+        for t in fig_b.data:
+            if t.customdata is None or t.name == "divergence":
+                continue
+            for (nid,), x, y in zip(t.customdata, t.x, t.y, strict=True):
+                assert (x, y) == final_b[nid]
+                seen[nid] = True
+    assert len(seen) == len(full_b.nodes) > 3
+    # the tidy layout of a partial tree would have put some node elsewhere
+    assert any(tidy_layout(fold(events_b[:cut]))[n] != final_b[n]
+               for cut in range(4, len(events_b)) for n in fold(events_b[:cut]).nodes)
