@@ -7,7 +7,8 @@ nothing) · 429 (first request of each model name gets 429 + Retry-After: 1, the
 nofinish (stream ends without finish_reason) · badjson (an invalid JSON chunk) · huge (an enormous
 answer, ignoring max_tokens) · html (an answer full of HTML / script) · echo-auth (ok; records the
 Authorization header). ``hits[model]`` counts requests; every wait is bounded so the server always
-stops by itself.
+stops by itself. With ``count_tokens``, ``POST /extras/tokenize/count`` answers like llama.cpp's
+Python server (one token per word; ``hits["count"]`` counts the calls); without, it is a 404.
 """
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ MAX_WAIT = 8.0
 
 
 class FaultServer:
-    def __init__(self, answer: str = ANSWER) -> None:
+    def __init__(self, answer: str = ANSWER, count_tokens: bool = False) -> None:
         self.answer = answer
+        self.count_tokens = count_tokens
         self.hits: Counter[str] = Counter()
         self.auth: list[str] = []
         server = self
@@ -42,6 +44,13 @@ class FaultServer:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 req = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.endswith("/extras/tokenize/count"):
+                    if not server.count_tokens:
+                        self._send(404, b'{"detail": "Not Found"}')
+                        return
+                    server.hits["count"] += 1
+                    self._send(200, json.dumps({"count": len(str(req.get("input", "")).split())}).encode())
+                    return
                 server.auth.append(self.headers.get("Authorization", ""))
                 mode = req.get("model", "ok")
                 server.hits[mode] += 1

@@ -110,3 +110,22 @@ def test_mcts_gives_up_after_repeated_errors(server):
     tree = fold(rec.events)
     assert result.outcome == "error" and "incomplete stream" in result.detail
     assert sum(n.state == FAILED for n in tree.nodes.values()) == 3
+
+
+def test_prompt_tokens_are_counted_by_the_server_when_the_stream_has_no_usage():
+    from reasoning.models.base import GenRequest
+    with FaultServer(count_tokens=True) as s:
+        model = OpenAIModel(s.url, "ok", capabilities={"token_count": True}, timeout=5)
+        first = model.generate(GenRequest(prompt="four five six ten", max_tokens=20))
+        again = model.generate(GenRequest(prompt="four five six ten", max_tokens=20))
+        chat = model.generate(GenRequest(prompt=[{"role": "user", "content": "a b c"}], max_tokens=20))
+        assert (first.prompt_tokens, again.prompt_tokens, chat.prompt_tokens) == (4, 4, 3)
+        assert first.usage_estimated and first.completion_tokens > 0
+        assert s.hits["count"] == 2                     # the repeated prompt is counted once
+        # a run records them: the tree's prompt tokens are the sum over its requests
+        result, tree = greedy(OpenAIModel(s.url, "ok", capabilities={"token_count": True}, timeout=5))
+        assert tree.prompt_tokens > 0
+    with FaultServer(count_tokens=False) as s:          # no counter: 0, and no error
+        model = OpenAIModel(s.url, "ok", capabilities={"token_count": True}, timeout=5)
+        out = model.generate(GenRequest(prompt="four five six ten", max_tokens=20))
+        assert out.prompt_tokens == 0 and out.text

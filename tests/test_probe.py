@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reasoning.models.base import ModelBadResponse, ModelConnectError
-from reasoning.models.config import ModelConfig
+from reasoning.models.config import ModelConfig, make_model
 from reasoning.models.probe import probe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +89,9 @@ def test_probe_embedded_server(embedded_url):
     assert ok["grammar"] and not ok["guided_choice"]   # llama.cpp honours GBNF, not vLLM's field
     assert ok["logprobs"]
     assert not ok["n"]                                # llama-cpp-python returns one choice
+    assert ok["token_count"] and not ok["usage_in_stream"]   # prompts are counted separately
     assert report["capabilities"]["constraint"] == "grammar"
+    assert report["capabilities"]["token_count"] is True
     assert all(isinstance(v["note"], str) and v["note"] for v in report["features"].values())
 
 
@@ -99,7 +101,7 @@ def test_probe_degrades_on_a_plain_server(plain_url):
     assert report["model"] == "plain-1"
     assert ok == {"models": True, "completions": True, "chat": False, "streaming": True,
                   "usage_in_stream": False, "grammar": False, "guided_choice": False,
-                  "logprobs": False, "n": False}
+                  "logprobs": False, "n": False, "token_count": False}
     assert "HTTP 404" in report["features"]["chat"]["note"]
     assert report["features"]["grammar"]["note"].startswith("ignored")
     assert report["capabilities"]["constraint"] is None
@@ -126,10 +128,11 @@ def test_probe_unreachable_endpoint_raises():
 
 def test_config_takes_capabilities_from_a_probe():
     report = {"capabilities": {"completions": True, "chat": False, "constraint": "guided_choice",
-                               "usage_in_stream": True}}
+                               "usage_in_stream": True, "token_count": True}}
     cfg = ModelConfig(kind="endpoint", base_url="http://x:1/v1", model="m", mode="chat")
     got = cfg.with_probe(report)
     assert (got.constraint, got.usage_in_stream, got.mode) == ("guided_choice", True, "completions")
+    assert got.token_count and make_model(got).capabilities["token_count"] is True
     assert cfg.constraint == ""                                   # the original is unchanged
 
 

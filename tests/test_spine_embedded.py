@@ -35,6 +35,9 @@ def test_greedy_run_end_to_end(embedded_url, store):
     assert len(thoughts) == 3 and all(n.step for n in thoughts)
     assert tree.info["model"]["kind"] == "embedded"
     assert tree.tokens > 0 and store.get_run(run_id)["tokens"] == tree.tokens
+    # llama.cpp streams no usage: the prompt tokens come from its tokenizer, never 0
+    assert tree.prompt_tokens > 0 and all(n.prompt_tokens > 0 for n in tree.nodes.values()
+                                          if n.role == "thought" and n.completion_tokens)
 
 
 def test_small_mcts_run_end_to_end(embedded_url, store):

@@ -23,6 +23,7 @@ class ModelConfig:
     timeout: float = 60.0
     constraint: str = ""            # "", "grammar" (llama.cpp) or "guided_choice" (vLLM)
     usage_in_stream: bool = False   # ask for a usage chunk (stream_options.include_usage)
+    token_count: bool = False       # no usage in streams: count prompts at /extras/tokenize/count
 
     price_in: float = 0.0           # optional: $ per million prompt tokens (for cost figures)
     price_out: float = 0.0          # optional: $ per million generated tokens
@@ -67,7 +68,8 @@ class ModelConfig:
         if not caps.get(mode) and caps.get("chat" if mode == "completions" else "completions"):
             mode = "chat" if mode == "completions" else "completions"
         return replace(self, constraint=caps.get("constraint") or "", mode=mode,
-                       usage_in_stream=bool(caps.get("usage_in_stream")))
+                       usage_in_stream=bool(caps.get("usage_in_stream")),
+                       token_count=bool(caps.get("token_count")))
 
 
 def make_model(cfg: ModelConfig, api_key: str | None = None):
@@ -81,6 +83,6 @@ def make_model(cfg: ModelConfig, api_key: str | None = None):
         if not api_key:
             raise ModelError(f"the environment variable {cfg.api_key_env} is not set")
     caps = {"streaming": True, "constraint": cfg.constraint or None,
-            "usage_in_stream": cfg.usage_in_stream}
+            "usage_in_stream": cfg.usage_in_stream, "token_count": cfg.token_count}
     return OpenAIModel(cfg.base_url, cfg.model, api_key=api_key, mode=cfg.mode,
                        timeout=cfg.timeout, capabilities=caps)

@@ -24,7 +24,7 @@ from .openai_client import OpenAIModel
 MODEL_ALIAS = "gemma-3-270m"
 CAPABILITIES: dict[str, Any] = {
     "streaming": True, "completions": True, "chat": True, "constraint": "grammar",
-    "logprobs": True, "usage_in_stream": False, "n": False,
+    "logprobs": True, "usage_in_stream": False, "n": False, "token_count": True,
 }
 
 

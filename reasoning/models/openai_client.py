@@ -5,10 +5,17 @@ reasoning models; reasoning text streamed in ``reasoning_content`` / ``reasoning
 Retries (done by the ``openai`` client, which honours ``Retry-After``) happen only before the first
 byte; a half-streamed answer is never silently re-run. A stream that ends without a
 ``finish_reason`` raises :class:`ModelIncomplete`.
+
+Servers that stream no usage (llama.cpp's Python server) get their prompt tokens counted by the
+server's own tokenizer (``POST /extras/tokenize/count``, capability ``token_count``), once per
+distinct prompt; completion tokens are then the number of streamed chunks (about one token each).
 """
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
+from collections import OrderedDict
 from typing import Any
 
 import openai
@@ -29,6 +36,7 @@ NO_KEY = "sk-no-key-needed"
 # An answer longer than this many characters per requested token (or MIN_CHAR_CAP) is cut.
 CHARS_PER_TOKEN_CAP = 32
 MIN_CHAR_CAP = 20_000
+COUNT_CACHE = 512  # distinct prompts whose token count is remembered
 
 
 def choices_grammar(choices: list[str]) -> str:
@@ -50,6 +58,8 @@ class OpenAIModel:
         self.kind = kind
         self.timeout = timeout
         self.capabilities = dict(capabilities or {})
+        self._counts: OrderedDict[str, int] = OrderedDict()
+        self._api_key = api_key
         # The key lives only in this client object: never in events, the database or logs.
         self._client = openai.OpenAI(
             base_url=self.base_url, api_key=api_key or NO_KEY, max_retries=max_retries,
@@ -148,7 +158,38 @@ class OpenAIModel:
             comp.completion_tokens = int(usage.completion_tokens or 0)
         else:  # llama.cpp and some others stream about one token per chunk
             comp.completion_tokens, comp.usage_estimated = n_chunks, True
+            comp.prompt_tokens = self.count_tokens(req.prompt)
         return comp
+
+    def count_tokens(self, prompt: str | list[dict[str, str]]) -> int:
+        """Tokens in ``prompt`` by the server's tokenizer (0 when it cannot count). Chat messages
+        are counted as their joined text, without the chat template's few extra tokens."""
+        if not self.capabilities.get("token_count"):
+            return 0
+        text = prompt if isinstance(prompt, str) else _flatten(prompt)
+        if text in self._counts:
+            self._counts.move_to_end(text)
+            return self._counts[text]
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        request = urllib.request.Request(token_count_url(self.base_url), method="POST",
+                                         data=json.dumps({"input": text}).encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=min(self.timeout, 10.0)) as r:
+                count = int(json.loads(r.read())["count"])
+        except (OSError, ValueError, KeyError, TypeError):  # (URLError/HTTPError are OSErrors)
+            count = 0  # a count is a nicety: never fail a generation over it
+        self._counts[text] = count
+        if len(self._counts) > COUNT_CACHE:
+            self._counts.popitem(last=False)
+        return count
+
+
+def token_count_url(base_url: str) -> str:
+    """llama.cpp's Python server counts tokens at ``/extras/tokenize/count`` beside ``/v1``."""
+    root = base_url.rstrip("/")
+    return (root[:-3] if root.endswith("/v1") else root) + "/extras/tokenize/count"
 
 
 def _piece(choice: Any, mode: str) -> tuple[str, str]:

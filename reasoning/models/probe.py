@@ -12,7 +12,9 @@ requests, each with a bounded timeout, and reports every feature as ``{"ok": boo
 * ``guided_choice``   — vLLM's ``guided_choice`` really constrains the output;
 * ``logprobs``        — token log-probabilities come back;
 * ``n``               — ``n=2`` returns two choices (never assumed: strategies branch with
-                        separate requests anyway).
+                        separate requests anyway);
+* ``token_count``     — llama.cpp's Python server counts a prompt's tokens at
+                        ``/extras/tokenize/count`` (used when streams carry no usage).
 
 ``capabilities`` sums it up in the shape :class:`~reasoning.models.openai_client.OpenAIModel`
 uses (``constraint`` is ``"grammar"``, ``"guided_choice"`` or None). The API key is sent only
@@ -33,7 +35,7 @@ from .base import ModelBadResponse, ModelConnectError
 MAGIC = "zebra-42"
 CHOICES = [MAGIC, "quokka-17"]
 FEATURES = ("completions", "chat", "streaming", "usage_in_stream", "grammar", "guided_choice",
-            "logprobs", "n")
+            "logprobs", "n", "token_count")
 
 
 class _HTTPError(Exception):
@@ -164,10 +166,24 @@ def _checks(ep: _Endpoint, kind: str) -> dict[str, Any]:
         got = len(ep.post(kind, n=2, max_tokens=2, temperature=1.0).get("choices") or [])
         return got == 2, f"{got} choice{'s' if got != 1 else ''} for n=2"
 
+    def token_count():
+        root = ep.base[:-3] if ep.base.endswith("/v1") else ep.base
+        req = urllib.request.Request(root + "/extras/tokenize/count", method="POST",
+                                     data=json.dumps({"input": "Name an animal:"}).encode(),
+                                     headers=ep.headers)
+        try:
+            with urllib.request.urlopen(req, timeout=ep.timeout) as r:
+                count = json.loads(r.read()).get("count")
+        except urllib.error.HTTPError as e:
+            return False, f"no token counter (HTTP {e.code})"
+        if isinstance(count, int) and count > 0:
+            return True, f"{count} tokens in a test prompt"
+        return False, "no token count in the answer"
+
     return {"streaming": _safe(streaming), "usage_in_stream": _safe(usage_in_stream),
             "grammar": _safe(constrained("grammar", f'root ::= "{MAGIC}"\n')),
             "guided_choice": _safe(constrained("guided_choice", CHOICES)),
-            "logprobs": _safe(logprobs), "n": _safe(n)}
+            "logprobs": _safe(logprobs), "n": _safe(n), "token_count": _safe(token_count)}
 
 
 def capabilities_of(features: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -176,7 +192,7 @@ def capabilities_of(features: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"streaming": ok.get("streaming", False), "completions": ok.get("completions", False),
             "chat": ok.get("chat", False), "constraint": constraint,
             "logprobs": ok.get("logprobs", False), "usage_in_stream": ok.get("usage_in_stream", False),
-            "n": ok.get("n", False)}
+            "n": ok.get("n", False), "token_count": ok.get("token_count", False)}
 
 
 def probe(base_url: str, model: str | None = None, api_key: str | None = None,
