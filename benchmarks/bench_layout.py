@@ -31,7 +31,8 @@ def _policy(req):
     return rng.choice(req.choices) if req.choices else rng.choice(["sure", "likely", "impossible"])
 
 
-def _events(strategy: str, params: dict, nodes: int, puzzle: str = "4 5 6 10"):
+def search_events(strategy: str, params: dict, nodes: int, puzzle: str = "4 5 6 10"):
+    """The events of a real search (engine + seeded scripted model) of up to ``nodes`` nodes."""
     task = get_task("game24")
     _, rec = run_search(make_strategy(strategy, params), task, task.resolve_problem(puzzle),
                         ScriptedModel(_policy, chunk=4), run_id=1, budget=Budget(max_nodes=nodes))
@@ -62,7 +63,7 @@ def run(quick: bool) -> list[dict]:
     rows = []
     nodes = 150 if quick else 600
     for strategy, params in SEARCHES:
-        events = _events(strategy, params, nodes)
+        events = search_events(strategy, params, nodes)
         stable = StableLayout()
         tree, pos, moves = _replay(events, stable.update)
         _, tidy_pos, tidy_moves = _replay(events, tidy_layout)

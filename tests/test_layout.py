@@ -6,13 +6,9 @@ import random
 
 import pytest
 
+from benchmarks.bench_layout import search_events as bench_search_events
 from components.layout import Growth, StableLayout, motion, off_centre, tidy_layout
 from components.tree_view_model import ViewOptions, marker_id, project
-from reasoning.engine import run_search
-from reasoning.models.scripted import ScriptedModel
-from reasoning.settings import Budget
-from reasoning.strategies import make_strategy
-from reasoning.tasks import get_task
 from reasoning.tree import Tree
 
 SEARCHES = {
@@ -24,14 +20,7 @@ SEARCHES = {
 
 
 def search_events(strategy: str, max_nodes: int = 150):
-    def policy(req):
-        if req.choices:
-            return random.Random(req.seed).choice(req.choices)
-        return random.Random(req.seed).choice(["sure", "likely", "impossible"])
-    task = get_task("game24")
-    _, rec = run_search(make_strategy(strategy, SEARCHES[strategy]), task, task.resolve_problem("4 5 6 10"),
-                        ScriptedModel(policy, chunk=4), run_id=1, budget=Budget(max_nodes=max_nodes))
-    return rec.events
+    return bench_search_events(strategy, SEARCHES[strategy], max_nodes)
 
 
 def assert_valid(tree: Tree, pos) -> None:

@@ -31,6 +31,7 @@ import urllib.request
 from typing import Any
 
 from .base import ModelBadResponse, ModelConnectError
+from .openai_client import token_count_url
 
 MAGIC = "zebra-42"
 CHOICES = [MAGIC, "quokka-17"]
@@ -167,8 +168,7 @@ def _checks(ep: _Endpoint, kind: str) -> dict[str, Any]:
         return got == 2, f"{got} choice{'s' if got != 1 else ''} for n=2"
 
     def token_count():
-        root = ep.base[:-3] if ep.base.endswith("/v1") else ep.base
-        req = urllib.request.Request(root + "/extras/tokenize/count", method="POST",
+        req = urllib.request.Request(token_count_url(ep.base), method="POST",
                                      data=json.dumps({"input": "Name an animal:"}).encode(),
                                      headers=ep.headers)
         try:
