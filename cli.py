@@ -155,9 +155,19 @@ def summary(store, run_id: int) -> dict[str, Any]:
     row = store.get_run(run_id)
     if row is None:
         raise ValueError(f"run_id: no run {run_id} in {store.engine.url}")
-    return {"run_id": row["id"], "outcome": row["outcome"], "answer": row["answer"],
-            "nodes": row["nodes"], "tokens": row["tokens"], "events": row["events"],
-            "seconds": row["seconds"]}
+    out = {"run_id": row["id"], "outcome": row["outcome"], "answer": row["answer"],
+           "nodes": row["nodes"], "tokens": row["tokens"], "events": row["events"],
+           "seconds": row["seconds"]}
+    out["protocol"] = (row.get("params") or {}).get("protocol", "constrained")
+    from storage.experiments import finished_payloads
+    fin = finished_payloads(store, [run_id]).get(run_id, {})
+    out.update({k: fin[k] for k in FINISHED_FIGURES if k in fin})
+    return out
+
+
+# figures of run_finished that the summary repeats when a run has them
+FINISHED_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1", "false_prunes",
+                    "false_prunes_threshold", "false_prunes_capacity", "false_keeps", "auc")
 
 
 def _api_key(env: str | None) -> str | None:

@@ -18,7 +18,8 @@ from .models.base import GenRequest, Model, ModelConnectError, ModelError
 from .recorder import Recorder, Sink
 from .settings import Budget
 from .tasks.base import InvalidStep, Problem, Task, Verdict
-from .tree import GENERATING, PRUNED, SOLVED
+from .tree import GENERATING, SOLVED
+from .truth import truth_counts
 
 
 class BudgetExhausted(Exception):
@@ -74,6 +75,7 @@ class SearchContext:
         self.eval_tokens = 0
         self.eval_prompt_tokens = 0
         self.rejected: set[int] = set()  # nodes an evaluator cut (for false prunes / keeps)
+        self.capacity_cut: set[int] = set()  # of those, cut only for room (outside the beam)
 
     # -- budget and cancellation --------------------------------------------------------------
     @property
@@ -252,6 +254,7 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
     ctx = SearchContext(task, problem, model, rec, budget, seed, cancel)
     rec.emit(ev.RUN_STARTED, None, task=task.name, problem=problem.text, problem_id=problem.id,
              strategy=strategy.name, params=strategy.params(), model=model.describe(),
+             protocol=getattr(strategy, "protocol", "constrained"),
              budget=budget.__dict__, seed=seed, **(info or {}))
     try:
         result = strategy.run(ctx)
@@ -267,7 +270,7 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
     result = _answered_if_unverifiable(ctx, result)
     tree = rec.tree
     _close_open_generations(rec, result)
-    extra = {**truth_counts(tree, ctx.rejected), **result.extra}
+    extra = {**truth_counts(tree, ctx.rejected, ctx.capacity_cut), **result.extra}
     if ctx.eval_tokens or ctx.eval_prompt_tokens:
         extra.update(eval_tokens=ctx.eval_tokens, eval_prompt_tokens=ctx.eval_prompt_tokens)
     rec.emit(ev.RUN_FINISHED, None, outcome=result.outcome, answer=result.answer,
@@ -293,22 +296,6 @@ def _answered_if_unverifiable(ctx: SearchContext, result: Result) -> Result:
     return Result("answered", ctx.answers[node], node,
                   f"no verifier; answer from node {node} ({result.detail})" if result.detail
                   else f"no verifier; answer from node {node}", result.extra)
-
-
-def truth_counts(tree: Any, rejected: set[int]) -> dict[str, int]:
-    """Evaluator against ground truth, over scored nodes whose exact solvability is known.
-
-    ``false_prunes``: an evaluator cut the node (pruned, or rejected by reflect) but it was still
-    solvable; ``false_keeps``: the node was kept although hopeless. Empty when nothing has truth.
-    """
-    judged = [n for n in tree.nodes.values() if n.truth is not None and n.evaluator]
-    if not judged:
-        return {}
-    cut = [n for n in judged if n.id in rejected or n.state == PRUNED]
-    kept = [n for n in judged if not (n.id in rejected or n.state == PRUNED)]
-    return {"scored_with_truth": len(judged),
-            "false_prunes": sum(1 for n in cut if n.truth),
-            "false_keeps": sum(1 for n in kept if not n.truth)}
 
 
 def _close_open_generations(rec: Recorder, result: Result) -> None:

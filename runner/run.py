@@ -43,6 +43,7 @@ class RunSpec:
         task = JsonlTask(self.task_file) if self.task_file else get_task(self.task)
         problem = task.resolve_problem(self.problem)
         strategy = make_strategy(self.strategy, self.params)
+        strategy.check_task(task)
         budget = from_dict(Budget, self.budget)
         if not isinstance(self.seed, int) or not (0 <= self.seed < 2**31):
             raise ValueError(f"seed: must be a whole number from 0 to 2147483647, got {self.seed!r}")
@@ -96,7 +97,7 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
         rec = Recorder(run_id, sink)
         rec.emit(ev.RUN_STARTED, None, task=task.name, problem=problem.text, problem_id=problem.id,
                  strategy=strategy.name, params=strategy.params(), model=spec.model.describe(),
-                 budget=asdict(budget), seed=spec.seed)
+                 budget=asdict(budget), seed=spec.seed, protocol=strategy.protocol)
         rec.emit(ev.RUN_FINISHED, None, outcome="error", answer=None, detail=e.reason(),
                  nodes=0, tokens=0, seconds=round(rec.elapsed(), 3))
         rec.flush()

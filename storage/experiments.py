@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from .repo import HOST, Store, _pid_alive
-from .schema import experiments, runs
+from .schema import events, experiments, runs
 
 STATUSES = ("running", "stopped", "finished")
 CELL_COLUMNS = ("id", "created_at", "problem", "problem_id", "strategy", "params", "budget",
@@ -86,3 +86,18 @@ def cell_runs(store: Store, experiment_id: int) -> list[dict[str, Any]]:
         r["params"] = json.loads(r["params"] or "{}")
         r["budget"] = json.loads(r["budget"] or "{}")
     return rows
+
+
+def finished_payloads(store: Store, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """run id -> its ``run_finished`` payload (the last one), for the figures it alone carries
+    (chains, truth counts and AUC, ToT metrics); runs without one are missing."""
+    out: dict[int, dict[str, Any]] = {}
+    ids = list(run_ids)
+    with store.engine.connect() as conn:
+        for k in range(0, len(ids), 500):   # IN lists of bounded size (SQLite's variable limit)
+            q = select(events.c.run_id, events.c.payload).where(
+                events.c.run_id.in_(ids[k:k + 500]), events.c.type == "run_finished") \
+                .order_by(events.c.seq)
+            for run_id, payload in conn.execute(q):
+                out[int(run_id)] = json.loads(payload)
+    return out

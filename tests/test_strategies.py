@@ -359,7 +359,8 @@ def test_truth_counts_helper():
              (5, OPEN, None)]
     for nid, state, truth in specs:
         t.nodes[nid] = Node(nid, None, 1, state=state, truth=truth, evaluator="value_prompt")
-    assert truth_counts(t, {4}) == {"scored_with_truth": 4, "false_prunes": 2, "false_keeps": 1}
+    assert truth_counts(t, {4}) == {"scored_with_truth": 4, "false_prunes": 2, "false_keeps": 1,
+                                    "false_prunes_threshold": 2, "false_prunes_capacity": 0}
     assert truth_counts(Tree(), set()) == {}
 
 

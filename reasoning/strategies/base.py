@@ -26,6 +26,17 @@ class Strategy:
     def params(self) -> dict[str, Any]:
         return dataclasses.asdict(self.settings)
 
+    @property
+    def protocol(self) -> str:
+        """How steps are asked for and valued: ``constrained`` (Thinktree's) or ``tot``."""
+        return getattr(self.settings, "protocol", "constrained")
+
+    def check_task(self, task: Any) -> None:
+        """ValueError when the settings need something ``task`` lacks (the tot protocol)."""
+        if self.protocol != "constrained" and self.protocol not in getattr(task, "protocols", ()):
+            raise ValueError(f"protocol: {self.protocol} is defined for Game of 24 only, "
+                             f"not for {task.name}")
+
     def run(self, ctx: SearchContext) -> Result:
         raise NotImplementedError
 

@@ -9,11 +9,13 @@ at once. ToT's Game of 24 setting: beam 5, value prompt with 3 samples.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from .. import events as ev
 from ..engine import Child, Result, SearchContext
 from ..evaluators import check_evaluator, make_evaluator, score, solution_found
 from ..settings import check_range
+from . import tot
 from .base import Strategy
 
 
@@ -23,12 +25,14 @@ class BeamSettings:
     proposals: int = 5
     temperature: float = 0.7
     evaluator: str = "value_prompt"
+    protocol: Literal["constrained", "tot"] = "constrained"   # tot: the paper's (Game of 24)
 
     def __post_init__(self) -> None:
         check_range("beam_width", self.beam_width, 1, 1000)
         check_range("proposals", self.proposals, 1, 1000)
         check_range("temperature", self.temperature, 0.0, 2.0)
         check_evaluator(self.evaluator)
+        tot.check_settings(self.protocol, self.evaluator)
 
 
 def propose_children(ctx: SearchContext, node: int, k: int,
@@ -66,6 +70,8 @@ class Beam(Strategy):
     Settings = BeamSettings
 
     def run(self, ctx: SearchContext) -> Result:
+        if self.settings.protocol == "tot":
+            return self._run_tot(ctx)
         evaluator = make_evaluator(self.settings.evaluator)
         frontier = [ctx.root()]
         for depth in range(ctx.task.max_depth):
@@ -92,11 +98,33 @@ class Beam(Strategy):
             ctx.rec.emit(ev.NODE_BACKTRACKED, node, reason="depth limit")
         return Result("failed", detail=f"depth limit {ctx.task.max_depth} reached without a solution")
 
+    def _run_tot(self, ctx: SearchContext) -> Result:
+        """ToT's BFS: one proposal call per kept node, all candidates valued, the best b kept,
+        for three steps and the answer step; never stopped early by the verifier."""
+        evaluator = tot.evaluator()
+        frontier = [ctx.root()]
+        for _depth in range(ctx.task.max_depth + 1):   # three steps, then "Answer: …"
+            candidates: list[int] = []
+            for node in frontier:
+                why = tot.dead_end(ctx, node)
+                if why:
+                    ctx.rec.emit(ev.NODE_PRUNED, node, reason=why)
+                    continue
+                candidates += [c.node_id for c in
+                               tot.propose_lines(ctx, node, self.settings.temperature)]
+            values = {nid: tot.score(ctx, evaluator, nid) for nid in candidates}
+            frontier = self._keep(ctx, values)
+            if not frontier:
+                break
+        finals = [n for n in frontier if ctx.tree.nodes[n].role == "answer"]
+        return tot.judge_final(ctx, finals, f"beam width {self.settings.beam_width}")
+
     def _keep(self, ctx: SearchContext, values: dict[int, float]) -> list[int]:
         order = rank(values)
         b = self.settings.beam_width
         for r, nid in enumerate(order[b:], start=b + 1):
             ctx.rejected.add(nid)
+            ctx.capacity_cut.add(nid)  # better nodes took the room: not the evaluator's 'no'
             ctx.rec.emit(ev.NODE_PRUNED, nid, value=values[nid],
                          reason=f"outside beam (value {values[nid]:g}, rank {r} of {len(order)}, "
                                 f"beam width {b})")

@@ -51,6 +51,18 @@ def majority_vote(answers: list[str | None]) -> tuple[str | None, dict[str, int]
     return winner, dict(counts)
 
 
+def chain_stats(chains: list[_Chain], has_verifier: bool) -> dict[str, int | None]:
+    """``chains`` drawn and ``chains_correct`` (verified right; None without a verifier).
+
+    ``chains_correct / chains`` is what ToT calls the CoT baseline: the mean success of a single
+    sampled chain, as opposed to the best-of-N answer (or greedy at temperature 0).
+    """
+    verdicts = [c.correct for c in chains if c.terminal]
+    unjudged = not has_verifier or (verdicts and all(v is None for v in verdicts))
+    return {"chains": len(chains),
+            "chains_correct": None if unjudged else sum(v is True for v in verdicts)}
+
+
 class BestOfN(Strategy):
     name = "best_of_n"
     title = "Best-of-N (verifier, else majority vote)"
@@ -58,8 +70,18 @@ class BestOfN(Strategy):
 
     def run(self, ctx: SearchContext) -> Result:
         root = ctx.root()
-        chains = [self._chain(ctx, root, i) for i in range(self.settings.n)]
-        return self._choose(ctx, chains)
+        self._done: list[_Chain] = []   # chains drawn to the end (a budget cut keeps these)
+        for i in range(self.settings.n):
+            self._done.append(self._chain(ctx, root, i))
+        result = self._choose(ctx, self._done)
+        result.extra.update(chain_stats(self._done, ctx.task.has_verifier))
+        return result
+
+    def best_effort(self, ctx: SearchContext, outcome: str, detail: str) -> Result:
+        result = super().best_effort(ctx, outcome, detail)
+        # a chain cut off by the budget is not a sample: count the chains that ended
+        result.extra.update(chain_stats(getattr(self, "_done", []), ctx.task.has_verifier))
+        return result
 
     def _chain(self, ctx: SearchContext, root: int, index: int) -> _Chain:
         node = root

@@ -9,11 +9,13 @@ stops at the first verified solution or when the budget runs out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from .. import events as ev
 from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, make_evaluator, score, solution_found
 from ..settings import check_range
+from . import tot
 from .base import Strategy
 from .beam import propose_children, rank
 
@@ -24,6 +26,7 @@ class DFSSettings:
     threshold: float | None = None   # None: the evaluator's default (value_prompt: 1 = "likely")
     temperature: float = 0.7
     evaluator: str = "value_prompt"
+    protocol: Literal["constrained", "tot"] = "constrained"   # tot: the paper's (Game of 24)
 
     def __post_init__(self) -> None:
         check_range("proposals", self.proposals, 1, 1000)
@@ -31,6 +34,7 @@ class DFSSettings:
             check_range("threshold", self.threshold, -1e9, 1e9)
         check_range("temperature", self.temperature, 0.0, 2.0)
         check_evaluator(self.evaluator)
+        tot.check_settings(self.protocol, self.evaluator)
 
 
 class DFS(Strategy):
@@ -39,9 +43,12 @@ class DFS(Strategy):
     Settings = DFSSettings
 
     def run(self, ctx: SearchContext) -> Result:
-        self._evaluator = make_evaluator(self.settings.evaluator)
+        tot_protocol = self.settings.protocol == "tot"
+        self._evaluator = tot.evaluator() if tot_protocol else make_evaluator(self.settings.evaluator)
         t = self.settings.threshold
         self._t = self._evaluator.default_threshold if t is None else t
+        if tot_protocol:
+            return self._run_tot(ctx)
         root = ctx.root()
         solved = self._visit(ctx, root)
         if solved is not None:
@@ -63,6 +70,36 @@ class DFS(Strategy):
             found = solution_found(ctx, result)
             if found is not None:
                 return found
+        viable = self._cut(ctx, values)
+        for nid in rank(viable):
+            found = self._visit(ctx, nid)
+            if found is not None:
+                return found
+        return self._backtrack(ctx, node, "children exhausted" if viable else "dead end")
+
+    def _run_tot(self, ctx: SearchContext) -> Result:
+        """ToT's DFS: one proposal call per node, prune below the threshold, best first; it ends
+        at the first node whose answers pass the last-step judge, never told by the verifier."""
+        finals = self._visit_tot(ctx, ctx.root())
+        return tot.judge_final(ctx, finals or [], f"threshold {self._t:g}")
+
+    def _visit_tot(self, ctx: SearchContext, node: int) -> list[int] | None:
+        why = tot.dead_end(ctx, node)
+        if why:
+            return self._backtrack(ctx, node, why)
+        kids = tot.propose_lines(ctx, node, self.settings.temperature)
+        values = {c.node_id: tot.score(ctx, self._evaluator, c.node_id) for c in kids}
+        viable = self._cut(ctx, values)
+        if kids and ctx.tree.nodes[kids[0].node_id].role == "answer":
+            return rank(viable) or self._backtrack(ctx, node, "no answer passed the judge")
+        for nid in rank(viable):
+            found = self._visit_tot(ctx, nid)
+            if found:
+                return found
+        return self._backtrack(ctx, node, "children exhausted" if viable else "dead end")
+
+    def _cut(self, ctx: SearchContext, values: dict[int, float]) -> dict[int, float]:
+        """Prune the children valued below the threshold; the rest, by id."""
         viable = {}
         for nid, v in values.items():
             if v < self._t:
@@ -71,11 +108,7 @@ class DFS(Strategy):
                              reason=f"below threshold (value {v:g} < {self._t:g})")
             else:
                 viable[nid] = v
-        for nid in rank(viable):
-            found = self._visit(ctx, nid)
-            if found is not None:
-                return found
-        return self._backtrack(ctx, node, "children exhausted" if viable else "dead end")
+        return viable
 
     def _backtrack(self, ctx: SearchContext, node: int, reason: str) -> None:
         if ctx.tree.nodes[node].parent_id is not None:  # the root is the problem, not a step

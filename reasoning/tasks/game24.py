@@ -130,6 +130,7 @@ class Game24(Task):
     title = "Game of 24"
     max_depth = 3
     step_max_tokens = 40
+    protocols = ("constrained", "tot")   # tot: the paper's prompts (tasks/game24_tot.py)
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or DATA
