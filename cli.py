@@ -80,6 +80,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, str]]:
     r.add_argument("--price-in", default="0", metavar="USD", help="$ per million prompt tokens "
                    "(optional; adds a cost to the run)")
     r.add_argument("--price-out", default="0", metavar="USD", help="$ per million generated tokens")
+    r.add_argument("--parallel", default="1", metavar="N", help="model calls in flight at once "
+                   "(an endpoint's parallel slots; default 1); the tree is the same for any N")
     r.add_argument("--probe", action="store_true", help="probe the endpoint first and use what it "
                    "supports (grammar / guided_choice constraints, usage in stream)")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -200,7 +202,8 @@ def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
     prices = {"price_in": _float("price_in", args.price_in), "price_out": _float("price_out", args.price_out)}
     model = ModelConfig(**prices) if not args.base_url else ModelConfig(
         kind="endpoint", base_url=args.base_url, model=args.model or "",
-        api_key_env=args.api_key_env or "", mode=args.mode or "chat", **prices)
+        api_key_env=args.api_key_env or "", mode=args.mode or "chat",
+        parallel=_int("parallel", args.parallel), **prices)
     if args.probe and args.base_url:
         from reasoning.models.probe import probe
         model = model.with_probe(probe(args.base_url, args.model, _api_key(args.api_key_env)))

@@ -58,6 +58,12 @@ def model_panel() -> ModelConfig | None:
             st.warning(f"{key_env.strip()} is not set in the server's environment.")
     mode = st.radio("Mode", ["chat", "completions"], key="model_mode", horizontal=True,
                     help="completions for base models (few-shot prompts), chat for instruct models")
+    parallel = st.number_input("Requests in flight", min_value=1, max_value=64, value=1, step=1,
+                               key="model_parallel",
+                               help="Model calls a run makes at once (best-of-N chains, beam "
+                                    "proposals and values). Match the server's parallel slots "
+                                    "(vLLM, llama-server -np N, hosted APIs); the tree is the same "
+                                    "for any value.")
     with st.expander("Prices (optional, $ per million tokens)"):
         price_in = st.number_input("input", min_value=0.0, max_value=10_000.0, value=0.0, step=0.1,
                                    key="model_price_in")
@@ -66,7 +72,7 @@ def model_panel() -> ModelConfig | None:
     try:
         cfg = ModelConfig(kind="endpoint", base_url=base_url.strip(), model=model.strip(),
                           api_key_env=key_env.strip(), mode=mode, price_in=float(price_in),
-                          price_out=float(price_out))
+                          price_out=float(price_out), parallel=int(parallel))
     except ValueError as e:
         st.error(str(e))
         return None

@@ -76,6 +76,9 @@ class SearchContext:
         self.eval_prompt_tokens = 0
         self.rejected: set[int] = set()  # nodes an evaluator cut (for false prunes / keeps)
         self.capacity_cut: set[int] = set()  # of those, cut only for room (outside the beam)
+        # model calls in flight at once (reasoning.parallel); the tree never depends on it
+        self.parallel = max(1, int(getattr(model, "capabilities", {}).get("parallel") or 1))
+        self.prefetched: dict[tuple, Any] = {}  # request_key -> Completion | ModelError
 
     # -- budget and cancellation --------------------------------------------------------------
     @property
@@ -133,10 +136,7 @@ class SearchContext:
             return None
         self.model_seconds += time.perf_counter() - t - (self.callback_seconds - cb)
         self._errors = 0
-        return comp.text, {"reasoning": comp.reasoning, "finish_reason": comp.finish_reason,
-                           "prompt_tokens": comp.prompt_tokens,
-                           "completion_tokens": comp.completion_tokens,
-                           "usage_estimated": comp.usage_estimated}
+        return comp.text, completion_meta(comp)
 
     def call(self, req: GenRequest) -> tuple[str, dict[str, Any]] | None:
         """One model call that is not a node (e.g. a value-prompt sample); None on a model error.
@@ -149,8 +149,10 @@ class SearchContext:
                 raise Cancelled()
         self.model_calls += 1
         t = self.rec.elapsed()
-        try:
-            comp = self.model.generate(req, on_chunk)
+        try:  # a parallel batch may already have made this exact call (reasoning.parallel)
+            comp = self.prefetched.pop(request_key(req), None) or self.model.generate(req, on_chunk)
+            if isinstance(comp, ModelError):
+                raise comp
         except ModelError as e:
             self.model_seconds += self.rec.elapsed() - t
             self._errors += 1
@@ -203,7 +205,14 @@ class SearchContext:
         if req is None:
             return None
         nid = self.new_node(parent_id, role)
-        out = self.generate(nid, req)
+        return self.finish_step(nid, parent_id, self.generate(nid, req), exclude)
+
+    def finish_step(self, nid: int, parent_id: int, out: tuple[str, dict[str, Any]] | None,
+                    exclude: set[str] | None = None) -> Child:
+        """The second half of :meth:`propose`: parse the generated text of ``nid`` into a step
+        from ``parent_id``'s state, record it and verify a terminal. Parallel proposals
+        (:mod:`reasoning.parallel`) generate first and call this in creation order."""
+        state = self.states[parent_id]
         if out is None:
             return Child(nid, None, None, reason=self.tree.nodes[nid].reason, error=True)
         text, meta = out
@@ -243,6 +252,19 @@ class SearchContext:
 
     def answer_of(self, node_id: int) -> str | None:
         return self.tree.nodes[node_id].answer or self.answers.get(node_id)
+
+
+def completion_meta(comp: Any) -> dict[str, Any]:
+    """The node_completed fields of a node's completion (besides its text)."""
+    return {"reasoning": comp.reasoning, "finish_reason": comp.finish_reason,
+            "prompt_tokens": comp.prompt_tokens, "completion_tokens": comp.completion_tokens,
+            "usage_estimated": comp.usage_estimated}
+
+
+def request_key(req: GenRequest) -> tuple:
+    """Identifies a request: equal keys are the same call (same prompt, seed and limits)."""
+    return (str(req.prompt), req.seed, req.temperature, req.max_tokens, tuple(req.stop),
+            tuple(req.choices) if req.choices is not None else None)
 
 
 def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run_id: int | str,

@@ -154,10 +154,11 @@ def by_seed_at_root(req: GenRequest) -> str:
 
 def test_best_of_n_runs_n_chains_and_answers_by_verifier():
     result, tree, model, _ = run("best_of_n", {"n": 3}, by_seed_at_root, Letters(target="ba"))
-    assert [n.parent_id for n in tree.nodes.values()] == [None, 0, 1, 0, 3, 0, 5]
-    assert words(tree)[2] == "aa" and words(tree)[4] == "ba" and words(tree)[6] == "ca"
-    assert [tree.nodes[i].state for i in (2, 4, 6)] == [FAILED, SOLVED, FAILED]
-    assert result.outcome == "solved" and result.answer == "ba" and result.answer_node == 4
+    # the chains advance in lockstep (one batch per step): first steps 1-3, then second steps 4-6
+    assert [n.parent_id for n in tree.nodes.values()] == [None, 0, 0, 0, 1, 2, 3]
+    assert words(tree)[4] == "aa" and words(tree)[5] == "ba" and words(tree)[6] == "ca"
+    assert [tree.nodes[i].state for i in (4, 5, 6)] == [FAILED, SOLVED, FAILED]
+    assert result.outcome == "solved" and result.answer == "ba" and result.answer_node == 5
     assert "chain 2 of 3" in result.detail
     root_seeds = [r.seed for r in model.requests if r.prompt == "state:"]
     assert len(set(root_seeds)) == 3                       # distinct seed per chain
@@ -182,7 +183,7 @@ def test_best_of_n_without_verifier_votes_but_claims_no_verdict():
 def test_best_of_n_all_wrong_is_failed_with_the_most_frequent_answer():
     result, tree, _, _ = run("best_of_n", {"n": 2}, policy(), Letters(target="cc"))
     assert result.outcome == "failed" and result.answer == "aa"
-    assert all(tree.nodes[i].state == FAILED for i in (2, 4))
+    assert all(tree.nodes[i].state == FAILED for i in (3, 4))
 
 
 # -- beam -----------------------------------------------------------------------------------------
@@ -199,10 +200,11 @@ def test_beam_keeps_the_top_b_and_prunes_the_rest_with_value():
     assert [p[0] for p in pruned] == [3] and pruned[0][1].startswith("outside beam")
     assert "value 3" in pruned[0][1] and "rank 3 of 3" in pruned[0][1]
     assert [e.payload["value"] for e in rec.events if e.type == ev.NODE_PRUNED] == [3.0]
-    # depth 2: b expands first (best), then a; the search stops at the first verified solution
-    assert {i: words(tree)[i] for i in range(4, 9)} == {4: "ba", 5: "bb", 6: "bc", 7: "aa", 8: "ab"}
-    assert [tree.nodes[i].state for i in range(4, 9)] == [FAILED] * 4 + [SOLVED]
-    assert result.outcome == "solved" and result.answer == "ab" and len(tree.nodes) == 9
+    # depth 2: round-robin over the beam, best first (b, then a); the batch that brings the
+    # first verified solution is the last
+    assert {i: words(tree)[i] for i in range(4, 8)} == {4: "ba", 5: "aa", 6: "bb", 7: "ab"}
+    assert [tree.nodes[i].state for i in range(4, 8)] == [FAILED] * 3 + [SOLVED]
+    assert result.outcome == "solved" and result.answer == "ab" and len(tree.nodes) == 8
     # distinct proposals per node: the second request from a node excludes the first step
     root_reqs = [r for r in model.requests if r.prompt == "state:"]
     assert [len(r.choices) for r in root_reqs] == [3, 2, 1]

@@ -55,6 +55,27 @@ class ValuePromptEvaluator(Evaluator):
         self._cache[key] = result
         return result
 
+    def plan(self, ctx: SearchContext, node_id: int) -> list[GenRequest]:
+        """The calls :meth:`evaluate` will make for ``node_id`` (none when cached or terminal),
+        so a parallel run can make them ahead of time (:mod:`reasoning.parallel`)."""
+        state = ctx.states.get(node_id)
+        if state is None or ctx.task.is_terminal(state):
+            return []
+        prompt = ctx.task.value_prompt(ctx.problem, state, ctx.model.mode)
+        if prompt is None or str(prompt) in self._cache:
+            return []
+        return [self._request(ctx, node_id, prompt, ctx.task.value_choices(), k)
+                for k in range(self.samples)]
+
+    def _request(self, ctx: SearchContext, node_id: int, prompt: Any, words: dict[str, float],
+                 k: int) -> GenRequest:
+        constrained = bool(ctx.model.capabilities.get("constraint"))
+        return GenRequest(prompt=prompt, temperature=self.temperature,
+                          seed=ctx.request_seed(node_id, 1000 + k),
+                          max_tokens=8 if constrained else FREE_MAX_TOKENS,
+                          stop=[] if constrained else ["\n\n"],
+                          choices=list(words) if constrained else None)
+
     def _sample(self, ctx: SearchContext, node_id: int, prompt: Any,
                 words: dict[str, float]) -> Score:
         constrained = bool(ctx.model.capabilities.get("constraint"))
@@ -62,12 +83,7 @@ class ValuePromptEvaluator(Evaluator):
         tokens = 0
         for k in range(self.samples):
             ctx.check()
-            req = GenRequest(prompt=prompt, temperature=self.temperature,
-                             seed=ctx.request_seed(node_id, 1000 + k),
-                             max_tokens=8 if constrained else FREE_MAX_TOKENS,
-                             stop=[] if constrained else ["\n\n"],
-                             choices=list(words) if constrained else None)
-            out = ctx.call(req)
+            out = ctx.call(self._request(ctx, node_id, prompt, words, k))
             if out is None:
                 verdicts.append(None)
                 continue

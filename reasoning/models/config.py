@@ -5,6 +5,7 @@ it, so configs can be stored and logged safely.
 """
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -24,6 +25,8 @@ class ModelConfig:
     constraint: str = ""            # "", "grammar" (llama.cpp) or "guided_choice" (vLLM)
     usage_in_stream: bool = False   # ask for a usage chunk (stream_options.include_usage)
     token_count: bool = False       # no usage in streams: count prompts at /extras/tokenize/count
+
+    parallel: int = 1               # model calls a run may have in flight at once (server slots)
 
     price_in: float = 0.0           # optional: $ per million prompt tokens (for cost figures)
     price_out: float = 0.0          # optional: $ per million generated tokens
@@ -47,6 +50,9 @@ class ModelConfig:
         if self.constraint not in ("", "grammar", "guided_choice"):
             raise ValueError(f"constraint: must be '', 'grammar' or 'guided_choice', got "
                              f"{self.constraint!r}")
+        if isinstance(self.parallel, bool) or not isinstance(self.parallel, int) or \
+                not (1 <= self.parallel <= 64):
+            raise ValueError(f"parallel: must be a whole number from 1 to 64, got {self.parallel!r}")
         if not (0.5 <= float(self.timeout) <= 3600):
             raise ValueError(f"timeout: must be between 0.5 and 3600 seconds, got {self.timeout!r}")
 
@@ -76,13 +82,18 @@ def make_model(cfg: ModelConfig, api_key: str | None = None):
     """Build the model for ``cfg``. The key comes from ``api_key`` or ``cfg.api_key_env``."""
     if cfg.kind == "embedded":
         from .embedded import embedded_model
-        return embedded_model()
+        model = embedded_model()
+        if cfg.parallel > 1:  # a copy: the shared embedded client stays as it is
+            model = copy.copy(model)
+            model.capabilities = {**model.capabilities, "parallel": cfg.parallel}
+        return model
     from .openai_client import OpenAIModel
     if api_key is None and cfg.api_key_env:
         api_key = os.environ.get(cfg.api_key_env)
         if not api_key:
             raise ModelError(f"the environment variable {cfg.api_key_env} is not set")
     caps = {"streaming": True, "constraint": cfg.constraint or None,
-            "usage_in_stream": cfg.usage_in_stream, "token_count": cfg.token_count}
+            "usage_in_stream": cfg.usage_in_stream, "token_count": cfg.token_count,
+            "parallel": cfg.parallel}
     return OpenAIModel(cfg.base_url, cfg.model, api_key=api_key, mode=cfg.mode,
                        timeout=cfg.timeout, capabilities=caps)

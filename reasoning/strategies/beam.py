@@ -4,19 +4,31 @@ At each depth every kept node proposes ``proposals`` distinct next steps (steps 
 from the same node are excluded, so constrained sampling gives new ones); the evaluator scores all
 candidates; the best ``beam_width`` are kept (ties broken by node id, i.e. creation order) and the
 rest are pruned with reason "outside beam" and their value. A verified solution ends the search
-at once. ToT's Game of 24 setting: beam 5, value prompt with 3 samples.
+(once the batch it came in is back). ToT's Game of 24 setting: beam 5, value prompt with 3 samples.
+
+Proposals go round-robin over the kept nodes (the first proposal of every kept node, then the
+second …), one batch each, and all candidates of a depth are scored in one batch: with
+``--parallel N`` that many calls are in flight, and the tree is the same for every N
+(:mod:`reasoning.parallel`). A state another candidate already reached (the task's ``state_key``)
+is pruned as a duplicate (``transpositions``). ``anytime``: when a round reaches the depth limit
+without a solution, a new round starts from the root with first steps not tried before, until a
+solution, the budget, or no untried first step is left.
 """
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
 from .. import events as ev
 from ..engine import Child, Result, SearchContext
 from ..evaluators import check_evaluator, make_evaluator, score, solution_found
+from ..parallel import Ask, prefetch_scores, propose_many
 from ..settings import check_range
 from . import tot
 from .base import Strategy
+from .transpose import Transpositions
 
 
 @dataclass
@@ -26,6 +38,8 @@ class BeamSettings:
     temperature: float = 0.7
     evaluator: str = "value_prompt"
     protocol: Literal["constrained", "tot"] = "constrained"   # tot: the paper's (Game of 24)
+    anytime: bool = False         # new rounds from the root until a solution or the budget
+    transpositions: bool = True   # prune a candidate whose state another node already reached
 
     def __post_init__(self) -> None:
         check_range("beam_width", self.beam_width, 1, 1000)
@@ -35,16 +49,17 @@ class BeamSettings:
         tot.check_settings(self.protocol, self.evaluator)
 
 
-def propose_children(ctx: SearchContext, node: int, k: int,
-                     temperature: float) -> tuple[list[Child], Child | None]:
+def propose_children(ctx: SearchContext, node: int, k: int, temperature: float,
+                     taken: set[str] | None = None, k0: int = 0) -> tuple[list[Child], Child | None]:
     """Up to ``k`` distinct valid children of ``node``; stops early on a verified solution.
 
     Returns (non-terminal children in creation order, the solved child or None). Invalid and
-    duplicate proposals are pruned by the engine; failed terminals stay failed.
+    duplicate proposals are pruned by the engine; failed terminals stay failed. ``taken``: steps
+    proposed from ``node`` before (kept up to date); ``k0``: the first proposal's seed index.
     """
-    taken: set[str] = set()
+    taken = set() if taken is None else taken
     kids: list[Child] = []
-    for i in range(k):
+    for i in range(k0, k0 + k):
         child = ctx.propose(node, temperature, exclude=taken, seed_k=i)
         if child is None:
             break  # every legal step already proposed
@@ -56,6 +71,34 @@ def propose_children(ctx: SearchContext, node: int, k: int,
                 return kids, child
             continue
         kids.append(child)
+    return kids, None
+
+
+def propose_round_robin(ctx: SearchContext, nodes: list[int], k: int, temperature: float,
+                        taken: dict[int, set[str]], k0: int = 0
+                        ) -> tuple[list[Child], Child | None]:
+    """Up to ``k`` distinct children of each node: proposal i of every node is one batch.
+
+    Returns (non-terminal children in creation order, the first solved child or None); a batch
+    that brings a solution is the last one."""
+    kids: list[Child] = []
+    live = list(nodes)
+    for i in range(k0, k0 + k):
+        if not live:
+            break
+        got = propose_many(ctx, [Ask(n, temperature, exclude=taken[n], seed_k=i) for n in live])
+        solved = None
+        for node, child in zip(list(live), got, strict=True):
+            if child is None:
+                live.remove(node)  # every legal step of this node already proposed
+            elif child.step is not None:
+                taken[node].add(child.step)
+                if not child.terminal:
+                    kids.append(child)
+                elif child.correct and solved is None:
+                    solved = child
+        if solved is not None:
+            return kids, solved
     return kids, None
 
 
@@ -73,18 +116,34 @@ class Beam(Strategy):
         if self.settings.protocol == "tot":
             return self._run_tot(ctx)
         evaluator = make_evaluator(self.settings.evaluator)
-        frontier = [ctx.root()]
+        root = ctx.root()
+        seen = Transpositions(self.settings.transpositions)
+        seen.add(ctx, root)
+        taken: dict[int, set[str]] = defaultdict(set)
+        for r in itertools.count():
+            before = len(taken[root])
+            result = self._round(ctx, root, evaluator, seen, taken, r * self.settings.proposals)
+            if result.outcome == "solved" or not self.settings.anytime:
+                return result
+            if len(taken[root]) == before:
+                return Result("failed", detail=f"{result.detail}; no untried first step left "
+                                                f"after {r + 1} rounds")
+
+    def _round(self, ctx: SearchContext, root: int, evaluator, seen: Transpositions,
+               taken: dict[int, set[str]], k0: int) -> Result:
+        frontier = [root]
         for depth in range(ctx.task.max_depth):
-            candidates: list[int] = []
-            for node in frontier:
-                kids, solved = propose_children(ctx, node, self.settings.proposals,
-                                                self.settings.temperature)
-                if solved is not None:
-                    return Result("solved", ctx.answer_of(solved.node_id), solved.node_id,
-                                  f"verified solution at depth {depth + 1}")
-                candidates += [c.node_id for c in kids]
+            # the root's seed index moves on each round, so a new round draws new first steps
+            kids, solved = propose_round_robin(ctx, frontier, self.settings.proposals,
+                                               self.settings.temperature, taken,
+                                               k0 if depth == 0 else 0)
+            if solved is not None:
+                return Result("solved", ctx.answer_of(solved.node_id), solved.node_id,
+                              f"verified solution at depth {depth + 1}")
+            candidates = [c.node_id for c in kids if seen.duplicate(ctx, c.node_id) is None]
             if not candidates:
                 return Result("failed", detail=f"no open candidate at depth {depth + 1}")
+            prefetch_scores(ctx, evaluator, candidates)
             values = {}
             for nid in candidates:
                 result = score(ctx, evaluator, nid)

@@ -5,14 +5,22 @@ index), else by self-consistency: a majority vote over the chains' answers (:fun
 a tie goes to the answer whose first chain finished earliest). Every chain stays in the tree; with
 a vote, every answer node is scored with its share of the votes and says whether it won, but stays
 open: nothing was verified (the run ends ``answered``; a user can mark the answer afterwards).
+
+The chains advance in lockstep: step 1 of every chain, then step 2 of every chain still going …
+(one batch per step, see :mod:`reasoning.parallel`), so with ``--parallel N`` up to N chains
+stream at once and the tree is the same whatever N. ``anytime``: after the n chains, draw n more,
+and again, until a chain is verified or the run's budget ends it (then the verified chain, else the
+vote over the chains that finished, is the answer).
 """
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 
 from .. import events as ev
 from ..engine import Result, SearchContext
+from ..parallel import Ask, propose_many
 from ..settings import check_range
 from .base import Strategy
 
@@ -21,6 +29,7 @@ from .base import Strategy
 class BestOfNSettings:
     n: int = 8
     temperature: float = 0.8
+    anytime: bool = False   # keep drawing rounds of n chains until a verified one or the budget
 
     def __post_init__(self) -> None:
         check_range("n", self.n, 1, 1000)
@@ -70,33 +79,58 @@ class BestOfN(Strategy):
 
     def run(self, ctx: SearchContext) -> Result:
         root = ctx.root()
+        n = self.settings.n
         self._done: list[_Chain] = []   # chains drawn to the end (a budget cut keeps these)
-        for i in range(self.settings.n):
-            self._done.append(self._chain(ctx, root, i))
+        for wave in itertools.count():
+            self._wave(ctx, root, range(wave * n, (wave + 1) * n))
+            if not self.settings.anytime or any(c.correct for c in self._done):
+                break
         result = self._choose(ctx, self._done)
         result.extra.update(chain_stats(self._done, ctx.task.has_verifier))
         return result
 
-    def best_effort(self, ctx: SearchContext, outcome: str, detail: str) -> Result:
-        result = super().best_effort(ctx, outcome, detail)
-        # a chain cut off by the budget is not a sample: count the chains that ended
-        result.extra.update(chain_stats(getattr(self, "_done", []), ctx.task.has_verifier))
-        return result
-
-    def _chain(self, ctx: SearchContext, root: int, index: int) -> _Chain:
-        node = root
+    def _wave(self, ctx: SearchContext, root: int, indices: range) -> None:
+        """Chains ``indices`` in lockstep; each finished chain goes to ``self._done``."""
+        ends = {i: root for i in indices}
         for _ in range(ctx.task.max_depth):
+            live = list(ends)
+            if not live:
+                return
             # seed_k = chain index: the chains' first requests differ; later nodes have own ids
-            child = ctx.propose(node, self.settings.temperature, seed_k=index)
-            if child is None:
-                return _Chain(index, node, False, None, None, "no legal step left")
-            if child.step is None:
-                return _Chain(index, child.node_id, False, None, None, child.reason)
-            node = child.node_id
-            if child.terminal:
-                verdict = ctx.task.verify(ctx.problem, child.state)
-                return _Chain(index, node, True, verdict.correct, verdict.answer, verdict.reason)
-        return _Chain(index, node, False, None, None, "depth limit reached")
+            kids = propose_many(ctx, [Ask(ends[i], self.settings.temperature, seed_k=i)
+                                      for i in live])
+            for i, child in zip(live, kids, strict=True):
+                if child is None:
+                    self._end(_Chain(i, ends.pop(i), False, None, None, "no legal step left"))
+                elif child.step is None:
+                    ends.pop(i)
+                    self._end(_Chain(i, child.node_id, False, None, None, child.reason))
+                elif child.terminal:
+                    ends.pop(i)
+                    verdict = ctx.task.verify(ctx.problem, child.state)
+                    self._end(_Chain(i, child.node_id, True, verdict.correct, verdict.answer,
+                                     verdict.reason))
+                else:
+                    ends[i] = child.node_id
+        for i, end in ends.items():
+            self._end(_Chain(i, end, False, None, None, "depth limit reached"))
+
+    def _end(self, chain: _Chain) -> None:
+        self._done.append(chain)
+        self._done.sort(key=lambda c: c.index)
+
+    def best_effort(self, ctx: SearchContext, outcome: str, detail: str) -> Result:
+        """Cut short (budget, cancel): a verified chain wins, else the chains that finished vote."""
+        result = super().best_effort(ctx, outcome, detail)
+        done = getattr(self, "_done", [])
+        if result.outcome != "solved" and done:
+            chosen = self._choose(ctx, done)
+            result = Result("answered", chosen.answer, chosen.answer_node,
+                            f"{chosen.detail}; {detail}") if chosen.outcome == "answered" else \
+                Result(outcome, chosen.answer, chosen.answer_node, f"{detail}; {chosen.detail}")
+        # a chain cut off by the budget is not a sample: count the chains that ended
+        result.extra.update(chain_stats(done, ctx.task.has_verifier))
+        return result
 
     def _choose(self, ctx: SearchContext, chains: list[_Chain]) -> Result:
         n = len(chains)

@@ -5,19 +5,29 @@ From a node: propose ``proposals`` distinct children, score them, prune those be
 order). Returning from a node without a solution is a ``node_backtracked`` event with the reason:
 "dead end" (no child survived), "children exhausted" (all were visited), "depth limit". The search
 stops at the first verified solution or when the budget runs out.
+
+A child whose state another node already reached (the task's ``state_key``) is pruned as a
+duplicate (``transpositions``): a subtree is never searched twice. A node's children are scored in
+one batch (concurrently with ``--parallel N``). ``anytime``: when the whole tree is exhausted
+without a solution, the search restarts from the root with ``proposals`` first steps not tried
+before, until a solution, the budget, or no untried first step is left.
 """
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
 from .. import events as ev
 from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, make_evaluator, score, solution_found
+from ..parallel import prefetch_scores
 from ..settings import check_range
 from . import tot
 from .base import Strategy
 from .beam import propose_children, rank
+from .transpose import Transpositions
 
 
 @dataclass
@@ -27,6 +37,8 @@ class DFSSettings:
     temperature: float = 0.7
     evaluator: str = "value_prompt"
     protocol: Literal["constrained", "tot"] = "constrained"   # tot: the paper's (Game of 24)
+    anytime: bool = False         # restart from the root with new first steps until the budget
+    transpositions: bool = True   # prune a child whose state another node already reached
 
     def __post_init__(self) -> None:
         check_range("proposals", self.proposals, 1, 1000)
@@ -50,19 +62,35 @@ class DFS(Strategy):
         if tot_protocol:
             return self._run_tot(ctx)
         root = ctx.root()
-        solved = self._visit(ctx, root)
-        if solved is not None:
-            return Result("solved", ctx.answer_of(solved), solved, "verified solution")
+        self._seen = Transpositions(self.settings.transpositions)
+        self._seen.add(ctx, root)
+        self._taken: dict[int, set[str]] = defaultdict(set)
+        self._k0 = 0
+        for restart in itertools.count():
+            before = len(self._taken[root])
+            solved = self._visit(ctx, root)
+            if solved is not None:
+                return Result("solved", ctx.answer_of(solved), solved, "verified solution")
+            if not self.settings.anytime:
+                break
+            if len(self._taken[root]) == before:
+                return Result("failed", detail=f"search space exhausted without a solution "
+                                               f"after {restart + 1} restarts: no untried first step")
+            self._k0 += self.settings.proposals  # the next restart draws new first steps
         return Result("failed", detail="search space exhausted without a solution")
 
     def _visit(self, ctx: SearchContext, node: int) -> int | None:
         """Depth-first from ``node``; the solved node id, or None after backtracking."""
         if ctx.depth(node) >= ctx.task.max_depth:
             return self._backtrack(ctx, node, "depth limit")
+        root = ctx.tree.nodes[node].parent_id is None
         kids, solved = propose_children(ctx, node, self.settings.proposals,
-                                        self.settings.temperature)
+                                        self.settings.temperature, self._taken[node],
+                                        self._k0 if root else 0)
         if solved is not None:
             return solved.node_id
+        kids = [c for c in kids if self._seen.duplicate(ctx, c.node_id) is None]
+        prefetch_scores(ctx, self._evaluator, [c.node_id for c in kids])
         values = {}
         for c in kids:
             result = score(ctx, self._evaluator, c.node_id)

@@ -14,10 +14,19 @@ Each simulation runs four named phases:
 * ``_backprop`` — add 1 visit and the reward to every node on the path (one event).
 
 The final answer is the first verified solution (``stop_on_solution``) or else the most-visited
-path. ``pw_alpha`` > 0 turns on progressive widening: a node may have ⌈N^alpha⌉ children.
+path.
+
+Width: a node may have ``width`` children; ``width`` 0 means every legal move (the task's legal
+step count at that node, or up to 16 proposals where the task cannot list its moves).
+``pw_alpha`` > 0 turns on progressive widening: ⌈N^alpha⌉ children after N visits (capped by a
+positive ``width`` only). A proposed step that reaches a state another node already reached (the
+task's ``state_key``) is pruned as a duplicate (``transpositions``) and never proposed again from
+that node. ``anytime``: simulations go on until a verified solution, the budget, or a fully
+explored tree ends them (``simulations`` is then ignored).
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -26,6 +35,9 @@ from ..engine import Result, SearchContext, rollout
 from ..evaluators import check_evaluator, make_evaluator, score, solution_found
 from ..settings import check_range
 from .base import Strategy
+from .transpose import Transpositions
+
+UNLISTED_WIDTH = 16  # width 0 on a task that cannot list its moves: at most this many children
 
 
 @dataclass
@@ -39,11 +51,13 @@ class MCTSSettings:
     stop_on_solution: bool = True
     evaluator: str = ""            # "" (rollouts only) or an evaluator name
     rollout_weight: float = 0.5    # with an evaluator: share of the rollout in the leaf value
+    anytime: bool = False          # simulate until a solution or the budget (not `simulations`)
+    transpositions: bool = True    # prune a step whose state another node already reached
 
     def __post_init__(self) -> None:
         check_range("simulations", self.simulations, 1, 100_000)
         check_range("c_uct", self.c_uct, 0.0, 100.0)
-        check_range("width", self.width, 1, 100)
+        check_range("width", self.width, 0, 1000)
         check_range("temperature", self.temperature, 0.0, 2.0)
         check_range("rollout_temperature", self.rollout_temperature, 0.0, 2.0)
         check_range("pw_alpha", self.pw_alpha, 0.0, 1.0)
@@ -66,6 +80,8 @@ class _Stats:
     attempts: dict[int, int] = field(default_factory=dict)
     exhausted: set[int] = field(default_factory=set)
     terminal: dict[int, bool] = field(default_factory=dict)  # node -> verified correct?
+    tried: dict[int, set[str]] = field(default_factory=dict)  # steps proposed from a node
+    width: dict[int, int] = field(default_factory=dict)       # node -> children it may have
 
 
 class MCTS(Strategy):
@@ -78,8 +94,11 @@ class MCTS(Strategy):
         name = self.settings.evaluator
         self._evaluator = make_evaluator(name) if name not in ("", "none") else None
         root = ctx.root()
+        self._seen = Transpositions(self.settings.transpositions)
+        self._seen.add(ctx, root)
         self._add(s, root)
-        for _ in range(self.settings.simulations):
+        sims = itertools.count() if self.settings.anytime else range(self.settings.simulations)
+        for _ in sims:
             ctx.check()
             path = self._select(ctx, s, root)
             leaf = path[-1]
@@ -111,7 +130,7 @@ class MCTS(Strategy):
         return path
 
     def _expand(self, ctx: SearchContext, s: _Stats, node: int) -> int | None:
-        taken = {ctx.tree.nodes[c].step for c in s.children[node]}
+        taken = s.tried.setdefault(node, set())
         k = s.attempts.get(node, 0)
         s.attempts[node] = k + 1
         child = ctx.propose(node, self.settings.temperature, exclude=taken, seed_k=k)
@@ -120,6 +139,9 @@ class MCTS(Strategy):
             return None
         if child.step is None:  # invalid / duplicate / model error: pruned, not in the tree
             return None
+        taken.add(child.step)
+        if self._seen.duplicate(ctx, child.node_id) is not None:
+            return None  # a transposition: that state is searched under its first node
         self._add(s, child.node_id, parent=node)
         if child.terminal:
             s.terminal[child.node_id] = bool(child.correct)
@@ -153,16 +175,25 @@ class MCTS(Strategy):
         if parent is not None:
             s.children[parent].append(node)
 
-    def _allowed_children(self, s: _Stats, node: int) -> int:
-        if self.settings.pw_alpha <= 0:
+    def _width(self, ctx: SearchContext, s: _Stats, node: int) -> int:
+        if self.settings.width > 0:
             return self.settings.width
-        return min(self.settings.width, max(1, math.ceil(max(1, s.visits[node]) ** self.settings.pw_alpha)))
+        if node not in s.width:  # every legal move (asked once per node)
+            legal = ctx.task.legal_steps(ctx.states[node])
+            s.width[node] = len(legal) if legal is not None else UNLISTED_WIDTH
+        return s.width[node]
+
+    def _allowed_children(self, ctx: SearchContext, s: _Stats, node: int) -> int:
+        width = self._width(ctx, s, node)
+        if self.settings.pw_alpha <= 0:
+            return width
+        return min(width, max(1, math.ceil(max(1, s.visits[node]) ** self.settings.pw_alpha)))
 
     def _can_expand(self, ctx: SearchContext, s: _Stats, node: int) -> bool:
         return (node not in s.terminal and node not in s.exhausted
                 and ctx.depth(node) < ctx.task.max_depth
-                and len(s.children[node]) < self._allowed_children(s, node)
-                and s.attempts.get(node, 0) < 2 * self.settings.width)
+                and len(s.children[node]) < self._allowed_children(ctx, s, node)
+                and s.attempts.get(node, 0) < 2 * self._width(ctx, s, node))
 
     def _exhausted(self, ctx: SearchContext, s: _Stats, node: int) -> bool:
         """True when nothing below ``node`` can still be expanded (the whole tree is known)."""

@@ -20,6 +20,7 @@ Required (abstract):
 Optional (the defaults mean "not offered"; :meth:`Task.features` lists what a task overrides):
   ``legal_steps(state)``  every legal next step → constrained proposals on grammar-capable servers;
   ``solvable(state)``     exact truth → the evaluator-vs-truth view;
+  ``state_key(state)``    equal keys = the same state reached another way → searched once;
   ``value_prompt(...)`` / ``value_choices()`` the ToT value evaluator's prompt and verdict scores;
   ``stop()``, ``resolve_problem(text)``, class attributes ``max_depth``, ``step_max_tokens``,
   ``has_verifier`` (False: verify always says None; values come from evaluators only).
@@ -27,6 +28,7 @@ Optional (the defaults mean "not offered"; :meth:`Task.features` lists what a ta
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -96,6 +98,12 @@ class Task(ABC):
         return None
 
     def solvable(self, state: Any) -> bool | None:
+        return None
+
+    def state_key(self, state: Any) -> Hashable | None:
+        """Equal keys mean equal futures (the same steps are legal and lead to the same
+        answers), so a search may treat a state reached by another order of steps as a
+        duplicate (a transposition). None: the task cannot tell (no state is a duplicate)."""
         return None
 
     def value_prompt(self, problem: Problem, state: Any, mode: str) -> Prompt | None:

@@ -236,5 +236,9 @@ class Game24(Task):
     def describe(self, state: G24State) -> str:
         return f"left: {state.left()}"
 
+    def state_key(self, state: G24State) -> tuple[Fraction, ...]:
+        # the numbers left decide everything that can follow (not how they were made)
+        return tuple(state.numbers)
+
     def solvable(self, state: G24State) -> bool:
         return solvable_numbers(tuple(sorted(state.numbers)))
