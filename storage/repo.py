@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from reasoning import events as ev
 from reasoning.events import Event
@@ -116,19 +118,40 @@ class Store:
         return dead
 
     def _close_interrupted(self, run_id: int) -> None:
-        with self.engine.begin() as conn:
+        """Close one dead run: idempotent, so two processes opening the database at once (the
+        app and a CLI, two workers) both succeed and the run gets one closing event."""
+        def close(conn) -> None:
+            # The conditional UPDATE comes first: it takes the write lock (SQLite) or the row
+            # lock (PostgreSQL), so the process that comes second finds the run closed already.
+            claimed = conn.execute(update(runs).where(runs.c.id == run_id,
+                                                      runs.c.status == "running")
+                                   .values(status="interrupted", outcome="interrupted"))
+            if claimed.rowcount != 1:
+                return
             last = conn.execute(select(events.c.seq, events.c.t).where(events.c.run_id == run_id)
                                 .order_by(events.c.seq.desc()).limit(1)).first()
             seq, t = (last[0], last[1]) if last else (0, 0.0)
-            has_start = seq > 0
-            if has_start:
+            if seq > 0:  # a run without run_started has nothing to replay: no closing event
                 conn.execute(insert(events).values(
                     run_id=run_id, seq=seq + 1, t=t, type=ev.RUN_FINISHED, node_id=None,
                     payload=json.dumps({"outcome": "interrupted",
                                         "detail": "the process running it stopped"})))
             conn.execute(update(runs).where(runs.c.id == run_id).values(
-                status="interrupted", outcome="interrupted", events=seq + int(has_start),
-                seconds=t))
+                events=seq + int(seq > 0), seconds=t))
+        self._retry(close)
+
+    def _retry(self, work: Callable[[Any], Any], attempts: int = 8) -> Any:
+        """``work(conn)`` in one transaction, again on a clash with another process (a lock
+        timeout, a serialization failure, a key taken between our read and our write)."""
+        for attempt in range(attempts):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except (OperationalError, IntegrityError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1) * (1 + random.random()))
+        return None
 
     # -- events ------------------------------------------------------------------------------
     def append_events(self, run_id: int, batch: list[Event]) -> None:
@@ -157,16 +180,20 @@ class Store:
                                 .where(events.c.run_id == run_id)).scalar() or 0
 
     def add_event(self, run_id: int, type_: str, node_id: int | None, payload: dict) -> Event:
-        """Append one event after a run (e.g. a user's mark); seq is taken in the transaction."""
-        with self.engine.begin() as conn:
+        """Append one event after a run (e.g. a user's mark); seq is taken in the transaction.
+
+        Two processes may add at once: the run row is locked first (a no-op UPDATE) so the
+        second waits and reads the first one's seq; a clash that still happens is retried."""
+        def add(conn) -> Event:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(events=runs.c.events))
             last = conn.execute(select(events.c.seq, events.c.t).where(events.c.run_id == run_id)
                                 .order_by(events.c.seq.desc()).limit(1)).first()
             seq, t = (last[0] + 1, last[1]) if last else (1, 0.0)
-            e = Event(run_id, seq, t, type_, node_id, payload)
             conn.execute(insert(events).values(run_id=run_id, seq=seq, t=t, type=type_,
                                                node_id=node_id, payload=json.dumps(payload)))
             conn.execute(update(runs).where(runs.c.id == run_id).values(events=seq))
-        return e
+            return Event(run_id, seq, t, type_, node_id, payload)
+        return self._retry(add)
 
     def writer(self, run_id: int) -> RunWriter:
         return RunWriter(self, run_id)

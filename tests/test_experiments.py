@@ -270,15 +270,9 @@ def test_experiment_rows_round_trip(store):
 
 
 # -- the pages under AppTest ------------------------------------------------------------------------
-NEW_PAGES = ('    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),\n'
-             '    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),\n')
-
-
 def app_with_all_pages(tmp_path, monkeypatch):
-    """An AppTest of app.py with the Compare and Experiments pages registered.
-
-    If app.py does not list them yet, a copy with the two ``st.Page`` lines added is run from
-    ``tmp_path`` (next to a link to the real ``pages/`` folder, so page paths resolve)."""
+    """An AppTest of the real app.py, which must list the Compare and Experiments pages (a page
+    removed from ``PAGES`` fails here: no patched copy stands in for it)."""
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
@@ -290,13 +284,9 @@ def app_with_all_pages(tmp_path, monkeypatch):
     import components.context
     monkeypatch.setattr(components.context, "through_app", lambda: None)
     source = (root / "app.py").read_text()
-    if "pages/compare.py" in source and "pages/experiments.py" in source:
-        return AppTest.from_file(str(root / "app.py"), default_timeout=30)
-    anchor = "PAGES = [\n"
-    assert anchor in source
-    (tmp_path / "pages").symlink_to(root / "pages")
-    (tmp_path / "app.py").write_text(source.replace(anchor, anchor + NEW_PAGES, 1))
-    return AppTest.from_file(str(tmp_path / "app.py"), default_timeout=30)
+    for page in ("pages/compare.py", "pages/experiments.py"):
+        assert f'st.Page("{page}"' in source, f"app.py does not list {page}"
+    return AppTest.from_file(str(root / "app.py"), default_timeout=30)
 
 
 def test_experiments_page_renders_empty_and_rejects_bad_input(tmp_path, monkeypatch):
