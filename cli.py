@@ -118,8 +118,9 @@ def _export_parser(sub) -> None:
     x.add_argument("--prompt-format", default="task", choices=["task", "chat", "plain"])
     x.add_argument("--whole", action="store_true", help="traces: the whole exploration with "
                    "backtracks as one chain of thought")
-    x.add_argument("--compute-rollouts", default="0", metavar="N", help="values: first draw N "
-                   "rollouts below each step that has none (on the run's model; stored in the run)")
+    x.add_argument("--compute-rollouts", default="0", metavar="N", help="values: first give "
+                   "every step N completions of its own (draws the missing rollouts on the run's "
+                   "model; stored in the run)")
     x.add_argument("--dataset-dir", default=None, help="also write a Hugging Face-style dataset "
                    "folder here")
     x.add_argument("--db", default=None)

@@ -119,9 +119,12 @@ for tab, kind in zip(st.tabs([TITLES[k] for k in KINDS]), KINDS, strict=True):
                            f"thinktree-{kind}.zip", mime="application/zip",
                            key=f"export_dl_zip_{kind}", disabled=not res.rows)
         if kind == "values":
-            n = st.number_input("Rollouts per unlabelled step", 1, 32, 4, key="export_rollouts_n")
+            n = st.number_input("Completions per step (N)", 1, 32, 4, key="export_rollouts_n",
+                                help="Math-Shepherd: each step's value from N completions of "
+                                "that step itself")
             est = estimate_rollout_budget(trees, int(n), filters)
-            st.caption(f"{est['nodes']} steps have no rollout below them: {est['rollouts']} "
+            st.caption(f"{est['nodes']} steps have fewer than {int(n)} completions of their own: "
+                       f"{est['rollouts']} "
                        f"rollouts, at most {est['max_model_calls']} model calls, "
                        f"~{est['est_seconds']:g} s at {est['seconds_per_step']:g} s per call "
                        f"({est['seconds_per_step_source']}).")

@@ -98,8 +98,10 @@ def row_as_text(kind: str, row: dict[str, Any], prompt_tail: int = 240) -> str:
         body = (f"CHOSEN:   {_text(row['chosen'])}\nREJECTED: {_text(row['rejected'])}\n"
                 f"why it lost: {row.get('rejected_reason')}")
     elif kind == "values":
+        direct = (f"direct: {row['direct_correct']} of {row['direct_n']} completions of this step "
+                  f"right" if row.get("direct_n") else "direct: no completion of this step yet")
         body = (f"STEP: {_text(row['step'])}\nsoft {row['soft']:.3g} · hard {row['hard']} · "
-                f"{row['correct']} of {row['n']} outcomes right")
+                f"{row['correct']} of {row['n']} outcomes below it right · {direct}")
     else:
         body = "COMPLETION:\n" + _text(row["completion"])
     return f"{head}\n\nPROMPT (end):\n{prompt}\n\n{body}"
@@ -166,7 +168,8 @@ def rollout_budget(store: Store, run_ids: Iterable[int], n: int,
 def draw_missing_rollouts(store: Store, run_ids: Iterable[int], n: int,
                           filters: Filters | None = None, model: Any = None,
                           api_key: str | None = None) -> dict[str, Any]:
-    """Draw ``n`` rollouts below every step node without outcomes; store them in each run.
+    """Give every step ``n`` completions of its own (draw the missing rollouts); store them in
+    each run.
 
     ``model``: the model to use; by default the one each run was made with (the model config
     stored in its run row; an endpoint's key comes from ``api_key`` or its key variable).
@@ -176,7 +179,7 @@ def draw_missing_rollouts(store: Store, run_ids: Iterable[int], n: int,
     for rid in run_ids:
         tree, events = load_tree(store, rid)
         m = model
-        if m is None and nodes_needing_rollouts(tree, filters):
+        if m is None and nodes_needing_rollouts(tree, filters, n):
             row = store.get_run(rid) or {}
             cfg = {k: v for k, v in (row.get("model") or {}).items()
                    if k in ModelConfig.__dataclass_fields__}

@@ -240,10 +240,14 @@ def test_compute_rollouts_draws_n_below_each_unlabelled_step_and_extends_the_log
     log.add(ev.RUN_FINISHED, outcome="solved", answer=ANSWER, answer_node=4)
     tree = fold(log.events)
     assert nodes_needing_rollouts(tree) == [5]
+    est = estimate_rollout_budget([tree], 1)
+    assert est["nodes"] == 1 and est["rollouts"] == 1 and est["max_model_calls"] == 1
+    # N = 2: every step gets two completions of its own; 1 and 3 have one rollout each already
+    assert nodes_needing_rollouts(tree, n=2) == [1, 3, 5]
     est = estimate_rollout_budget([tree], 2)
-    assert est["nodes"] == 1 and est["rollouts"] == 2 and est["max_model_calls"] == 2
+    assert est["nodes"] == 3 and est["rollouts"] == 4 and est["max_model_calls"] == 6
     assert est["seconds_per_step_source"].startswith("default")  # the log has no model totals
-    assert estimate_rollout_budget([tree], 2, seconds_per_step=1.5)["est_seconds"] == 3.0
+    assert estimate_rollout_budget([tree], 2, seconds_per_step=1.5)["est_seconds"] == 9.0
     timed = fold(log.events[:-1] + [ev.Event(3, log.events[-1].seq, 9.0, ev.RUN_FINISHED, None,
                                              {"outcome": "solved", "model_calls": 4,
                                               "model_seconds": 2.0})])
@@ -254,10 +258,12 @@ def test_compute_rollouts_draws_n_below_each_unlabelled_step_and_extends_the_log
     full = fold(log.events + new)
     kids = [full.nodes[c] for c in full.nodes[5].children]
     assert [k.role for k in kids] == ["rollout", "rollout"] and all(k.state in ("solved", "failed") for k in kids)
-    assert len(model.requests) == 2          # one step to the end from "2 12"
+    # 2 x one step from "2 12" (node 5), one more rollout of two steps below nodes 1 and 3
+    assert len(model.requests) == 6
     rows, _ = values_from_tree(full)
     assert {r["node"]: r["n"] for r in rows}[5] == 2
-    assert nodes_needing_rollouts(full) == []
+    assert {r["node"]: r["direct_n"] for r in rows} == {1: 2, 3: 2, 5: 2}
+    assert nodes_needing_rollouts(full) == [] and nodes_needing_rollouts(full, n=2) == []
 
 
 # -- traces --------------------------------------------------------------------------------------

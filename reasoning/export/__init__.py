@@ -70,7 +70,7 @@ _BUILDERS = {"pairs": pairs_from_tree, "values": values_from_tree, "traces": tra
 
 
 def _dedupe_key(kind: str, row: dict[str, Any]) -> str:
-    fields = {"pairs": ("prompt", "chosen", "rejected"), "values": ("prompt", "step", "n", "correct"),
+    fields = {"pairs": ("prompt", "chosen", "rejected"), "values": ("prompt", "step", "n", "correct", "direct_n", "direct_correct"),
               "traces": ("prompt", "completion")}[kind]
     return json.dumps([row[k] for k in fields], sort_keys=True)
 
@@ -87,7 +87,8 @@ def export_trees(kind: str, trees: Iterable[Tree], filters: Filters | None = Non
         if f.only_solved and not solved_ends(tree):
             res.reasons[NOT_SOLVED_FILTER] += 1
             continue
-        rows, why = _BUILDERS[kind](tree, f)
+        rows, why = pairs_from_tree(tree, f, res.dropped) if kind == "pairs" else \
+            _BUILDERS[kind](tree, f)
         if why:
             res.reasons[why] += 1
         kept = [r for r in rows if f.depth_ok(r["depth"])]

@@ -60,12 +60,14 @@ class ExportResult:
     duplicates: int = 0
     filtered: int = 0
     reasons: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)   # rows left out on purpose, by why
 
     def counts(self) -> dict[str, Any]:
         return {"kind": self.kind, "rows": len(self.rows), "runs": self.runs,
                 "runs_with_rows": self.runs_with_rows, "duplicates": self.duplicates,
                 "filtered": self.filtered, "problems": len({problem_key(r) for r in self.rows}),
-                "reasons": dict(self.reasons)}
+                "reasons": dict(self.reasons), **({"dropped": dict(self.dropped)}
+                                                  if self.dropped else {})}
 
 
 # -- small tree queries ------------------------------------------------------------------------
@@ -118,6 +120,24 @@ def outcome_counts(tree: Tree) -> dict[int, tuple[int, int]]:
             n, c = n + cn, c + cc
         memo[nid] = (n, c)
     return memo
+
+
+def direct_counts(tree: Tree) -> dict[int, tuple[int, int]]:
+    """step node id -> (completions drawn from THIS step, how many right), as Math-Shepherd
+    estimates a step: its own ``rollout`` children with a verdict. A terminal step with a verdict
+    is its own single completion. Outcomes deeper down (below a later step the search chose) are
+    not this step's samples: they are counted by :func:`outcome_counts` (the subtree)."""
+    out: dict[int, tuple[int, int]] = {}
+    for node in tree.nodes.values():
+        if node.role not in STEP_ROLES:
+            continue
+        if has_verdict(node):
+            out[node.id] = (1, int(node.state == SOLVED))
+            continue
+        kids = [tree.nodes[c] for c in node.children]
+        done = [k for k in kids if k.role == "rollout" and has_verdict(k)]
+        out[node.id] = (len(done), sum(k.state == SOLVED for k in done))
+    return out
 
 
 def problem_key(row: dict[str, Any]) -> str:

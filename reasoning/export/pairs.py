@@ -2,6 +2,8 @@
 sibling step."""
 from __future__ import annotations
 
+from collections import Counter
+
 from ..tree import OPEN, SOLVED, Node, Tree
 from .common import (
     NO_REJECTED,
@@ -16,12 +18,23 @@ from .common import (
     step_text,
     steps_on_path,
 )
-from .prompts import Prompter, _as_reply, _run_meta, _scores
+from .prompts import Prompter, States, _as_reply, _run_meta, _scores
+
+SAME_STATE = "same_state"
 
 
-def pairs_from_tree(tree: Tree, filters: Filters | None = None) -> tuple[list[dict], str | None]:
-    """Preference pairs of one run, and the reason when there are none."""
+def pairs_from_tree(tree: Tree, filters: Filters | None = None,
+                    dropped: Counter | None = None) -> tuple[list[dict], str | None]:
+    """Preference pairs of one run, and the reason when there are none.
+
+    A rejected sibling that reaches the same state as the chosen step (Game of 24: the same
+    numbers left, e.g. ``4 + 6`` and ``6 + 4``) teaches nothing and is dropped (counted in
+    ``dropped["same_state"]``). Each side carries its exact solvability where the task has a
+    solver (``chosen_solvable`` / ``rejected_solvable``; None otherwise).
+    """
     f = filters or Filters()
+    dropped = dropped if dropped is not None else Counter()
+    states = States(tree)
     ends = solved_ends(tree)
     if not ends:
         return [], NO_SOLVED_PATH
@@ -47,6 +60,14 @@ def pairs_from_tree(tree: Tree, filters: Filters | None = None) -> tuple[list[di
             if not rejected:
                 continue
             steps = steps_on_path(tree, parent_id)
+            mine = states.after(steps + [step_text(chosen)])
+            theirs = {r.id: states.after(steps + [step_text(r)]) for r in rejected}
+            same = [r for r in rejected if mine is not None and theirs[r.id] is not None
+                    and states.key(theirs[r.id]) == states.key(mine)]
+            dropped[SAME_STATE] += len(same)
+            rejected = [r for r in rejected if r not in same]
+            if not rejected:
+                continue
             prompt, used = prompter(steps)
             for rej in rejected:
                 rows.append({"prompt": prompt, "chosen": _as_reply(step_text(chosen), used),
@@ -56,6 +77,8 @@ def pairs_from_tree(tree: Tree, filters: Filters | None = None) -> tuple[list[di
                              "rejected_node": rej.id, "rejected_state": rej.state,
                              "rejected_reason": _lost_because(rej, outcomes),
                              "chosen_scores": _scores(chosen), "rejected_scores": _scores(rej),
+                             "chosen_solvable": states.solvable(mine),
+                             "rejected_solvable": states.solvable(theirs[rej.id]),
                              "prompt_format": used})
     return rows, (None if rows else NO_REJECTED)
 

@@ -81,3 +81,38 @@ def _scores(node: Node) -> dict[str, Any]:
             "mean_value": node.mean_value}
 
 
+
+
+class States:
+    """The task state after a list of steps, replayed from a run's task (for same-state checks
+    and exact solvability); ``None`` where the task is unknown or a step does not replay."""
+
+    def __init__(self, tree: Tree) -> None:
+        try:
+            self.task, self.problem = task_and_problem(tree.info)
+        except (ValueError, OSError):
+            self.task = self.problem = None
+
+    def after(self, steps: list[str]) -> Any:
+        if self.task is None:
+            return None
+        try:
+            state = self.task.initial_state(self.problem)
+            for s in steps:
+                _, state = self.task.apply_step(self.problem, state, s)
+        except ValueError:   # InvalidStep: e.g. a rejected step the model wrote wrongly
+            return None
+        return state
+
+    def key(self, state: Any) -> Any:
+        """What makes two states the same (Game of 24: the numbers left), else the state."""
+        if state is None:
+            return None
+        key_of = getattr(self.task, "state_key", None)
+        return key_of(state) if key_of else state
+
+    def solvable(self, state: Any) -> bool | None:
+        if state is None:
+            return None
+        truth = self.task.solvable(state)
+        return None if truth is None else bool(truth)
