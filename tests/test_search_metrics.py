@@ -32,9 +32,10 @@ def test_best_of_n_without_a_verifier_claims_no_correct_chains():
 
 
 def test_best_of_n_cut_by_the_budget_counts_only_chains_that_ended():
-    # root + 2 nodes per chain: 6 nodes = root, two whole chains and the first step of a third
+    # chains run in lockstep: root, five first steps, then the second steps of chains 1 and 2
+    # (aa, ba) before the node budget of 8 cuts the other three
     _, tree, _, rec = run("best_of_n", {"n": 5}, by_seed_at_root, Letters(target="ba"),
-                          budget=Budget(max_nodes=6))
+                          budget=Budget(max_nodes=8))
     fin = rec.events[-1].payload
     assert fin["outcome"] == "solved"                 # chain 2 (ba) was found before the cut
     assert (fin["chains"], fin["chains_correct"]) == (2, 1)

@@ -105,11 +105,13 @@ class States:
         return state
 
     def key(self, state: Any) -> Any:
-        """What makes two states the same (Game of 24: the numbers left), else the state."""
+        """What makes two states the same (``Task.state_key``; Game of 24: the numbers left);
+        where the task cannot tell, the state itself (equal only if reached by equal steps)."""
         if state is None:
             return None
         key_of = getattr(self.task, "state_key", None)
-        return key_of(state) if key_of else state
+        key = key_of(state) if key_of else None
+        return ("state", state) if key is None else ("key", key)
 
     def solvable(self, state: Any) -> bool | None:
         if state is None:

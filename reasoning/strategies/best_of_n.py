@@ -22,6 +22,7 @@ from .. import events as ev
 from ..engine import Result, SearchContext
 from ..parallel import Ask, propose_many
 from ..settings import check_range
+from ..tree import FAILED, PRUNED, SOLVED
 from .base import Strategy
 
 
@@ -70,6 +71,21 @@ def chain_stats(chains: list[_Chain], has_verifier: bool) -> dict[str, int | Non
     unjudged = not has_verifier or (verdicts and all(v is None for v in verdicts))
     return {"chains": len(chains),
             "chains_correct": None if unjudged else sum(v is True for v in verdicts)}
+
+
+def _ended_in_tree(ctx: SearchContext, done: list[_Chain]) -> list[_Chain]:
+    """Chains that reached their end in the same batch of calls as the cut (so the strategy
+    never recorded them): leaves with a verdict, or an invalid last step."""
+    known = {c.end for c in done}
+    out = []
+    for node in ctx.tree.nodes.values():
+        if node.id in known or node.children or node.parent_id is None:
+            continue
+        if node.state in (SOLVED, FAILED) and node.finish_reason not in ("error", "aborted"):
+            out.append(_Chain(-1, node.id, True, node.state == SOLVED, node.answer))
+        elif node.state == PRUNED and node.reason.startswith("invalid"):
+            out.append(_Chain(-1, node.id, False, None, None, node.reason))
+    return out
 
 
 class BestOfN(Strategy):
@@ -129,7 +145,7 @@ class BestOfN(Strategy):
                             f"{chosen.detail}; {detail}") if chosen.outcome == "answered" else \
                 Result(outcome, chosen.answer, chosen.answer_node, f"{detail}; {chosen.detail}")
         # a chain cut off by the budget is not a sample: count the chains that ended
-        result.extra.update(chain_stats(done, ctx.task.has_verifier))
+        result.extra.update(chain_stats(done + _ended_in_tree(ctx, done), ctx.task.has_verifier))
         return result
 
     def _choose(self, ctx: SearchContext, chains: list[_Chain]) -> Result:
