@@ -31,11 +31,14 @@ from reasoning.models.config import ModelConfig
 from reasoning.settings import Budget
 from reasoning.strategies import STRATEGIES
 from reasoning.tasks import TASKS, ensure_plugins
+from runner import open_verbs
 from storage import StorageError, open_store
 
 
 def _strategy_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """One flag per strategy setting; returns {dest: field name}."""
+    """One flag per strategy setting and per evaluator setting (``--prm-model``, built-ins and
+    plug-ins alike); returns {dest: params key}."""
+    from reasoning.evaluators import EVALUATORS
     owners: dict[str, list[tuple[str, Any]]] = {}
     for name, cls in STRATEGIES.items():
         for f in dataclasses.fields(cls.Settings):
@@ -48,14 +51,32 @@ def _strategy_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
         defaults = ", ".join(f"{s}: {d}" for s, d in users)
         group.add_argument(flag, dest=dest, default=None, metavar="X", help=f"default {defaults}")
         dests[dest] = field_name
+    for name, cls in EVALUATORS.items():
+        if cls.Settings is None:
+            continue
+        group = parser.add_argument_group(f"evaluator {name} settings: {cls.title}")
+        for f in dataclasses.fields(cls.Settings):
+            key = f"{name}_{f.name}"
+            if key in owners:  # a strategy setting of that name wins; never crash the parser
+                continue
+            group.add_argument("--" + key.replace("_", "-"), dest="p_" + key, default=None,
+                               metavar="X", help=f"default {f.default!r}")
+            dests["p_" + key] = key
     return dests
+
+
+def _plugin_epilog() -> str:
+    from reasoning.plugins import errors
+    bad = [f"  {e['file']}: {e['error']}" for e in errors()]
+    return ("plug-ins that failed to load (the rest work):\n" + "\n".join(bad)) if bad else ""
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, str]]:
     p = argparse.ArgumentParser(prog="cli.py", description="Thinktree: watch language models "
                                 "reason by search.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="run one search and print its JSON summary")
+    r = sub.add_parser("run", help="run one search and print its JSON summary",
+                       epilog=_plugin_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--task", default="game24", help=f"one of: {', '.join(TASKS)} (default game24)")
     r.add_argument("--problem", default=None,
                    help="problem text, or a bundled problem id (Game of 24: the rank; default "
@@ -63,7 +84,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, str]]:
     r.add_argument("--task-file", default="", metavar="PATH",
                    help="a JSONL task file (question, answer, checker); --problem is then an id "
                    "or a 1-based position")
-    r.add_argument("--strategy", default="greedy", help=f"one of: {', '.join(STRATEGIES)}")
+    r.add_argument("--strategy", default="greedy", help="one of: " + ", ".join(
+        f"{n} ({c.title})" for n, c in STRATEGIES.items()))
     b = Budget()
     r.add_argument("--max-nodes", type=str, default=str(b.max_nodes), help=f"default {b.max_nodes}")
     r.add_argument("--max-tokens", type=str, default=str(b.max_tokens), help=f"default {b.max_tokens}")
@@ -97,6 +119,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, str]]:
     s.add_argument("--db", default=None)
     _export_parser(sub)
     _experiment_parsers(sub)
+    open_verbs.register(sub)
     return p, dests
 
 
@@ -410,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_compare(args)
         if args.cmd == "synthetic":
             return cmd_synthetic(args)
+        if hasattr(args, "handler"):  # verbs registered by a module (runner/open_verbs.py)
+            return args.handler(args)
         return cmd_show(args)
     except (ValueError, StorageError, ModelError) as e:
         print(f"error: {e}", file=sys.stderr)

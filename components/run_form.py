@@ -97,11 +97,24 @@ def task_and_problem() -> tuple[str, str]:
 
 
 def strategy_settings() -> tuple[str, dict[str, Any]]:
+    from reasoning.evaluators import EVALUATORS
+    from reasoning.plugins import ensure
+    broken = ensure()   # plug-in strategies and evaluators join the lists; failures are shown
     names = list(STRATEGIES)
     name = st.selectbox("Strategy", names, format_func=lambda n: STRATEGIES[n].title,
                         key="live_strategy")
     with st.expander(f"{STRATEGIES[name].title} settings", expanded=True):
         params = dataclass_inputs(STRATEGIES[name].Settings, f"live_param_{name}")
+        # the chosen evaluator's own settings (e.g. the prm grader's endpoint), as prm_model=…
+        ev_cls = EVALUATORS.get(str(params.get("evaluator") or ""))
+        if ev_cls is not None and ev_cls.Settings is not None:
+            st.caption(f"{ev_cls.title} settings")
+            ev_params = dataclass_inputs(ev_cls.Settings, f"live_eval_{ev_cls.name}")
+            params.update({f"{ev_cls.name}_{k}": v for k, v in ev_params.items()})
+    if broken:
+        with st.expander(f"{len(broken)} plug-in(s) failed to load"):
+            for e in broken:
+                st.text(f"{e['file']}: {e['error']}")
     return name, params
 
 
@@ -111,3 +124,16 @@ def budget_and_seed() -> tuple[dict[str, Any], int]:
         seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
                                key="live_seed")
     return budget, int(seed)
+
+
+def strategies_help() -> str:
+    """Every strategy (plug-ins included) with its settings, for the experiment form's help."""
+    from reasoning.evaluators import EVALUATORS
+    from reasoning.plugins import ensure
+    ensure()
+    lines = [f"- **{n}**: " + ", ".join(f"{f.name}={f.default}" for f in
+                                        dataclasses.fields(c.Settings)) for n, c in STRATEGIES.items()]
+    evals = [f"- evaluator **{n}**: " + ", ".join(f"{n}_{f.name}" for f in dataclasses.fields(c.Settings))
+             for n, c in EVALUATORS.items() if c.Settings is not None]
+    return ("Comma separated, each with optional settings: greedy,mcts:simulations=20,width=3. "
+            "Available (with defaults):\n" + "\n".join(lines + evals))

@@ -11,9 +11,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from components import run_form
 from components.compare_figures import scaling_figure
 from components.context import get_store, model_config
-from reasoning.strategies import STRATEGIES
 from reasoning.tasks import TASKS
 from runner import experiments as exp
 from storage import experiments as repo
@@ -38,8 +38,7 @@ with st.expander("New experiment", expanded=not experiments):
         task_file = c1.text_input("Task file (JSONL, optional)", "", key="exp_task_file")
         strategies = c2.text_input(
             "Strategies", "greedy,mcts", key="exp_strategies",
-            help="comma separated, each with optional settings: greedy,mcts:simulations=20,width=3. "
-                 "Available: " + ", ".join(STRATEGIES))
+            help=run_form.strategies_help())
         budgets = c2.text_input("Budgets", "4000", key="exp_budgets", help="comma separated")
         kind = c2.radio("Budget counts", ["tokens", "nodes"], horizontal=True, key="exp_kind",
                         help="tokens: generated tokens per run (default); nodes: tree nodes")

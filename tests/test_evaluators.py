@@ -35,7 +35,7 @@ def child(ctx, node, step):
 
 
 def test_registry_and_unknown_name():
-    assert set(EVALUATORS) == {"value_prompt", "rollout", "verifier"}
+    assert set(EVALUATORS) == {"value_prompt", "rollout", "verifier", "prm"}
     with pytest.raises(ValueError, match="^evaluator: unknown evaluator 'oracle'"):
         make_evaluator("oracle")
     with pytest.raises(ValueError, match="^value_samples:"):

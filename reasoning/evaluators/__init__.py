@@ -1,12 +1,17 @@
 """Evaluators: how a search scores a node (a partial solution) before deciding what to keep.
 
-Three are offered, selectable per run (``EVALUATORS`` maps a name to its class):
+Four are offered (plus plug-ins, :mod:`reasoning.plugins`), selectable per run (``EVALUATORS`` maps a name to its class):
 
 * ``value_prompt`` — Tree-of-Thoughts: ask the model whether the remaining state can still reach
   the goal (sure / likely / impossible), several samples, scores summed (20 / 1 / 0.001);
 * ``rollout`` — Monte-Carlo: n rollouts from the node to a terminal answer, value = fraction
   verified correct (hard label = any correct, soft label = the fraction);
-* ``verifier`` — exact verdict on a terminal state, neutral on any other.
+* ``verifier`` — exact verdict on a terminal state, neutral on any other;
+* ``prm`` — a process reward model behind an OpenAI-compatible endpoint grades each step (its
+  own ``--prm-base-url`` / ``--prm-model``, so a small policy can be guided by a larger grader).
+
+An evaluator may declare a ``Settings`` dataclass: its fields become ``--<name>-<field>`` flags
+and form widgets, and reach the evaluator through the strategy's params (``prm_model=…``).
 
 An evaluator computes a :class:`Score`; :func:`score` records it as one ``node_scored`` event with,
 where the task can decide it exactly (``Task.solvable``), the ground ``truth`` beside the value.
@@ -15,26 +20,60 @@ that mix values (MCTS), and ``default_threshold`` is the pruning line on the nat
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .. import events as ev
 from ..engine import SearchContext
+from ..settings import from_dict
 from .base import Evaluator, Score, terminal_score
+from .prm import PRMEvaluator
 from .rollout import RolloutEvaluator
 from .value_prompt import ValuePromptEvaluator
 from .verifier import VerifierEvaluator
 
-EVALUATORS: dict[str, type[Evaluator]] = {
-    cls.name: cls for cls in (ValuePromptEvaluator, RolloutEvaluator, VerifierEvaluator)}
+BUILTIN_EVALUATORS: dict[str, type[Evaluator]] = {
+    cls.name: cls for cls in (ValuePromptEvaluator, RolloutEvaluator, VerifierEvaluator,
+                              PRMEvaluator)}
+EVALUATORS: dict[str, type[Evaluator]] = dict(BUILTIN_EVALUATORS)
 
 
-def make_evaluator(name: str, **params: Any) -> Evaluator:
+def make_evaluator(name: str, settings: Any = None, **params: Any) -> Evaluator:
+    """Build evaluator ``name``; one with a ``Settings`` class gets ``settings`` (or its
+    defaults), the others get ``params`` as keyword arguments."""
+    if name not in EVALUATORS:
+        from ..plugins import ensure
+        ensure()
     try:
         cls = EVALUATORS[name]
     except KeyError:
         raise ValueError(f"evaluator: unknown evaluator {name!r}; choose one of "
                          f"{', '.join(EVALUATORS)}") from None
+    if cls.Settings is not None:
+        return cls(settings if settings is not None else from_dict(cls.Settings, params))
     return cls(**params)
+
+
+def evaluator_settings(name: str, given: dict[str, Any]) -> Any:
+    """Evaluator ``name``'s settings object from ``given`` (strings welcome), or None when the
+    evaluator has no ``Settings``; a ValueError names the flat key (``prm_model``)."""
+    cls = EVALUATORS.get(name)
+    if cls is None or cls.Settings is None:
+        return None
+    try:
+        return from_dict(cls.Settings, given)
+    except ValueError as e:
+        raise ValueError(f"{name}_{e}") from None
+
+
+def evaluator_setting_keys() -> dict[str, tuple[str, str]]:
+    """Flat setting keys of every evaluator with settings: ``{"prm_model": ("prm", "model")}``."""
+    out = {}
+    for name, cls in EVALUATORS.items():
+        if cls.Settings is not None:
+            for f in dataclasses.fields(cls.Settings):
+                out[f"{name}_{f.name}"] = (name, f.name)
+    return out
 
 
 def check_evaluator(name: str, field: str = "evaluator", allow_none: bool = False) -> None:
@@ -63,5 +102,6 @@ def solution_found(ctx: SearchContext, result: Score) -> int | None:
     return next((r for r in result.details.get("rollouts", []) if ctx.is_solved(r)), None)
 
 
-__all__ = ["EVALUATORS", "Evaluator", "Score", "check_evaluator", "make_evaluator", "score",
+__all__ = ["BUILTIN_EVALUATORS", "EVALUATORS", "Evaluator", "evaluator_setting_keys",
+           "evaluator_settings", "Score", "check_evaluator", "make_evaluator", "score",
            "solution_found", "terminal_score"]

@@ -18,6 +18,8 @@ class Evaluator:
     name: ClassVar[str]
     title: ClassVar[str]
     default_threshold: ClassVar[float]
+    # optional: a dataclass of settings (flags ``--<name>-<field>``); then ``__init__(settings)``
+    Settings: ClassVar[type | None] = None
 
     def evaluate(self, ctx: SearchContext, node_id: int) -> Score:
         raise NotImplementedError

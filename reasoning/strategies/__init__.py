@@ -1,8 +1,15 @@
-"""The strategy registry: one signature, listed by the page and dispatched by the CLI."""
+"""The strategy registry: one signature, listed by the page and dispatched by the CLI.
+
+``STRATEGIES`` holds the built-ins plus plug-in strategies (:mod:`reasoning.plugins`, loaded on
+first use). A run's ``params`` are the strategy's settings plus, optionally, settings of the
+evaluator it uses, named ``<evaluator>_<setting>`` (``prm_model``): see :func:`split_params`.
+"""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from ..evaluators import EVALUATORS, evaluator_setting_keys
 from .base import Strategy
 from .beam import Beam
 from .best_of_n import BestOfN
@@ -11,17 +18,45 @@ from .greedy import Greedy
 from .mcts import MCTS
 from .reflect import Reflect
 
-STRATEGIES: dict[str, type[Strategy]] = {
+BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls for cls in (Greedy, BestOfN, Beam, DFS, MCTS, Reflect)}
+STRATEGIES: dict[str, type[Strategy]] = dict(BUILTIN_STRATEGIES)
+
+
+def split_params(cls: type[Strategy], params: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """(the strategy's own settings, {evaluator: its settings}) from one flat ``params`` dict.
+
+    A key that is not a strategy setting but ``<evaluator>_<setting>`` of an evaluator with a
+    ``Settings`` class goes to that evaluator; anything else stays with the strategy (whose
+    settings then reject it, naming the field)."""
+    own = {f.name for f in dataclasses.fields(cls.Settings)}
+    keys = evaluator_setting_keys()
+    mine: dict[str, Any] = {}
+    evals: dict[str, dict[str, Any]] = {}
+    for k, v in params.items():
+        if k not in own and k in keys:
+            ev_name, field = keys[k]
+            evals.setdefault(ev_name, {})[field] = v
+        else:
+            mine[k] = v
+    return mine, evals
 
 
 def make_strategy(name: str, params: dict[str, Any] | None = None) -> Strategy:
+    if name not in STRATEGIES:
+        from ..plugins import ensure
+        ensure()
     try:
         cls = STRATEGIES[name]
     except KeyError:
         raise ValueError(f"strategy: unknown strategy {name!r}; choose one of "
                          f"{', '.join(STRATEGIES)}") from None
-    return cls.from_params(params)
+    mine, evals = split_params(cls, {k: v for k, v in (params or {}).items() if v is not None})
+    strategy = cls.from_params(mine)
+    strategy.set_evaluator_settings(evals)
+    return strategy
 
 
-__all__ = ["STRATEGIES", "Strategy", "make_strategy"]
+__all__ = ["BUILTIN_STRATEGIES", "EVALUATORS", "STRATEGIES", "Strategy", "make_strategy",
+           "split_params"]

@@ -1,12 +1,19 @@
 """What every strategy shares: a name, a typed settings class, ``run(ctx)`` and a best effort
 answer when a run is cut short. The registry in ``strategies/__init__`` maps names to classes so
-the page lists them and the CLI dispatches without ``if`` chains."""
+the page lists them and the CLI dispatches without ``if`` chains.
+
+A strategy names its evaluator in a setting called ``evaluator`` (or ``…_evaluator``); settings
+of that evaluator (``prm_model`` …) travel with the strategy's params and ``make_evaluator``
+builds it with them. The full, resolved evaluator settings are part of ``params()``, so a run
+records exactly what graded it.
+"""
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, ClassVar
 
 from ..engine import Result, SearchContext
+from ..evaluators import EVALUATORS, Evaluator, evaluator_settings, make_evaluator
 from ..settings import from_dict
 from ..tree import SOLVED
 
@@ -18,13 +25,51 @@ class Strategy:
 
     def __init__(self, settings: Any = None, **params: Any) -> None:
         self.settings = settings if settings is not None else from_dict(self.Settings, params)
+        self.evaluator_settings: dict[str, Any] = {}   # evaluator name -> its Settings object
+        self.set_evaluator_settings({})
 
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> Strategy:
         return cls(from_dict(cls.Settings, params))
 
+    def evaluators_used(self) -> list[str]:
+        """Evaluator names this run's settings choose (fields ``evaluator`` / ``…_evaluator``)."""
+        out = []
+        for f in dataclasses.fields(self.settings):
+            value = getattr(self.settings, f.name)
+            if f.name.endswith("evaluator") and isinstance(value, str) and value in EVALUATORS:
+                out.append(value)
+        return out
+
+    def set_evaluator_settings(self, given: dict[str, dict[str, Any]]) -> None:
+        """Validate evaluator settings (``{evaluator: {setting: value}}``) against the evaluators
+        this strategy uses; a setting for an evaluator the run does not use is an error."""
+        used = self.evaluators_used()
+        for name, values in given.items():
+            if name not in used and values:
+                key = f"{name}_{next(iter(values))}"
+                raise ValueError(f"{key}: applies to evaluator {name}, but this {self.name} run "
+                                 f"uses {', '.join(used) or 'no evaluator'}")
+        self.evaluator_settings = {}
+        for name in used:
+            resolved = evaluator_settings(name, given.get(name, {}))
+            if resolved is not None:
+                self.evaluator_settings[name] = resolved
+
+    def make_evaluator(self, name: str | None = None) -> Evaluator | None:
+        """The evaluator ``name`` (default: the ``evaluator`` setting) built with this run's
+        settings for it; None for "" / "none"."""
+        name = getattr(self.settings, "evaluator", "") if name is None else name
+        if name in ("", "none", None):
+            return None
+        settings = self.evaluator_settings.get(name)
+        return make_evaluator(name) if settings is None else make_evaluator(name, settings=settings)
+
     def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self.settings)
+        out = dataclasses.asdict(self.settings)
+        for name, settings in self.evaluator_settings.items():
+            out.update({f"{name}_{k}": v for k, v in dataclasses.asdict(settings).items()})
+        return out
 
     @property
     def protocol(self) -> str:

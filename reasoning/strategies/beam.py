@@ -23,7 +23,7 @@ from typing import Literal
 
 from .. import events as ev
 from ..engine import Child, Result, SearchContext
-from ..evaluators import check_evaluator, make_evaluator, score, solution_found
+from ..evaluators import check_evaluator, score, solution_found
 from ..parallel import Ask, prefetch_scores, propose_many
 from ..settings import check_range
 from . import tot
@@ -115,7 +115,7 @@ class Beam(Strategy):
     def run(self, ctx: SearchContext) -> Result:
         if self.settings.protocol == "tot":
             return self._run_tot(ctx)
-        evaluator = make_evaluator(self.settings.evaluator)
+        evaluator = self.make_evaluator()
         root = ctx.root()
         seen = Transpositions(self.settings.transpositions)
         seen.add(ctx, root)

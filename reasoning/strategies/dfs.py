@@ -21,7 +21,7 @@ from typing import Literal
 
 from .. import events as ev
 from ..engine import Result, SearchContext
-from ..evaluators import check_evaluator, make_evaluator, score, solution_found
+from ..evaluators import check_evaluator, score, solution_found
 from ..parallel import prefetch_scores
 from ..settings import check_range
 from . import tot
@@ -56,7 +56,7 @@ class DFS(Strategy):
 
     def run(self, ctx: SearchContext) -> Result:
         tot_protocol = self.settings.protocol == "tot"
-        self._evaluator = tot.evaluator() if tot_protocol else make_evaluator(self.settings.evaluator)
+        self._evaluator = tot.evaluator() if tot_protocol else self.make_evaluator()
         t = self.settings.threshold
         self._t = self._evaluator.default_threshold if t is None else t
         if tot_protocol:

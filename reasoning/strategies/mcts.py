@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from .. import events as ev
 from ..engine import Result, SearchContext, rollout
-from ..evaluators import check_evaluator, make_evaluator, score, solution_found
+from ..evaluators import check_evaluator, score, solution_found
 from ..settings import check_range
 from .base import Strategy
 from .transpose import Transpositions
@@ -92,7 +92,7 @@ class MCTS(Strategy):
     def run(self, ctx: SearchContext) -> Result:
         s = _Stats()
         name = self.settings.evaluator
-        self._evaluator = make_evaluator(name) if name not in ("", "none") else None
+        self._evaluator = self.make_evaluator(name)
         root = ctx.root()
         self._seen = Transpositions(self.settings.transpositions)
         self._seen.add(ctx, root)

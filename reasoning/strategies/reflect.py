@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .. import events as ev
 from ..engine import Child, Result, SearchContext
-from ..evaluators import check_evaluator, make_evaluator, score, solution_found
+from ..evaluators import check_evaluator, score, solution_found
 from ..models.base import GenRequest
 from ..settings import check_range
 from .base import Strategy
@@ -60,7 +60,7 @@ class Reflect(Strategy):
     Settings = ReflectSettings
 
     def run(self, ctx: SearchContext) -> Result:
-        evaluator = make_evaluator(self.settings.evaluator)
+        evaluator = self.make_evaluator()
         t = self.settings.threshold
         t = evaluator.default_threshold if t is None else t
         root = ctx.root()

@@ -1,7 +1,8 @@
 """Tasks: problem domains the search runs on.
 
 ``TASKS`` maps a task name to its class: the built-ins plus the plug-ins discovered in
-``THINKTREE_TASK_PATH`` folders and ``./tasks/`` (see :mod:`.discovery`). Plug-ins are loaded once,
+``THINKTREE_PLUGIN_PATH`` / ``THINKTREE_TASK_PATH`` folders, ``./plugins/`` and ``./tasks/``
+(see :mod:`reasoning.plugins`). Plug-ins are loaded once,
 on the first :func:`get_task` / :func:`list_tasks` / :func:`ensure_plugins` call; errors are kept
 in :func:`plugin_errors`. A task file (JSONL) is not a named task: build it with
 :class:`JsonlTask`.
@@ -9,7 +10,6 @@ in :func:`plugin_errors`. A task file (JSONL) is not a named task: build it with
 from __future__ import annotations
 
 import inspect
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +22,18 @@ from .math_task import MathTask
 
 BUILTIN: dict[str, type[Task]] = {cls.name: cls for cls in (Game24, GSM8K, MathTask, FreeQuestion)}
 TASKS: dict[str, type[Task]] = dict(BUILTIN)
-_PLUGIN_ERRORS: list[dict[str, str]] = []
-_LOADED = False
-_LOCK = threading.Lock()
 
 
 def ensure_plugins(reload: bool = False) -> list[dict[str, str]]:
-    """Discover plug-in tasks (once, or again with ``reload``); returns the plug-in errors."""
-    global _LOADED
-    from .discovery import load_plugins
-    with _LOCK:
-        if _LOADED and not reload:
-            return list(_PLUGIN_ERRORS)
-        found, errors = load_plugins(taken={n: "a built-in task" for n in BUILTIN})
-        for name in [n for n in TASKS if n not in BUILTIN]:
-            del TASKS[name]
-        TASKS.update(found)
-        _PLUGIN_ERRORS[:] = errors
-        _LOADED = True
-        return list(errors)
+    """Discover plug-ins (tasks, strategies, evaluators: :mod:`reasoning.plugins`) once, or again
+    with ``reload``; returns the plug-in errors."""
+    from ..plugins import ensure
+    return ensure(reload)
 
 
 def plugin_errors() -> list[dict[str, str]]:
-    return list(_PLUGIN_ERRORS)
+    from ..plugins import errors
+    return errors()
 
 
 def get_task(name: str) -> Task:

@@ -1,0 +1,203 @@
+"""``cli.py check PATH``: the contract a plug-in author runs on their own folder.
+
+Every file in PATH is loaded the way the app loads it (:func:`reasoning.plugins.load`); load
+errors are reported with the file and reason. Then each plug-in is exercised with no server: a
+seeded random policy (a uniform choice among the task's legal steps; for value prompts, among
+the verdict words) on Game of 24, so a check is quick and gives the same answer every time.
+
+Strategies: runs on default settings and ends with a known outcome (a crash inside ``run`` is a
+failure, with its traceback); a solved result points at a solved node; ``max_nodes`` is honoured;
+the same seed gives the same tree; settings given as strings (as the CLI and forms give them)
+are accepted; a cancelled run stops. Evaluators: built from their defaults, they score fresh
+nodes with a finite value, ``norm`` in 0..1 and JSON-serialisable details. Tasks: problems load,
+prompts in both modes, and a legal step (where offered) applies.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import events as ev
+from .engine import SearchContext, run_search
+from .models.base import GenRequest
+from .models.scripted import ScriptedModel
+from .recorder import Recorder
+from .settings import Budget
+from .tree import SOLVED
+
+PROBLEM = "4 5 6 10"
+RUN_BUDGET = {"max_nodes": 60, "max_tokens": 100_000, "max_seconds": 60.0}
+
+
+def random_policy(req: GenRequest) -> str:
+    """A seeded uniform choice among the allowed outputs (legal steps or verdict words)."""
+    if req.choices:
+        return random.Random(req.seed).choice(req.choices)
+    return "1 + 1 = 2"
+
+
+def _model() -> ScriptedModel:
+    model = ScriptedModel(random_policy, name="random-policy")
+    model.capabilities["constraint"] = "grammar"   # so the engine offers the legal steps
+    return model
+
+
+def _game24():
+    from .tasks import get_task
+    task = get_task("game24")
+    return task, task.parse_problem(PROBLEM)
+
+
+def _run(strategy, budget: dict[str, Any] | None = None, seed: int = 0,
+         cancel: threading.Event | None = None):
+    task, problem = _game24()
+    return run_search(strategy, task, problem, _model(), run_id=1, seed=seed,
+                      budget=Budget(**(budget or RUN_BUDGET)), cancel=cancel)
+
+
+def check_strategy(cls: type) -> list[dict[str, Any]]:
+    """Each contract check on strategy ``cls``: ``[{"check", "ok", "detail"}]``."""
+    from .strategies import make_strategy
+    out: list[dict[str, Any]] = []
+
+    def check(name: str, fn: Callable[[], str]) -> None:
+        try:
+            out.append({"check": name, "ok": True, "detail": fn()})
+        except AssertionError as e:
+            out.append({"check": name, "ok": False, "detail": str(e)})
+        except Exception as e:
+            out.append({"check": name, "ok": False, "detail": f"{type(e).__name__}: {e}",
+                        "traceback": traceback.format_exc(limit=6)})
+
+    def runs() -> str:
+        result, rec = _run(cls())
+        tb = result.extra.get("traceback", "")
+        assert result.outcome != "error", f"the run ended in error: {result.detail}\n{tb}"
+        assert result.outcome in ev.OUTCOMES, f"unknown outcome {result.outcome!r}"
+        if result.outcome == "solved":
+            node = rec.tree.nodes.get(result.answer_node)
+            assert node is not None and node.state == SOLVED, \
+                f"outcome solved but answer_node {result.answer_node} is not a solved node"
+        return f"{result.outcome} with {len(rec.tree.nodes)} nodes ({result.detail[:80]})"
+
+    def budget() -> str:
+        result, rec = _run(cls(), {**RUN_BUDGET, "max_nodes": 4})
+        assert len(rec.tree.nodes) <= 4, f"max_nodes 4 but {len(rec.tree.nodes)} nodes were made"
+        assert result.outcome != "error", f"the run ended in error: {result.detail}"
+        return f"{len(rec.tree.nodes)} nodes, outcome {result.outcome}"
+
+    def same_seed() -> str:
+        trees = [[(e.type, e.node_id) for e in _run(cls(), seed=3)[1].events] for _ in range(2)]
+        assert trees[0] == trees[1], "two runs with seed 3 made different trees"
+        return f"{len(trees[0])} events, identical"
+
+    def strings() -> str:
+        defaults = dataclasses.asdict(cls.Settings())
+        s = make_strategy(cls.name, {k: str(v) for k, v in defaults.items()})
+        assert dataclasses.asdict(s.settings) == defaults, "string settings did not parse back"
+        return f"{len(defaults)} settings"
+
+    def cancel() -> str:
+        stop = threading.Event()
+        stop.set()
+        result, _ = _run(cls(), cancel=stop)
+        assert result.outcome in ("cancelled", "solved"), \
+            f"a cancelled run ended {result.outcome!r}"
+        return result.outcome
+
+    for name, fn in (("runs on defaults", runs), ("honours max_nodes", budget),
+                     ("same seed, same tree", same_seed), ("settings from strings", strings),
+                     ("stops when cancelled", cancel)):
+        check(name, fn)
+    return out
+
+
+def check_evaluator(cls: type) -> list[dict[str, Any]]:
+    from .evaluators import make_evaluator, score
+    task, problem = _game24()
+    try:
+        evaluator = make_evaluator(cls.name)
+        ctx = SearchContext(task, problem, _model(), Recorder(1), Budget(**RUN_BUDGET))
+        root = ctx.root()
+        kids = [c for c in (ctx.propose(root, 0.7, seed_k=k) for k in range(3)) if c and c.step]
+        assert kids, "the check's policy made no step (report this: a bug in the check)"
+        for c in kids:
+            s = score(ctx, evaluator, c.node_id)
+            assert math.isfinite(s.value), f"value {s.value!r} is not a finite number"
+            assert 0.0 <= s.norm <= 1.0, f"norm {s.norm!r} is outside 0..1"
+            json.dumps(s.details)
+        return [{"check": "scores nodes", "ok": True,
+                 "detail": f"{len(kids)} nodes scored, last value {s.value:g}"}]
+    except AssertionError as e:
+        return [{"check": "scores nodes", "ok": False, "detail": str(e)}]
+    except Exception as e:
+        return [{"check": "scores nodes", "ok": False, "detail": f"{type(e).__name__}: {e}",
+                 "traceback": traceback.format_exc(limit=6)}]
+
+
+def check_task(cls: type) -> list[dict[str, Any]]:
+    try:
+        task = cls()
+        problem = task.problems()[0] if task.problems() else task.parse_problem("1")
+        state = task.initial_state(problem)
+        assert isinstance(task.prompt(problem, state, "completions"), str), \
+            "prompt(..., 'completions') must return a string"
+        msgs = task.prompt(problem, state, "chat")
+        assert isinstance(msgs, list) and all("role" in m and "content" in m for m in msgs), \
+            "prompt(..., 'chat') must return a list of {role, content} messages"
+        legal = task.legal_steps(state)
+        if legal:
+            task.apply_step(problem, state, legal[0])
+        return [{"check": "problems, prompts, a legal step", "ok": True,
+                 "detail": f"{len(task.problems())} problems"}]
+    except Exception as e:
+        return [{"check": "problems, prompts, a legal step", "ok": False,
+                 "detail": f"{type(e).__name__}: {e}"}]
+
+
+def check_folder(path: str | Path) -> dict[str, Any]:
+    """Load ``path`` (a folder, or one file's folder) and check every plug-in in it."""
+    from . import plugins
+    from .evaluators import BUILTIN_EVALUATORS
+    from .strategies import BUILTIN_STRATEGIES
+    from .tasks import BUILTIN
+    path = Path(path)
+    folder = path.parent if path.is_file() else path
+    taken = {"task": {n: "a built-in task" for n in BUILTIN},
+             "strategy": {n: "a built-in strategy" for n in BUILTIN_STRATEGIES},
+             "evaluator": {n: "a built-in evaluator" for n in BUILTIN_EVALUATORS}}
+    found = plugins.load([folder], taken)
+    from .evaluators import EVALUATORS
+    from .strategies import STRATEGIES
+    from .tasks import TASKS
+    # checked the way the app runs them: registered by name
+    TASKS.update(found.tasks)
+    EVALUATORS.update(found.evaluators)
+    STRATEGIES.update(found.strategies)
+    report: list[dict[str, Any]] = []
+    for kind, table, fn in (("task", found.tasks, check_task),
+                            ("evaluator", found.evaluators, check_evaluator),
+                            ("strategy", found.strategies, check_strategy)):
+        for name, cls in table.items():
+            report.append({"kind": kind, "name": name, "file": _file(cls), "checks": fn(cls)})
+    errors = list(found.errors)
+    if path.is_file():
+        report = [r for r in report if Path(r["file"]).resolve() == path.resolve()]
+        errors = [e for e in errors if Path(e["file"]).resolve() == path.resolve()]
+    ok = not errors and all(c["ok"] for r in report for c in r["checks"]) and bool(report)
+    return {"path": str(path), "ok": ok, "plugins": report, "errors": errors}
+
+
+def _file(cls: type) -> str:
+    import inspect
+    try:
+        return inspect.getsourcefile(cls) or ""
+    except TypeError:
+        return ""
