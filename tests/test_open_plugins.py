@@ -297,6 +297,7 @@ def test_rebase_shares_expansions_by_softmax_of_scores():
     assert allocate({1: 1.0, 2: 0.0, 3: 0.0}, 8, 0.2) == {1: 8, 2: 0, 3: 0}
     assert allocate({1: 0.6, 2: 0.5, 3: 0.5}, 8, 10.0) == {1: 3, 2: 3, 3: 2}   # nearly even
     assert allocate({1: 0.9, 2: 0.7}, 5, 0.2) == {1: 4, 2: 1}                  # 3.66 / 1.34
+    assert allocate({1: 0.7, 2: 0.9}, 5, 0.2) == {1: 1, 2: 4}   # the larger remainder wins
     for scores in ({1: 0.1}, {1: 0.2, 2: 0.9, 3: 0.4, 4: 0.4}):
         assert sum(allocate(scores, 7, 0.3).values()) == 7
 
