@@ -42,7 +42,7 @@ class Trace:
         self.seed = seed
         self.run_id: int | None = None
         self._rec: Recorder | None = None
-        self._last_flush = 0.0
+        self._last_stream = 0.0
         self._done = False
 
     # -- the run ----------------------------------------------------------------------------------
@@ -73,6 +73,7 @@ class Trace:
                detail: str = "", **extra: Any) -> None:
         """End the run (once). Default outcome: ``solved`` if a node was solved, else ``failed``."""
         rec = self._live()
+        rec.flush()   # buffered stream text joins its node first
         tree = rec.tree
         solved = sorted((n for n in tree.nodes.values() if n.state == SOLVED),
                         key=lambda n: (n.t_completed or 0, n.id))
@@ -125,8 +126,10 @@ class Trace:
         if self._node(node).state != GENERATING:
             raise TraceError(f"stream: node {node} is not generating (open it with open())")
         rec.tokens(node, str(chunk))
-        if time.monotonic() - self._last_flush >= STREAM_FLUSH_S:
-            self._flushed(node)
+        # the first chunk after a pause goes out at once; a fast burst is batched (~0.1 s)
+        if time.monotonic() - self._last_stream >= STREAM_FLUSH_S:
+            rec.flush()
+            self._last_stream = time.monotonic()
 
     def complete(self, node: int, text: str | None = None, label: str = "", **fields: Any) -> int:
         """Finish a generating node; ``text`` defaults to what was streamed into it."""
@@ -184,7 +187,6 @@ class Trace:
     def _flushed(self, value: Any) -> Any:
         # every call reaches the database at once: the Live page shows the tree as it grows
         self._live().flush()
-        self._last_flush = time.monotonic()
         return value
 
     def _live(self) -> Recorder:
