@@ -174,3 +174,32 @@ def test_evaluate_is_exact():
     assert tot.evaluate("(1 + 8 / 4) * 8") == 24
     assert tot.evaluate("8 / (3 - 8 / 3)") == 24
     assert tot.evaluate("1 / 0") is None and tot.evaluate("2 +") is None
+
+
+def test_live_page_offers_the_protocol_and_the_run_records_it(tmp_path, monkeypatch):
+    import socket
+
+    from tests.test_pages_apptest import app
+    monkeypatch.setenv("THINKTREE_DB", str(tmp_path / "pages.db"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("THINKTREE_EMBEDDED_URL", f"http://127.0.0.1:{port}/v1")  # nothing listens
+    from streamlit.runtime.pages_manager import PagesManager
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):   # as the pages tests do: every rerun goes through app.py
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    at = app()
+    at.selectbox(key="live_strategy").set_value("beam").run()
+    picker = at.selectbox(key="live_param_beam_protocol")
+    assert picker.options == ["constrained", "tot"] and picker.value == "constrained"
+    picker.set_value("tot").run()
+    at.button(key="live_run").click().run()
+    assert not at.exception and not at.error
+    from storage import open_store
+    runs = open_store(str(tmp_path / "pages.db")).list_runs()
+    assert len(runs) == 1
+    assert open_store(str(tmp_path / "pages.db")).get_run(runs[0]["id"])["params"]["protocol"] == "tot"
