@@ -1,0 +1,51 @@
+"""Helpers every verb uses: number parsing with messages naming the flag, a run's summary."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from reasoning.models.base import ModelError
+
+
+def parse_float(name: str, value: str, expected: str = "a number") -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected {expected}, got {value!r}") from None
+
+
+def parse_int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
+
+
+# figures of run_finished that the summary repeats when a run has them
+FINISHED_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1", "false_prunes",
+                    "false_prunes_threshold", "false_prunes_capacity", "false_keeps", "auc")
+
+
+def summary(store, run_id: int) -> dict[str, Any]:
+    """The final JSON line of ``run`` and ``show``."""
+    row = store.get_run(run_id)
+    if row is None:
+        raise ValueError(f"run_id: no run {run_id} in {store.engine.url}")
+    out = {"run_id": row["id"], "outcome": row["outcome"], "answer": row["answer"],
+           "nodes": row["nodes"], "tokens": row["tokens"], "events": row["events"],
+           "seconds": row["seconds"]}
+    out["protocol"] = (row.get("params") or {}).get("protocol", "constrained")
+    from storage.experiments import finished_payloads
+    fin = finished_payloads(store, [run_id]).get(run_id, {})
+    out.update({k: fin[k] for k in FINISHED_FIGURES if k in fin})
+    return out
+
+
+def api_key(env: str | None) -> str | None:
+    """The key held by the environment variable ``env`` (never stored or printed)."""
+    if not env:
+        return None
+    key = os.environ.get(env)
+    if not key:
+        raise ModelError(f"the environment variable {env} is not set")
+    return key
