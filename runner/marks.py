@@ -3,15 +3,34 @@
 Tasks without a verifier (free questions) end on *answered* nodes; the user may mark one correct
 or wrong, and verified nodes may be overruled the same way. The mark is one more event appended
 to the run, so replay and every view fold it like any other.
+
+A mark on the run's *answer node* also settles the run row's outcome (``answered`` becomes
+``solved`` or ``failed``; a verifier's verdict is overruled the same way), because experiments
+count solved cells from the run rows: a marked answer then counts as verified there, as it
+already does in exports (which read the folded node states).
 """
 from __future__ import annotations
 
 from reasoning import events as ev
 from reasoning.events import Event
-from reasoning.tree import PRUNED, fold
+from reasoning.tree import PRUNED, Tree, fold
 from storage import Store
 
 MARKS = ("correct", "wrong")
+SETTLED_BY_MARK = ("answered", "solved", "failed")  # run outcomes a mark on the answer may change
+
+
+def marks(tree: Tree) -> dict[int, str]:
+    """The user's marks in a folded run: ``{node id: "correct" | "wrong"}`` (the latest each)."""
+    return {n.id: n.mark for n in tree.nodes.values() if n.mark}
+
+
+def can_mark(tree: Tree, node_id: int | None) -> bool:
+    """True for a node that ended with an answer (what the inspector offers marks for) once the
+    run has finished; :func:`mark_node` checks the same against the events."""
+    node = tree.nodes.get(node_id) if node_id is not None else None
+    return (node is not None and tree.outcome is not None and node.state != PRUNED
+            and (node.answer is not None or node.id == tree.answer_node))
 
 
 def is_terminal_node(events: list[Event], node_id: int) -> bool:
@@ -48,4 +67,30 @@ def mark_node(store: Store, run_id: int, node_id: int, mark: str) -> Event:
     if node.state == PRUNED or not is_terminal_node(events, node.id):
         raise ValueError(f"node {node_id} is not a terminal node with an answer; only those "
                          "can be marked correct or wrong")
-    return store.add_event(int(run_id), ev.NODE_MARKED, node.id, {"mark": mark})
+    event = store.add_event(int(run_id), ev.NODE_MARKED, node.id, {"mark": mark})
+    settle_outcome(store, int(run_id))
+    return event
+
+
+def settle_outcome(store: Store, run_id: int) -> str | None:
+    """Set the run row's outcome from a mark on the run's answer node (if any); returns it."""
+    run = store.get_run(run_id)
+    tree = fold(store.events(run_id))
+    node = tree.nodes.get(tree.answer_node) if tree.answer_node is not None else None
+    if run is None or node is None or node.mark is None or run["outcome"] not in SETTLED_BY_MARK:
+        return None if run is None else run["outcome"]
+    outcome = "solved" if node.mark == "correct" else "failed"
+    store.finish_run(run_id, {**run, "outcome": outcome})
+    return outcome
+
+
+def answer_and_marks(events: list[Event]) -> tuple[int | None, dict[str, str]]:
+    """(the run's answer node, ``{node id as text: mark}``) read straight from the events, for the
+    CLI's summary line (JSON object keys are strings)."""
+    answer_node, out = None, {}
+    for e in events:
+        if e.type == ev.RUN_FINISHED:
+            answer_node = e.payload.get("answer_node")
+        elif e.type == ev.NODE_MARKED and e.node_id is not None:
+            out[str(e.node_id)] = e.payload.get("mark")
+    return answer_node, out

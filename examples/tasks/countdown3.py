@@ -21,6 +21,7 @@ class Countdown3(Task):
     name = "countdown3"
     title = "Countdown with three numbers"
     max_depth, step_max_tokens = 2, 16  # two steps turn three numbers into one
+    problem_noun, problem_example = "puzzle", "3 5 7 -> 22"  # how the Live page speaks of problems
 
     def problems(self):
         return [Problem(id=str(i), text=t) for i, t in enumerate(PUZZLES, start=1)]

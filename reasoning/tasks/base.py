@@ -24,6 +24,9 @@ Optional (the defaults mean "not offered"; :meth:`Task.features` lists what a ta
   ``value_prompt(...)`` / ``value_choices()`` the ToT value evaluator's prompt and verdict scores;
   ``stop()``, ``resolve_problem(text)``, class attributes ``max_depth``, ``step_max_tokens``,
   ``has_verifier`` (False: verify always says None; values come from evaluators only).
+How the pages speak of problems (optional): ``problem_noun`` ("puzzle", "question" …),
+  ``problem_example`` (the placeholder of the "type my own" box), ``default_problem`` (the id of
+  the bundled problem picked first; default: the first), ``problem_title(problem)`` (a list entry).
 """
 from __future__ import annotations
 
@@ -59,6 +62,9 @@ class Task(ABC):
     max_depth: ClassVar[int] = 8
     step_max_tokens: ClassVar[int] = 64
     has_verifier: ClassVar[bool] = True
+    problem_noun: ClassVar[str] = "problem"
+    problem_example: ClassVar[str] = ""
+    default_problem: ClassVar[str | None] = None
 
     @abstractmethod
     def problems(self) -> list[Problem]:
@@ -119,6 +125,10 @@ class Task(ABC):
         """The optional extras this task offers (the methods it overrides)."""
         return [f for f in Task.OPTIONAL_FEATURES
                 if getattr(type(self), f) is not getattr(Task, f)]
+
+    def problem_title(self, problem: Problem) -> str:
+        """How a bundled problem is listed in the pages: ``problem 3: What is …``."""
+        return f"{self.problem_noun} {problem.id}: {problem.text}"
 
     def problem_by_id(self, pid: str) -> Problem:
         for p in self.problems():

@@ -37,6 +37,7 @@ Answer: Jupiter."""
 class FreeQuestion(LineStepsTask):
     name = "free"
     title = "Free question (no verifier)"
+    problem_noun, problem_example = "question", "Why do leaves change colour in autumn?"
     has_verifier = False
     max_depth = 6
     step_max_tokens = 96

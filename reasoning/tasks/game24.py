@@ -128,6 +128,7 @@ def solvable_numbers(nums: tuple[Fraction, ...]) -> bool:
 class Game24(Task):
     name = "game24"
     title = "Game of 24"
+    problem_noun, problem_example, default_problem = "puzzle", "4 5 6 10", "950"
     max_depth = 3
     step_max_tokens = 40
     protocols = ("constrained", "tot")   # tot: the paper's prompts (tasks/game24_tot.py)
@@ -143,6 +144,9 @@ class Game24(Task):
                                           data={"solved_rate": row.get("Solved rate")})
                                   for row in csv.DictReader(f)]
         return self._problems
+
+    def problem_title(self, problem: Problem) -> str:
+        return f"rank {problem.id}: {problem.text}"  # the bundled puzzles are ranked by difficulty
 
     def parse_problem(self, text: str) -> Problem:
         parts = (text or "").replace(",", " ").split()

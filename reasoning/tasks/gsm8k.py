@@ -41,6 +41,8 @@ The answer is 6."""
 class GSM8K(LineStepsTask):
     name = "gsm8k"
     title = "GSM8K math word problems"
+    problem_noun = "question"
+    problem_example = "A pen costs $2 and a notebook $3. How much do 4 pens and 2 notebooks cost?"
     max_depth = 8
     step_max_tokens = 80
     instruction = "Solve the math word problem step by step, one calculation per line."

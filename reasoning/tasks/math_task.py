@@ -46,6 +46,7 @@ The answer is $\\boxed{9\\pi}$."""
 class MathTask(LineStepsTask):
     name = "math"
     title = "MATH-style problems (boxed answers)"
+    problem_example = "What is the sum of the first 20 odd numbers?"
     max_depth = 8
     step_max_tokens = 96
     instruction = "Solve the math problem step by step, one short step per line, using LaTeX."

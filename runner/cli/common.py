@@ -34,6 +34,8 @@ def summary(store, run_id: int) -> dict[str, Any]:
     out = {"run_id": row["id"], "outcome": row["outcome"], "answer": row["answer"],
            "nodes": row["nodes"], "tokens": row["tokens"], "events": row["events"],
            "seconds": row["seconds"]}
+    from runner.marks import answer_and_marks
+    out["answer_node"], out["marks"] = answer_and_marks(store.events(run_id))
     out["protocol"] = (row.get("params") or {}).get("protocol", "constrained")
     from storage.experiments import finished_payloads
     fin = finished_payloads(store, [run_id]).get(run_id, {})

@@ -12,7 +12,8 @@ from .common import parse_float, parse_int
 
 def register(sub) -> None:
     x = sub.add_parser("export", help="write training data (pairs, step values, traces) as JSONL")
-    x.add_argument("kind", choices=["pairs", "values", "traces"])
+    x.add_argument("kind", choices=["pairs", "values", "traces", "graph"],
+                   help="graph: the runs' trees as a networkx graph (--out FILE.graphml or .json)")
     src = x.add_mutually_exclusive_group(required=True)
     src.add_argument("--runs", help="run ids, comma separated: 3,4,7")
     src.add_argument("--experiment", help="every run of this experiment id")
@@ -38,6 +39,9 @@ def register(sub) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.kind == "graph":
+        from .user_verbs import cmd_export_graph
+        return cmd_export_graph(args)
     from reasoning.export import Filters
     from runner.export import draw_missing_rollouts, export_to_files, parse_ids, rollout_budget, run_ids_for
     split = parse_float("split", args.split, "a fraction like 0.1")
