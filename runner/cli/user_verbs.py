@@ -18,6 +18,8 @@ from pathlib import Path
 
 from storage import open_store
 
+from .common import parse_int
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,17 +48,10 @@ def register(sub) -> None:
     a.set_defaults(handler=cmd_app)
 
 
-def _int(name: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
-
-
 def cmd_runs(args: argparse.Namespace) -> int:
     store = open_store(args.db)
-    experiment = None if args.experiment is None else _int("experiment", args.experiment)
-    for r in store.list_runs(limit=_int("limit", args.limit), experiment_id=experiment):
+    experiment = None if args.experiment is None else parse_int("experiment", args.experiment)
+    for r in store.list_runs(limit=parse_int("limit", args.limit), experiment_id=experiment):
         created = datetime.fromtimestamp(r["created_at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         print(json.dumps({"run_id": r["id"], "task": r["task"], "problem": r["problem"],
                           "strategy": r["strategy"], "outcome": r["outcome"] or r["status"],
@@ -67,7 +62,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_mark(args: argparse.Namespace) -> int:
     from runner.marks import mark_node
     store = open_store(args.db)
-    run_id, node_id = _int("run_id", args.run_id), _int("node_id", args.node_id)
+    run_id, node_id = parse_int("run_id", args.run_id), parse_int("node_id", args.node_id)
     mark_node(store, run_id, node_id, args.mark)
     row = store.get_run(run_id)
     print(json.dumps({"run_id": run_id, "node_id": node_id, "mark": args.mark,
@@ -103,7 +98,7 @@ def cmd_export_graph(args: argparse.Namespace) -> int:
     from runner.export import parse_ids, run_ids_for
     store = open_store(args.db)
     ids = run_ids_for(store, parse_ids(args.runs) if args.runs else None,
-                      None if args.runs else _int("experiment", args.experiment))
+                      None if args.runs else parse_int("experiment", args.experiment))
     g = runs_graph(fold(store.events(i)) for i in ids)
     path = write_graph(g, args.out)
     print(json.dumps({"out": str(path), "format": path.suffix.lstrip("."), "runs": len(ids),
