@@ -16,6 +16,7 @@ from components.compare_figures import scaling_figure
 from components.context import get_store, model_config
 from reasoning.tasks import TASKS
 from runner import experiments as exp
+from runner.run_figures import figure_columns
 from storage import experiments as repo
 
 POLL_SECONDS = 1.5
@@ -46,6 +47,9 @@ with st.expander("New experiment", expanded=not experiments):
         concurrency = c3.number_input("Concurrency", 1, 64, 1, key="exp_concurrency",
                                       help="cells run at once: 1 for the embedded model, more for "
                                       "servers that batch requests")
+        protocol = c3.selectbox("Protocol (beam, dfs)", ["constrained", "tot"], key="exp_protocol",
+                                help="constrained: Thinktree's (legal moves, forced verdicts); "
+                                "tot: the Tree-of-Thoughts paper's prompts (Game of 24)")
         max_seconds = c3.number_input("Time limit per cell (s)", 1, 7 * 24 * 3600, 600,
                                       key="exp_max_seconds")
         name = st.text_input("Name (optional)", "", key="exp_name")
@@ -60,7 +64,7 @@ with st.expander("New experiment", expanded=not experiments):
                     task=task, problems=problems, task_file=task_file.strip(),
                     strategies=strategies, budgets=budgets, budget_kind=kind, seeds=seeds,
                     concurrency=int(concurrency), max_seconds=float(max_seconds),
-                    model=cfg.describe(), name=name.strip())
+                    model=cfg.describe(), name=name.strip(), protocol=protocol)
                 eid = exp.create_experiment(config, store)
                 exp.start_experiment(eid, store)
             except ValueError as e:
@@ -148,17 +152,19 @@ def results_view(eid: int) -> None:
     controls(eid, status, p)
     config = exp.ExperimentConfig.from_dict(row["config"])
     st.caption((f"task file {config.task_file}" if config.task_file else config.task)
-               + f" · problems {config.problems}"
+               + f" · problems {config.problems} · protocol {config.protocol}"
                + f" · strategies {', '.join(config.strategies)} · budgets "
                f"{', '.join(map(str, config.budgets))} {config.budget_kind} · seeds "
                f"{', '.join(map(str, config.seeds))} · concurrency {config.concurrency} · model "
                f"{config.model.get('kind', 'embedded')} {config.model.get('model', '')}")
     rows = exp.results(store, eid)
+    extra = figure_columns([r.figures for r in rows])
     table = pd.DataFrame([{
         "strategy": r.strategy, "budget": r.budget, "solved": r.solved, "total": r.total,
         "solved rate": r.rate, "95% CI": f"{r.ci_low:.0%}–{r.ci_high:.0%}" if r.total else "—",
         "mean tokens": r.mean_tokens, "mean seconds": r.mean_seconds,
-        "cells": r.cells, "errors": r.errors} for r in rows])
+        "cells": r.cells, "errors": r.errors,
+        **{label: r.figures.get(k) for k, label in extra.items()}} for r in rows])
     st.subheader("Results")
     st.dataframe(table, hide_index=True)
     curve = exp.curve_points(rows)

@@ -31,12 +31,14 @@ from typing import Any
 from reasoning.models.config import ModelConfig
 from reasoning.settings import MAX_NODES_LIMIT, MAX_TOKENS_LIMIT, check_range
 from reasoning.strategies import make_strategy
+from reasoning.strategies.tot import check_protocol
 from reasoning.tasks import JsonlTask, get_task
 from storage import Store, claims
 from storage import experiments as repo
 
 from .cancels import CancelRegistry
 from .run import RunSpec, execute
+from .run_figures import FIGURE_COLUMNS, group_figures, run_protocol
 
 FINISHED_OUTCOMES = ("solved", "failed", "budget")
 BUDGET_KINDS = ("tokens", "nodes")
@@ -127,6 +129,7 @@ class ExperimentConfig:
     max_seconds: float = 600.0       # a safety limit per cell
     model: dict[str, Any] = field(default_factory=dict)   # ModelConfig fields (never a key)
     name: str = ""
+    protocol: str = "constrained"    # for strategies that have one (beam, dfs): constrained / tot
 
     def __post_init__(self) -> None:
         self.strategies = parse_strategies(self.strategies)
@@ -143,6 +146,7 @@ class ExperimentConfig:
         check_range("concurrency", self.concurrency, 1, 64)
         check_range("max_seconds", self.max_seconds, 1, 7 * 24 * 3600)
         ModelConfig(**self.model)  # validates
+        check_protocol(self.protocol)
         if not self.name:
             what = Path(self.task_file).name if self.task_file else self.task
             self.name = f"{what} {self.problems}: {' vs '.join(self.strategies)}"
@@ -197,11 +201,23 @@ def cells(config: ExperimentConfig) -> list[Cell]:
 
 
 def cell_spec(config: ExperimentConfig, cell: Cell, experiment_id: int | None) -> RunSpec:
-    name, params = split_strategy(cell.strategy)
+    name, params = _with_protocol(config, cell.strategy)
     return RunSpec(task=config.task, problem=cell.problem, strategy=name, params=params,
                    budget=config.budget_dict(cell.budget), seed=cell.seed,
                    model=ModelConfig(**config.model), experiment_id=experiment_id,
                    cell_key=cell.key, task_file=config.task_file)
+
+
+def _with_protocol(config: ExperimentConfig, label: str) -> tuple[str, dict[str, str]]:
+    """A strategy label's name and params, with the experiment's protocol for strategies that
+    have one (beam, dfs); a label's own ``protocol=`` wins."""
+    from reasoning.strategies import STRATEGIES
+    name, params = split_strategy(label)
+    cls = STRATEGIES.get(name)
+    if "protocol" not in params and cls is not None and \
+            "protocol" in cls.Settings.__dataclass_fields__:
+        params["protocol"] = config.protocol
+    return name, params
 
 
 def validate(config: ExperimentConfig) -> list[Cell]:
@@ -209,6 +225,10 @@ def validate(config: ExperimentConfig) -> list[Cell]:
     all_cells = cells(config)
     if not config.task_file:
         get_task(config.task)
+    task = JsonlTask(config.task_file) if config.task_file else get_task(config.task)
+    if config.protocol != "constrained" and config.protocol not in getattr(task, "protocols", ()):
+        raise ValueError(f"protocol: {config.protocol} is defined for Game of 24 only, "
+                         f"not for {task.name}")
     seen: set[str] = set()
     for c in all_cells:
         if c.problem_id not in seen:
@@ -218,7 +238,7 @@ def validate(config: ExperimentConfig) -> list[Cell]:
             except ValueError as e:
                 raise ValueError(f"problems: problem {c.problem_id} cannot be used ({e})") from None
     for s in config.strategies:
-        make_strategy(*split_strategy(s))
+        make_strategy(*_with_protocol(config, s))
     return all_cells
 
 
@@ -534,13 +554,14 @@ class ResultRow:
     ci_high: float
     cells: int          # planned cells in this group
     errors: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)   # runner.run_figures.group_figures
 
     def public(self) -> dict[str, Any]:
         """The fields of the CLI's JSON line."""
         return {"strategy": self.strategy, "budget": self.budget, "solved": self.solved,
                 "total": self.total, "mean_tokens": self.mean_tokens,
                 "mean_seconds": self.mean_seconds, "rate": self.rate,
-                "ci95": [self.ci_low, self.ci_high]}
+                "ci95": [self.ci_low, self.ci_high], **self.figures}
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -555,6 +576,7 @@ def results(store: Store, experiment_id: int) -> list[ResultRow]:
     for c in cells(config):
         groups.setdefault((c.strategy, c.budget), []).append(c)
     rows = []
+    payloads = repo.finished_payloads(store, [r["id"] for r in latest.values() if is_finished(r)])
     for (strategy, budget), group in groups.items():
         runs = [latest[c.key] for c in group if c.key in latest]
         fin = [r for r in runs if is_finished(r)]
@@ -563,7 +585,9 @@ def results(store: Store, experiment_id: int) -> list[ResultRow]:
         rows.append(ResultRow(strategy, budget, k, n, _mean([r["tokens"] or 0 for r in fin]),
                               _mean([r["seconds"] or 0.0 for r in fin]),
                               round(k / n, 4) if n else None, round(lo, 4), round(hi, 4),
-                              len(group), sum(r["outcome"] == "error" for r in runs)))
+                              len(group), sum(r["outcome"] == "error" for r in runs),
+                              group_figures([payloads[r["id"]] for r in fin if r["id"] in payloads],
+                                            [run_protocol(r.get("params")) for r in runs])))
     return rows
 
 
@@ -619,25 +643,39 @@ def cells_csv(store: Store, experiment_id: int) -> str:
     latest = latest_runs(store, experiment_id)
     buf = io.StringIO()
     w = csv.writer(buf)
+    payloads = repo.finished_payloads(store, [r["id"] for r in latest.values()])
     w.writerow(["experiment_id", "problem_id", "strategy", "budget_kind", "budget", "seed",
-                "run_id", "outcome", "answer", "tokens", "nodes", "seconds"])
+                "run_id", "outcome", "answer", "tokens", "nodes", "seconds", "protocol",
+                *CELL_FIGURES])
     for c in cells(config):
         r = latest.get(c.key) or {}
+        fin = payloads.get(r.get("id"), {})
         w.writerow([experiment_id, c.problem_id, c.strategy, config.budget_kind, c.budget, c.seed,
                     r.get("id", ""), r.get("outcome") or r.get("status", "not run"),
                     r.get("answer") or "", r.get("tokens", ""), r.get("nodes", ""),
-                    r.get("seconds", "")])
+                    r.get("seconds", ""), run_protocol(r.get("params")) if r else "",
+                    *(_cell(fin.get(k)) for k in CELL_FIGURES)])
     return buf.getvalue()
+
+
+# per run, from its run_finished (blank where the run has no such figure)
+CELL_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1", "auc",
+                "false_prunes_threshold", "false_prunes_capacity", "false_keeps")
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def results_csv(rows: list[ResultRow]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["strategy", "budget", "solved", "total", "rate", "ci95_low", "ci95_high",
-                "mean_tokens", "mean_seconds", "cells", "errors"])
+                "mean_tokens", "mean_seconds", "cells", "errors", *FIGURE_COLUMNS])
     for r in rows:
         w.writerow([r.strategy, r.budget, r.solved, r.total, r.rate, r.ci_low, r.ci_high,
-                    r.mean_tokens, r.mean_seconds, r.cells, r.errors])
+                    r.mean_tokens, r.mean_seconds, r.cells, r.errors,
+                    *(r.figures.get(k, "") for k in FIGURE_COLUMNS)])
     return buf.getvalue()
 
 
@@ -645,5 +683,5 @@ def summary(store: Store, experiment_id: int) -> dict[str, Any]:
     """The CLI's final JSON line."""
     config = load_config(store, experiment_id)
     return {"experiment_id": experiment_id, "cells": len(cells(config)),
-            "budget_kind": config.budget_kind,
+            "budget_kind": config.budget_kind, "protocol": config.protocol,
             "results": [r.public() for r in results(store, experiment_id)]}

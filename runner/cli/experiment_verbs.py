@@ -37,6 +37,9 @@ def register(sub) -> None:
                         "(default 60)")
     x.add_argument("--max-seconds", default="600", help="time limit per cell (default 600)")
     x.add_argument("--name", default="", help="a name for the experiment")
+    x.add_argument("--protocol", default="constrained", choices=["constrained", "tot"],
+                   help="for beam and dfs: constrained (default) or tot (the paper's prompts, "
+                   "Game of 24); a strategy label's own protocol= wins")
     x.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: the "
                    "embedded model)")
     x.add_argument("--model", default=None, help="model name at the endpoint")
@@ -86,7 +89,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             task=args.task, problems=args.problems, task_file=args.task_file,
             strategies=args.strategies, budgets=args.budgets, budget_kind=args.budget_kind,
             seeds=args.seeds, concurrency=parse_int("concurrency", args.concurrency),
-            max_seconds=seconds, model=model, name=args.name)
+            max_seconds=seconds, model=model, name=args.name, protocol=args.protocol)
         eid = exp.create_experiment(config, store)
     print(f"experiment {eid}", file=sys.stderr, flush=True)
     try:
