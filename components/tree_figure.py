@@ -41,6 +41,9 @@ WEBGL_NODES = 3_000   # past this many nodes, traces are drawn with WebGL (Scatt
 COLLAPSED_SYMBOL = "square"
 ANSWER_SYMBOL = "star"  # the answer of a run that no verifier could judge (outcome "answered")
 HIGHLIGHT = "#c2185b"  # outline of nodes matching a search
+LABEL_CHAR_PX = 6.8    # about one character of an 11 px label
+LABEL_GAP_PX = 8       # at least this much white between two labels in a row
+MAX_LABELS = 160       # more annotations slow plotly down; hover has every node's text
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -150,8 +153,6 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
         x_min, x_max = x_range[0] + 0.7, x_range[1] - 0.7
     width_units = x_max - x_min + 1
     depth = max((-y for _, y in pos.values()), default=0.0)
-    if show_labels is None:
-        show_labels = width_units <= 18  # about 55 px per unit: room for "10*4=40"
     on_path = tree.solved_path() if solved is None else solved
     base = base_size(width_units)
 
@@ -193,8 +194,10 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                                                            "color": "#ffffff",
                                                            "line": {"color": "#555", "width": 1.5}}))
     fig = go.Figure(traces)
-    if show_labels:
-        fig.update_layout(annotations=_labels(tree, pos))
+    if show_labels is not False:  # None: the labels that fit, most telling first; True: all
+        shown = None if show_labels else fitting_labels(tree, pos, PLOT_WIDTH_PX / (width_units + 0.4),
+                                                       on_path, selected)
+        fig.update_layout(annotations=_labels(tree, pos, shown))
     height = int(max(320, LEVEL_PX * (depth + 1) + 120))
     fig.update_layout(
         height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -212,12 +215,49 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
     return fig
 
 
-def _labels(tree: Tree, pos) -> list[dict]:
-    """Short step labels under the nodes, on a white box so edges do not run through them."""
+def label_order(tree: Tree, on_path: set[int], selected: int | None = None) -> list[int]:
+    """Who gets a label first: the problem, the selected node and its path, nodes being written,
+    the solved path, answers, then the most visited / best valued, shallow before deep."""
+    chosen = set(tree.path_to(selected)) if selected in tree.nodes else set()
+
+    def rank(n: Node) -> tuple:
+        tier = (0 if n.role == "problem" else 1 if n.id in chosen else 2 if n.state == GENERATING
+                else 3 if n.id in on_path else 4 if n.answer is not None or n.id == tree.answer_node
+                else 6 if n.state == PRUNED or n.role in ("rollout", "collapsed") else 5)
+        return (tier, -n.visits, -(n.value or 0.0), n.depth, n.id)
+    return [n.id for n in sorted(tree.nodes.values(), key=rank)]
+
+
+def fitting_labels(tree: Tree, pos, px_per_unit: float, on_path: set[int],
+                   selected: int | None = None) -> set[int]:
+    """The nodes whose short label fits without touching another label of its row, taken in
+    :func:`label_order` (labels sit just under their node; rows are a depth level apart, so only
+    labels of one row can collide). Everything else still has its full text on hover."""
+    rows: dict[float, list[tuple[float, float]]] = {}
+    out: set[int] = set()
+    for nid in label_order(tree, on_path, selected):
+        if nid not in pos or len(out) >= MAX_LABELS:
+            continue
+        text = short_step(tree.nodes[nid])
+        if not text:
+            continue
+        x, y = pos[nid]
+        half = (len(text) * LABEL_CHAR_PX + LABEL_GAP_PX) / 2
+        lo, hi = x * px_per_unit - half, x * px_per_unit + half
+        row = rows.setdefault(round(y, 3), [])
+        if all(hi <= a or lo >= b for a, b in row):
+            row.append((lo, hi))
+            out.add(nid)
+    return out
+
+
+def _labels(tree: Tree, pos, only: set[int] | None = None) -> list[dict]:
+    """Short step labels under the nodes (all, or ``only`` these), on a white box so edges do
+    not run through them."""
     out = []
     for n in tree.nodes.values():
         label = short_step(n)
-        if not label or n.id not in pos:
+        if not label or n.id not in pos or (only is not None and n.id not in only):
             continue
         x, y = pos[n.id]
         out.append({"x": x, "y": y, "text": html.escape(label), "showarrow": False,

@@ -1,20 +1,23 @@
 """Record the bundled demo sessions (``data/demo/demo.jsonl``) from the embedded model.
 
     THINKTREE_EMBEDDED_URL=http://127.0.0.1:PORT/v1 python scripts/record_demo.py   # reuse a server
-    python scripts/record_demo.py --ranks 1-60 --out data/demo/demo.jsonl          # or start one
+    python scripts/record_demo.py --ranks 1-60 --db scratch.db                      # or start one
 
-What it records, all on real model output (Gemma 3 270M through llama.cpp):
+What it records, all on real model output (Gemma 3 270M through llama.cpp), kept small because
+the embedded model is slow on a laptop CPU:
 
-1. a Game of 24 puzzle where **greedy fails and MCTS solves it**: greedy is tried on the given
-   ranks (easy puzzles first) until it fails on one that MCTS then solves; both runs are kept
-   (the pair the Compare page shows);
-2. **beam** search on that puzzle (kept only if it pruned something);
-3. **DFS** on that puzzle (kept only if it backtracked);
-4. a small **experiment**: two puzzles x greedy, mcts at one token budget.
+1. greedy is tried on easy Game of 24 puzzles (``--ranks``, easiest first) until it **fails**
+   on one;
+2. a small **experiment** on that puzzle and the next one: greedy vs MCTS at one token budget, so
+   its cells include the pair the Compare page shows (greedy fails, MCTS solves; if MCTS did not
+   solve it with seed 0, further seeds are tried outside the experiment);
+3. **beam** search on that puzzle (kept only if it pruned something) and **DFS** (kept only if
+   it backtracked).
 
-Every run goes to a temporary database first; only the chosen ones are written out. The script
-prints one JSON line per kept run and ends with a summary line; it exits 1 if it could not find
-all four kinds (try more ranks or seeds). Loading: ``python cli.py demo``.
+Every run goes to a scratch database first (``--db``; run again with the same one and finished
+runs and experiment cells are reused, so an interrupted recording resumes); only the chosen runs
+are written out. It prints one JSON line per kept run and a summary line, and exits 1 if it could
+not find all four kinds (try more ranks or seeds). Loading: ``python cli.py demo``.
 """
 from __future__ import annotations
 
@@ -32,84 +35,123 @@ from reasoning.tree import fold  # noqa: E402
 from runner import RunSpec, execute  # noqa: E402
 from runner import experiments as exp  # noqa: E402
 from runner.demo import DEMO_FILE, run_record, write_demo  # noqa: E402
+from storage import experiments as exp_repo  # noqa: E402
 from storage import open_store  # noqa: E402
 
-MCTS = {"simulations": 24, "width": 3}
+MCTS = "mcts:simulations=16,width=3"
 BEAM = {"beam_width": 2, "proposals": 3}
-DFS = {"proposals": 3}
-BUDGET = {"max_nodes": 120, "max_tokens": 6000, "max_seconds": 600}
+DFS = {"proposals": 2}
+TOKENS = 1500                      # the experiment's budget (generated tokens per run)
+BUDGET = {"max_nodes": 80, "max_tokens": 3000, "max_seconds": 1200}
 
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run(store, rank: str, strategy: str, params: dict | None = None, seed: int = 0):
-    spec = RunSpec(task="game24", problem=rank, strategy=strategy, params=params or {},
-                   budget=BUDGET, seed=seed)
-    run_id, result = execute(spec, store)
+def describe(store, run_id: int) -> dict:
     tree = fold(store.events(run_id))
-    counts = tree.counts()
-    log(f"  run {run_id}: {strategy} on rank {rank}: {result.outcome} · {len(tree.nodes)} nodes · "
-        f"pruned {counts['pruned']} · backtracked {counts['backtracked']} · {tree.tokens} tokens")
-    return run_id, result.outcome, counts
+    row = store.get_run(run_id)
+    c = tree.counts()
+    log(f"  run {run_id}: {row['strategy']} on {row['problem']}: {row['outcome']} · "
+        f"{len(tree.nodes)} nodes · pruned {c['pruned']} · backtracked {c['backtracked']} · "
+        f"{tree.tokens} tokens · {row['seconds'] or 0:.0f} s")
+    return {"outcome": row["outcome"], **c}
 
 
-def find_gap(store, ranks: list[str], seeds: list[int]):
-    """The first rank where greedy fails and MCTS (some seed) solves it."""
+def run(store, rank: str, strategy: str, params: dict | None = None, seed: int = 0,
+        budget: dict | None = None) -> int:
+    """A finished run of this kind from the scratch database, else a new one."""
+    budget = budget or BUDGET
+    for r in store.list_runs():
+        full = store.get_run(r["id"])
+        if (full["problem_id"], full["strategy"], full["seed"], full["experiment_id"]) == \
+                (rank, strategy, seed, None) and full["status"] == "finished" \
+                and all(full["params"].get(k) == v for k, v in (params or {}).items()) \
+                and full["budget"].get("max_tokens") == budget["max_tokens"]:
+            return r["id"]
+    run_id, _ = execute(RunSpec(task="game24", problem=rank, strategy=strategy,
+                                params=params or {}, budget=budget, seed=seed), store)
+    return run_id
+
+
+def greedy_fails(store, ranks: list[str]) -> str | None:
     for rank in ranks:
         log(f"rank {rank}: greedy")
-        g_id, outcome, _ = run(store, rank, "greedy")
-        if outcome == "solved":
-            continue
-        for seed in seeds:
-            m_id, m_outcome, _ = run(store, rank, "mcts", MCTS, seed)
-            if m_outcome == "solved":
-                return rank, g_id, m_id
+        if describe(store, run(store, rank, "greedy"))["outcome"] == "failed":
+            return rank
     return None
+
+
+def experiment(store, problems: str) -> int:
+    config = exp.ExperimentConfig(task="game24", problems=problems, strategies=f"greedy,{MCTS}",
+                                  budgets=str(TOKENS), seeds="0", max_seconds=1200,
+                                  name="demo: greedy vs MCTS")
+    old = [e for e in exp_repo.list_experiments(store) if e["config"] == config.to_dict()]
+    eid = old[0]["id"] if old else exp.create_experiment(config, store)
+    log(f"experiment {eid}: problems {problems}, {config.strategies}")
+    exp.run_experiment(eid, store)
+    return eid
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ranks", default="1-60", help="Game of 24 ranks to try, easiest first")
-    ap.add_argument("--seeds", default="0,1,2", help="MCTS seeds to try per puzzle")
+    ap.add_argument("--seeds", default="0,1,2", help="seeds to try for MCTS, beam and DFS")
     ap.add_argument("--out", default=str(DEMO_FILE))
-    ap.add_argument("--db", default=None, help="scratch database (default: a temporary file)")
+    ap.add_argument("--db", default=None, help="scratch database (default: a temporary file); "
+                    "reuse one to resume")
     args = ap.parse_args(argv)
     ranks = exp.parse_ids(args.ranks)
     seeds = [int(s) for s in args.seeds.split(",")]
     store = open_store(args.db or str(Path(tempfile.mkdtemp()) / "record.db"))
 
-    found = find_gap(store, ranks, seeds)
-    if found is None:
-        log("no rank where greedy fails and MCTS solves; try more --ranks or --seeds")
+    rank = greedy_fails(store, ranks)
+    if rank is None:
+        log("greedy solved every rank given; try more --ranks")
         return 1
-    rank, greedy_id, mcts_id = found
-    kept = [(greedy_id, f"greedy fails on rank {rank} (the shortcut)"),
-            (mcts_id, f"MCTS solves rank {rank}: compare with the greedy run")]
+    other = ranks[ranks.index(rank) + 1] if ranks.index(rank) + 1 < len(ranks) else ranks[0]
+    eid = experiment(store, f"{rank},{other}")
+    cells = {(r["problem_id"], r["strategy"]): r["id"] for r in store.list_runs(experiment_id=eid)}
+    for rid in cells.values():
+        describe(store, rid)
+    greedy_id, mcts_id = cells[(rank, "greedy")], cells[(rank, "mcts")]
+    kept: list[tuple[int, str]] = []
+    if store.get_run(greedy_id)["outcome"] != "failed":
+        log(f"greedy did not fail on rank {rank} in the experiment")
+        return 1
+    if store.get_run(mcts_id)["outcome"] != "solved":
+        mcts_params = dict(kv.split("=") for kv in MCTS.split(":")[1].split(","))
+        for seed in seeds[1:]:
+            rid = run(store, rank, "mcts", {k: int(v) for k, v in mcts_params.items()}, seed,
+                      exp.ExperimentConfig(max_seconds=1200).budget_dict(TOKENS))
+            if describe(store, rid)["outcome"] == "solved":
+                kept.append((rid, f"MCTS (seed {seed}) solves rank {rank}, where greedy failed"))
+                break
+        else:
+            log(f"MCTS did not solve rank {rank}; try other --seeds or --ranks")
+            return 1
     for strategy, params, want, what in (("beam", BEAM, "pruned", "beam search prunes"),
                                          ("dfs", DFS, "backtracked", "DFS backtracks")):
         for seed in seeds:
-            rid, _, counts = run(store, rank, strategy, params, seed)
-            if counts[want]:
+            rid = run(store, rank, strategy, params, seed)
+            if describe(store, rid)[want]:
                 kept.append((rid, f"{what} on rank {rank}"))
                 break
         else:
             log(f"no {strategy} run with {want} nodes on rank {rank}")
             return 1
 
-    other = next(r for r in ranks if r != rank)
-    config = exp.ExperimentConfig(task="game24", problems=f"{rank},{other}",
-                                  strategies=f"greedy,mcts:simulations={MCTS['simulations']},"
-                                  f"width={MCTS['width']}", budgets="3000", seeds="0",
-                                  max_seconds=600, name="demo: greedy vs MCTS")
-    eid = exp.create_experiment(config, store)
-    log(f"experiment {eid}: {config.problems}")
-    exp.run_experiment(eid, store)
+    config = exp.load_config(store, eid)
     records = [{"kind": "experiment", "key": "e1", "name": config.name, "config": config.to_dict()}]
+    for r in sorted(store.list_runs(experiment_id=eid), key=lambda r: r["id"]):
+        note = f"experiment cell: {r['strategy']} on rank {r['problem_id']}"
+        if r["id"] == greedy_id:
+            note = f"greedy (the shortcut) fails on rank {rank}"
+        elif r["id"] == mcts_id and store.get_run(mcts_id)["outcome"] == "solved":
+            note = f"MCTS solves rank {rank}, where greedy failed (open both on Compare)"
+        records.append(run_record(store, r["id"], note, "e1"))
     records += [run_record(store, rid, note) for rid, note in kept]
-    records += [run_record(store, r["id"], f"experiment cell: {r['strategy']} on {r['problem']}", "e1")
-                for r in sorted(store.list_runs(experiment_id=eid), key=lambda r: r["id"])]
     path = write_demo(records, args.out)
     for r in records[1:]:
         print(json.dumps({"note": r["note"], "events": len(r["events"])}))

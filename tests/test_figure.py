@@ -184,7 +184,8 @@ def test_wide_trees_get_smaller_markers_that_do_not_touch():
     fig = tree_figure(fold(build(wide).events))
     open_trace = next(t for t in fig.data if t.name == "open" and t.customdata is not None)
     assert max(open_trace.marker.size) < PLOT_WIDTH_PX / 60 * 1.6
-    assert not fig.layout.annotations  # too dense for labels: hover instead
+    # too dense for every label: those that fit (tests/test_labels.py), the rest on hover
+    assert 0 < len(fig.layout.annotations) < 60 / 2
 
 
 def test_status_line_does_not_repeat_the_answer():
