@@ -659,7 +659,8 @@ def cells_csv(store: Store, experiment_id: int) -> str:
 
 
 # per run, from its run_finished (blank where the run has no such figure)
-CELL_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1", "auc",
+CELL_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1", "correct_first_valid",
+                "auc",
                 "false_prunes_threshold", "false_prunes_capacity", "false_keeps")
 
 

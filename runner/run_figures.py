@@ -9,7 +9,7 @@ runs say about themselves:
   chain (Σ correct / Σ chains): what Tree-of-Thoughts reports as its CoT baseline, as opposed to
   the best-of-N answer (the row's solved rate) and to greedy at temperature 0;
 * ``correct_any_rate`` / ``correct_top1_rate`` (``--protocol tot``) — the paper's two metrics over
-  the group's finished runs;
+  the group's finished runs, and ``correct_first_valid_rate`` (how the authors scored their runs);
 * ``auc`` — the evaluator's AUC against exact solvability, pooled over every scored state of the
   group (from each run's ``value_truth`` counts, so it is exact, not a mean of per-run AUCs), with
   the false prunes split by why (``false_prunes_threshold`` / ``false_prunes_capacity``) and
@@ -24,7 +24,7 @@ from typing import Any
 from reasoning.truth import auc_of, merge_value_truth
 
 FIGURE_COLUMNS = ("protocol", "chains", "chains_correct", "chain_rate", "correct_any_rate",
-                  "correct_top1_rate", "auc", "scored_with_truth", "false_prunes_threshold",
+                  "correct_top1_rate", "correct_first_valid_rate", "auc", "scored_with_truth", "false_prunes_threshold",
                   "false_prunes_capacity", "false_keeps")
 
 
@@ -70,8 +70,10 @@ def _tot_metrics(payloads: list[dict[str, Any]]) -> dict[str, Any]:
     tot = [p for p in payloads if "correct_any" in p]
     if not tot:
         return {}
-    return {"correct_any_rate": round(sum(bool(p["correct_any"]) for p in tot) / len(tot), 4),
-            "correct_top1_rate": round(sum(bool(p["correct_top1"]) for p in tot) / len(tot), 4)}
+    def rate(key: str) -> float:
+        return round(sum(bool(p.get(key)) for p in tot) / len(tot), 4)
+    return {"correct_any_rate": rate("correct_any"), "correct_top1_rate": rate("correct_top1"),
+            "correct_first_valid_rate": rate("correct_first_valid")}
 
 
 def _truth(payloads: list[dict[str, Any]]) -> dict[str, Any]:

@@ -85,7 +85,8 @@ def test_an_experiment_under_the_tot_protocol(store):
     assert "protocol" not in runs["greedy"]["params"]         # greedy has none to set
     rows = {r.strategy: r for r in exp.results(store, eid)}
     beam = rows["beam:beam_width=2"].figures
-    assert (beam["protocol"], beam["correct_any_rate"], beam["correct_top1_rate"]) == ("tot", 1.0, 1.0)
+    assert (beam["protocol"], beam["correct_any_rate"], beam["correct_top1_rate"],
+            beam["correct_first_valid_rate"]) == ("tot", 1.0, 1.0, 1.0)
     assert exp.summary(store, eid)["protocol"] == "tot"
 
 

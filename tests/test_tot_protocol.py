@@ -117,10 +117,12 @@ def test_tot_beam_no_early_stop_and_the_papers_two_metrics():
 
 
 def test_tot_beam_top1_is_the_best_by_value_even_when_wrong():
-    # the judge is fooled: it calls the right answer impossible, so the wrong one ranks first
+    # the judge is fooled: it calls the right answer impossible, so the wrong one ranks first;
+    # the authors' own scoring skips an answer that does not use the four numbers (WRONG uses 3)
     result, tree, _, rec = run_tot(beam_width=2, judge={RIGHT[len("Answer: "):].lower(): "impossible"})
     fin = rec.events[-1].payload
-    assert (fin["correct_any"], fin["correct_top1"]) == (True, False)
+    assert (fin["correct_any"], fin["correct_top1"], fin["correct_first_valid"]) == \
+        (True, False, True)
     assert result.outcome == "failed" and result.answer_node == steps(tree)[WRONG].id
 
 

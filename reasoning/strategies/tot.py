@@ -142,6 +142,7 @@ def judge_final(ctx: SearchContext, finals: list[int], what: str) -> Result:
     final answer was right. Nothing here changed what the search did.
     """
     verdicts = []
+    lines = [ctx.tree.nodes[nid].step or "" for nid in finals]
     for nid in finals:
         v = tot.check_answer(ctx.problem.text, ctx.tree.nodes[nid].step or "")
         verdicts.append(v)
@@ -149,6 +150,11 @@ def judge_final(ctx: SearchContext, finals: list[int], what: str) -> Result:
                      answer=v.answer)
     metrics = {"correct_any": any(v.correct for v in verdicts),
                "correct_top1": bool(verdicts and verdicts[0].correct),
+               # how the paper's authors scored their runs (issues #22, #53 of their repo): the
+               # first final answer, by value, whose expression uses exactly the four numbers
+               "correct_first_valid": next(
+                   (bool(v.correct) for v, line in zip(verdicts, lines, strict=True)
+                    if tot.uses_the_numbers(ctx.problem.text, line)), False),
                "final_answers": len(finals)}
     if not finals:
         return Result("failed", detail=f"no answer line survived ({what})", extra=metrics)

@@ -132,13 +132,22 @@ def proposal_lines(text: str) -> list[str]:
     return [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
 
 
+def uses_the_numbers(problem_text: str, line: str) -> bool:
+    """An 'Answer:' line whose expression uses exactly the input numbers (right or wrong)."""
+    low = line.strip().lower()
+    if not low.startswith("answer:"):
+        return False
+    expr = low[len("answer:"):].split("=")[0]
+    return sorted(re.findall(r"\d+", expr)) == sorted(re.findall(r"\d+", problem_text))
+
+
 def check_answer(problem_text: str, line: str) -> Verdict:
     """ToT's test: the expression on an 'Answer:' line uses exactly the input numbers and is 24."""
     low = line.strip().lower()
     if not low.startswith("answer:"):
         return Verdict(False, f"not an answer line: {line.strip()[:60]!r}")
     expr = low[len("answer:"):].split("=")[0].strip()
-    if sorted(re.findall(r"\d+", expr)) != sorted(re.findall(r"\d+", problem_text)):
+    if not uses_the_numbers(problem_text, line):
         return Verdict(False, f"{expr} does not use exactly the numbers {problem_text}",
                        answer=expr)
     value = evaluate(expr)

@@ -22,7 +22,8 @@ def parse_int(name: str, value: str) -> int:
 
 
 # figures of run_finished that the summary repeats when a run has them
-FINISHED_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1", "false_prunes",
+FINISHED_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1",
+                    "correct_first_valid", "false_prunes",
                     "false_prunes_threshold", "false_prunes_capacity", "false_keeps", "auc")
 
 
