@@ -151,6 +151,8 @@ def test_tot_protocol_is_for_game24_beam_and_dfs_with_the_value_prompt():
         make_strategy("beam", {"protocol": "paper"})
     with pytest.raises(ValueError, match="^evaluator:"):
         make_strategy("dfs", {"protocol": "tot", "evaluator": "rollout"})
+    with pytest.raises(ValueError, match="^anytime:"):
+        make_strategy("beam", {"protocol": "tot", "anytime": "true"})
     with pytest.raises(ValueError, match="^protocol: unknown setting"):
         make_strategy("greedy", {"protocol": "tot"})
 

@@ -46,7 +46,7 @@ class BeamSettings:
         check_range("proposals", self.proposals, 1, 1000)
         check_range("temperature", self.temperature, 0.0, 2.0)
         check_evaluator(self.evaluator)
-        tot.check_settings(self.protocol, self.evaluator)
+        tot.check_settings(self.protocol, self.evaluator, self.anytime)
 
 
 def propose_children(ctx: SearchContext, node: int, k: int, temperature: float,

@@ -46,7 +46,7 @@ class DFSSettings:
             check_range("threshold", self.threshold, -1e9, 1e9)
         check_range("temperature", self.temperature, 0.0, 2.0)
         check_evaluator(self.evaluator)
-        tot.check_settings(self.protocol, self.evaluator)
+        tot.check_settings(self.protocol, self.evaluator, self.anytime)
 
 
 class DFS(Strategy):

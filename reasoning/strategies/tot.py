@@ -165,8 +165,10 @@ def judge_final(ctx: SearchContext, finals: list[int], what: str) -> Result:
     return Result("solved" if best.correct else "failed", best.answer, top, detail, extra=metrics)
 
 
-def check_settings(protocol: str, evaluator_name: str) -> None:
+def check_settings(protocol: str, evaluator_name: str, anytime: bool = False) -> None:
     check_protocol(protocol)
+    if protocol == "tot" and anytime:
+        raise ValueError("anytime: the tot protocol runs the paper's search once (no restarts)")
     if protocol == "tot" and evaluator_name != "value_prompt":
         raise ValueError(f"evaluator: the tot protocol values states with ToT's value prompt "
                          f"(value_prompt), got {evaluator_name!r}")
