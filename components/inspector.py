@@ -3,8 +3,11 @@
 Model output is never rendered as markdown or HTML here."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from reasoning.marks import can_mark
 from reasoning.tree import Node, Tree
 
 from .status import run_cost
@@ -52,7 +55,27 @@ def facts(node: Node, cost: float | None = None) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def render_inspector(tree: Tree, node_id: int | None) -> None:
+MarkHandler = Callable[[int, str], None]   # (node id, "correct" | "wrong"): stores the mark
+
+
+def mark_controls(tree: Tree, node: Node, on_mark: MarkHandler | None) -> None:
+    """Mark correct / Mark wrong, for a node that ended with an answer in a finished run."""
+    if on_mark is None or not can_mark(tree, node.id):
+        return
+    now = f"marked {node.mark}" if node.mark else "not marked yet"
+    st.caption(f"Your verdict on this answer ({now}); a mark on the run's answer settles its outcome")
+    b1, b2 = st.columns(2)
+    key = f"mark_{tree.run_id}_{node.id}"
+    if b1.button("Mark correct", key=f"{key}_correct", disabled=node.mark == "correct",
+                 icon=":material/check:"):
+        on_mark(node.id, "correct")
+    if b2.button("Mark wrong", key=f"{key}_wrong", disabled=node.mark == "wrong",
+                 icon=":material/close:"):
+        on_mark(node.id, "wrong")
+
+
+def render_inspector(tree: Tree, node_id: int | None, on_mark: MarkHandler | None = None) -> None:
+    """Everything about one node; ``on_mark`` (when given) offers marks on answer nodes."""
     if node_id is None or node_id not in tree.nodes:
         st.caption("Click a node in the tree (or pick one above) to inspect it.")
         return
@@ -70,6 +93,7 @@ def render_inspector(tree: Tree, node_id: int | None) -> None:
     with right:
         st.caption("Details")
         st.code(facts(node, run_cost(tree, node.id)), language=None, wrap_lines=True)
+        mark_controls(tree, node, on_mark)
         if node.score_details:
             st.caption("Score details")
             st.json(node.score_details, expanded=False)

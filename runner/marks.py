@@ -13,24 +13,14 @@ from __future__ import annotations
 
 from reasoning import events as ev
 from reasoning.events import Event
-from reasoning.tree import PRUNED, Tree, fold
+from reasoning.marks import MARKS, answer_and_marks, can_mark, marks
+from reasoning.tree import PRUNED, fold
 from storage import Store
 
-MARKS = ("correct", "wrong")
+__all__ = ["MARKS", "SETTLED_BY_MARK", "answer_and_marks", "can_mark", "mark_node", "marks",
+           "settle_outcome"]
+
 SETTLED_BY_MARK = ("answered", "solved", "failed")  # run outcomes a mark on the answer may change
-
-
-def marks(tree: Tree) -> dict[int, str]:
-    """The user's marks in a folded run: ``{node id: "correct" | "wrong"}`` (the latest each)."""
-    return {n.id: n.mark for n in tree.nodes.values() if n.mark}
-
-
-def can_mark(tree: Tree, node_id: int | None) -> bool:
-    """True for a node that ended with an answer (what the inspector offers marks for) once the
-    run has finished; :func:`mark_node` checks the same against the events."""
-    node = tree.nodes.get(node_id) if node_id is not None else None
-    return (node is not None and tree.outcome is not None and node.state != PRUNED
-            and (node.answer is not None or node.id == tree.answer_node))
 
 
 def is_terminal_node(events: list[Event], node_id: int) -> bool:
@@ -83,14 +73,3 @@ def settle_outcome(store: Store, run_id: int) -> str | None:
     store.finish_run(run_id, {**run, "outcome": outcome})
     return outcome
 
-
-def answer_and_marks(events: list[Event]) -> tuple[int | None, dict[str, str]]:
-    """(the run's answer node, ``{node id as text: mark}``) read straight from the events, for the
-    CLI's summary line (JSON object keys are strings)."""
-    answer_node, out = None, {}
-    for e in events:
-        if e.type == ev.RUN_FINISHED:
-            answer_node = e.payload.get("answer_node")
-        elif e.type == ev.NODE_MARKED and e.node_id is not None:
-            out[str(e.node_id)] = e.payload.get("mark")
-    return answer_node, out

@@ -38,8 +38,8 @@ from runner.demo import DEMO_FILE, run_record, write_demo  # noqa: E402
 from storage import experiments as exp_repo  # noqa: E402
 from storage import open_store  # noqa: E402
 
-MCTS = "mcts:simulations=16,width=3"
-BEAM = {"beam_width": 2, "proposals": 3}
+MCTS = "mcts:simulations=10,width=3"
+BEAM = {"beam_width": 2, "proposals": 2}
 DFS = {"proposals": 2}
 TOKENS = 1500                      # the experiment's budget (generated tokens per run)
 BUDGET = {"max_nodes": 80, "max_tokens": 3000, "max_seconds": 1200}
