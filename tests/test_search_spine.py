@@ -87,7 +87,8 @@ def test_mcts_tree_shape_first_simulations():
 
 
 def test_mcts_stops_at_first_verified_solution_and_reports_it():
-    result, rec = run("mcts", {"simulations": 200}, ScriptedModel(pick_by_seed), puzzle="4 5 6 10")
+    result, rec = run("mcts", {"simulations": 200, "width": 4}, ScriptedModel(pick_by_seed),
+                      puzzle="4 5 6 10")
     tree = fold(rec.events)
     assert result.outcome == "solved"
     node = tree.nodes[result.answer_node]

@@ -44,7 +44,7 @@ UNLISTED_WIDTH = 16  # width 0 on a task that cannot list its moves: at most thi
 class MCTSSettings:
     simulations: int = 50
     c_uct: float = 1.4
-    width: int = 4
+    width: int = 0                 # 0: every legal move (see the module doc)
     temperature: float = 1.0
     rollout_temperature: float = 1.0
     pw_alpha: float = 0.0
@@ -189,17 +189,19 @@ class MCTS(Strategy):
             return width
         return min(width, max(1, math.ceil(max(1, s.visits[node]) ** self.settings.pw_alpha)))
 
-    def _can_expand(self, ctx: SearchContext, s: _Stats, node: int) -> bool:
+    def _can_expand(self, ctx: SearchContext, s: _Stats, node: int, ever: bool = False) -> bool:
+        """May ``node`` get a new child now (or ``ever``: when widening allows it later)?"""
+        room = self._width(ctx, s, node) if ever else self._allowed_children(ctx, s, node)
         return (node not in s.terminal and node not in s.exhausted
                 and ctx.depth(node) < ctx.task.max_depth
-                and len(s.children[node]) < self._allowed_children(ctx, s, node)
+                and len(s.children[node]) < room
                 and s.attempts.get(node, 0) < 2 * self._width(ctx, s, node))
 
     def _exhausted(self, ctx: SearchContext, s: _Stats, node: int) -> bool:
         """True when nothing below ``node`` can still be expanded (the whole tree is known)."""
         if node in s.terminal:
             return True
-        if self._can_expand(ctx, s, node) or (s.visits[node] and not s.children[node]
+        if self._can_expand(ctx, s, node, ever=True) or (s.visits[node] and not s.children[node]
                                               and ctx.depth(node) < ctx.task.max_depth
                                               and node not in s.exhausted):
             return False

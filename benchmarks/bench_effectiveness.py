@@ -1,0 +1,208 @@
+"""Effectiveness: does search beat the shortcut and chance at the same budget?
+
+Game of 24, every run with the same budget of 3,000 generated tokens per puzzle (value-prompt
+tokens count; prompt tokens do not), strategies greedy, best_of_n, beam, dfs, mcts — each with
+
+* the embedded model (Gemma 3 270M, constrained to legal steps),
+* the random policy (uniformly random legal steps and verdicts: the floor), and
+* where a strategy has an evaluator (beam, dfs, mcts), the oracle evaluator (exact solvability,
+  no call: the ceiling of what a better evaluator could give), with the random proposer.
+
+Every strategy runs ``anytime``: it keeps going until a verified solution or the budget (greedy
+has nothing more to do). Two slices: ranks 901–1000 (ToT's test set) and the easiest hundred,
+ranks 1–100. ``--quick`` uses ranks 901–920 and 1–20 for the random and oracle rows.
+
+The embedded model is slow (tens of seconds per run on a shared 2-core machine), so its rows cover
+a small subset, stated in each row: ``python -m benchmarks.bench_effectiveness --embedded 5``
+runs the first 5 puzzles of each slice (cheap strategies first) and appends every run to
+``benchmarks/effectiveness_runs.jsonl``; the table is built from that file (already-measured runs
+are never repeated), so a long measurement can be stopped and resumed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from reasoning.engine import run_search
+from reasoning.settings import Budget
+from reasoning.strategies import make_strategy
+from reasoning.tasks import get_task
+from runner.experiments import wilson
+
+BUDGET = 3000
+RUNS = Path(__file__).with_name("effectiveness_runs.jsonl")
+TABLE = Path(__file__).with_name("EFFECTIVENESS.md")
+SLICES = {"901-1000": [str(r) for r in range(901, 1001)], "1-100": [str(r) for r in range(1, 101)]}
+QUICK = {"901-1000": SLICES["901-1000"][:20], "1-100": SLICES["1-100"][:20]}
+STRATEGIES: list[tuple[str, dict[str, Any]]] = [   # cheapest first (the embedded order)
+    ("greedy", {}),
+    ("best_of_n", {"n": 8, "anytime": True}),
+    ("mcts", {"anytime": True, "width": 0}),
+    ("dfs", {"anytime": True}),
+    ("beam", {"anytime": True}),
+]
+EVALUATED = {"beam", "dfs", "mcts"}
+
+
+def random_model() -> Any:
+    try:
+        from reasoning.models.random_policy import RandomPolicy
+        return RandomPolicy()
+    except ImportError:  # before the baseline model landed: the same policy, scripted
+        import random
+
+        from reasoning.models.scripted import ScriptedModel
+        model = ScriptedModel(lambda r: random.Random(r.seed).choice(r.choices))
+        model.name = "random"
+        return model
+
+
+def embedded() -> Any:
+    from reasoning.models.embedded import embedded_model
+    return embedded_model()
+
+
+def params_for(strategy: str, params: dict[str, Any], evaluator: str) -> dict[str, Any]:
+    if not evaluator:
+        return dict(params)
+    if strategy == "mcts":
+        return {**params, "evaluator": evaluator, "rollout_weight": 0.0}
+    return {**params, "evaluator": evaluator}
+
+
+def one_run(model: Any, model_name: str, strategy: str, params: dict[str, Any], rank: str,
+            seed: int = 0) -> dict[str, Any]:
+    task = get_task("game24")
+    t = time.perf_counter()
+    result, rec = run_search(make_strategy(strategy, params), task, task.problem_by_id(rank), model,
+                             run_id=rank, seed=seed,
+                             budget=Budget(max_tokens=BUDGET, max_nodes=1_000_000, max_seconds=3600))
+    fin = rec.events[-1].payload
+    return {"model": model_name, "strategy": strategy, "params": params, "rank": rank, "seed": seed,
+            "budget": BUDGET, "outcome": result.outcome, "tokens": fin["tokens"],
+            "prompt_tokens": fin.get("prompt_tokens", 0), "calls": fin.get("model_calls", 0),
+            "nodes": fin["nodes"], "seconds": round(time.perf_counter() - t, 2)}
+
+
+def key(r: dict[str, Any]) -> tuple:
+    return (r["model"], r["strategy"], json.dumps(r["params"], sort_keys=True), r["rank"],
+            r["seed"], r["budget"])
+
+
+def load_runs() -> dict[tuple, dict[str, Any]]:
+    if not RUNS.exists():
+        return {}
+    rows = [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+    return {key(r): r for r in rows}
+
+
+def measure(model_name: str, ranks: list[str], evaluator: str = "", cache: bool = True,
+            model: Any = None, strategies: list[tuple[str, dict[str, Any]]] | None = None,
+            log: bool = False) -> list[dict[str, Any]]:
+    """Every (strategy, rank) for this model; runs already in the file are reused."""
+    known = load_runs() if cache else {}
+    out = []
+    for strategy, base in strategies or STRATEGIES:
+        if evaluator and strategy not in EVALUATED:
+            continue
+        params = params_for(strategy, base, evaluator)
+        for rank in ranks:
+            probe = {"model": model_name, "strategy": strategy, "params": params, "rank": rank,
+                     "seed": 0, "budget": BUDGET}
+            row = known.get(key(probe))
+            if row is None:
+                if model is None:
+                    continue
+                row = one_run(model, model_name, strategy, params, rank)
+                if cache:
+                    with RUNS.open("a") as f:
+                        f.write(json.dumps(row) + "\n")
+                if log:
+                    print(json.dumps(row), file=sys.stderr, flush=True)
+            out.append(row)
+    return out
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    by: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by.setdefault(r["strategy"], []).append(r)
+    out = {}
+    for strategy, group in by.items():
+        k, n = sum(r["outcome"] == "solved" for r in group), len(group)
+        lo, hi = wilson(k, n)
+        out[strategy] = {"k": k, "n": n, "rate": k / n, "lo": lo, "hi": hi,
+                         "gen": statistics.mean(r["tokens"] for r in group),
+                         "prompt": statistics.mean(r["prompt_tokens"] for r in group),
+                         "calls": statistics.mean(r["calls"] for r in group),
+                         "ranks": sorted({r["rank"] for r in group}, key=int)}
+    return out
+
+
+def cell(s: dict[str, Any] | None) -> str:
+    if not s:
+        return "—"
+    return (f"{s['k']}/{s['n']} = {s['rate']:.0%} [{s['lo']:.0%}, {s['hi']:.0%}]; "
+            f"gen {s['gen']:.0f}, prompt {s['prompt']:.0f}, calls {s['calls']:.0f}")
+
+
+def ranks_text(ranks: list[str]) -> str:
+    nums = sorted(int(r) for r in ranks)
+    if nums and nums == list(range(nums[0], nums[-1] + 1)):
+        return f"ranks {nums[0]}–{nums[-1]}"
+    return "ranks " + ", ".join(map(str, nums))
+
+
+def run(quick: bool) -> list[dict]:
+    slices = QUICK if quick else SLICES
+    floor_model = random_model()
+    rows, lines = [], ["| slice | strategy | embedded model | random policy (floor) | "
+                       "random proposer + oracle evaluator (ceiling) |", "|---|---|---|---|---|"]
+    for name, ranks in slices.items():
+        emb = summarise(measure("embedded", SLICES[name]))       # whatever was measured
+        rnd = summarise(measure("random", ranks, model=floor_model, cache=not quick))
+        orc = summarise(measure("random", ranks, "oracle", model=floor_model, cache=not quick))
+        for strategy, _ in STRATEGIES:
+            e, r, o = emb.get(strategy), rnd.get(strategy), orc.get(strategy)
+            lines.append(f"| {name} | {strategy} | {cell(e)}"
+                         f"{' (' + ranks_text(e['ranks']) + ')' if e else ''} | {cell(r)} | {cell(o)} |")
+            rows.append({
+                "what": f"effectiveness, Game of 24 ranks {name}: {strategy} (anytime, "
+                        f"{BUDGET:,} generated tokens)",
+                "work": f"embedded: {e['n'] if e else 0} puzzles ({ranks_text(e['ranks']) if e else '—'}); "
+                        f"random: {len(ranks)} puzzles",
+                "measured": f"embedded {e['k']}/{e['n']} = {e['rate']:.0%} [{e['lo']:.0%}, {e['hi']:.0%}]"
+                            if e else "embedded: not measured",
+                "target": "≥ random floor" if strategy != "greedy" else "—",
+                "baseline": f"random {r['k']}/{r['n']} = {r['rate']:.0%}" +
+                            (f"; oracle {o['k']}/{o['n']} = {o['rate']:.0%}" if o else ""),
+                "ok": bool(e) and (strategy == "greedy" or e["rate"] >= r["rate"])})
+    TABLE.write_text("Effectiveness (solved rate [95 % Wilson], mean generated / prompt tokens and "
+                     f"calls per puzzle; budget {BUDGET:,} generated tokens; every strategy anytime)"
+                     "\n\n" + "\n".join(lines) + "\n")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_effectiveness")
+    ap.add_argument("--embedded", type=int, default=0, metavar="N",
+                    help="measure the embedded model on the first N puzzles of each slice")
+    ap.add_argument("--strategies", default=",".join(s for s, _ in STRATEGIES))
+    ap.add_argument("--slices", default=",".join(SLICES))
+    args = ap.parse_args(argv)
+    wanted = [(s, p) for s, p in STRATEGIES if s in args.strategies.split(",")]
+    if args.embedded:
+        model = embedded()
+        for name in args.slices.split(","):
+            measure("embedded", SLICES[name][:args.embedded], model=model, strategies=wanted, log=True)
+    print(TABLE.read_text() if TABLE.exists() else "", end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
