@@ -166,14 +166,16 @@ def run(quick: bool) -> list[dict]:
     for name, ranks in slices.items():
         emb = summarise(measure("embedded", SLICES[name]))       # whatever was measured
         rnd = summarise(measure("random", ranks, model=floor_model, cache=not quick))
-        orc = summarise(measure("random", ranks, "oracle", model=floor_model, cache=not quick))
+        from reasoning.evaluators import EVALUATORS
+        orc = summarise(measure("random", ranks, "oracle", model=floor_model, cache=not quick)) \
+            if "oracle" in EVALUATORS else {}
         for strategy, _ in STRATEGIES:
             e, r, o = emb.get(strategy), rnd.get(strategy), orc.get(strategy)
             lines.append(f"| {name} | {strategy} | {cell(e)}"
                          f"{' (' + ranks_text(e['ranks']) + ')' if e else ''} | {cell(r)} | {cell(o)} |")
             rows.append({
-                "what": f"effectiveness, Game of 24 ranks {name}: {strategy} (anytime, "
-                        f"{BUDGET:,} generated tokens)",
+                "what": f"effectiveness, Game of 24 ranks {name}: {strategy}"
+                        f"{'' if strategy == 'greedy' else ' (anytime)'}, {BUDGET:,} generated tokens",
                 "work": f"embedded: {e['n'] if e else 0} puzzles ({ranks_text(e['ranks']) if e else '—'}); "
                         f"random: {len(ranks)} puzzles",
                 "measured": f"embedded {e['k']}/{e['n']} = {e['rate']:.0%} [{e['lo']:.0%}, {e['hi']:.0%}]"

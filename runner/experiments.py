@@ -210,13 +210,17 @@ def cell_spec(config: ExperimentConfig, cell: Cell, experiment_id: int | None) -
 
 def _with_protocol(config: ExperimentConfig, label: str) -> tuple[str, dict[str, str]]:
     """A strategy label's name and params, with the experiment's protocol for strategies that
-    have one (beam, dfs); a label's own ``protocol=`` wins."""
+    have one (beam, dfs) and ``anytime`` on where a strategy has it; a label's own setting wins."""
     from reasoning.strategies import STRATEGIES
     name, params = split_strategy(label)
     cls = STRATEGIES.get(name)
     if "protocol" not in params and cls is not None and \
             "protocol" in cls.Settings.__dataclass_fields__:
         params["protocol"] = config.protocol
+    # a cell has a budget: anytime strategies spend it (keep searching until a verified solution
+    # or the budget), so a budget compares compute, not default settings; ``anytime=false`` wins
+    if "anytime" not in params and cls is not None and "anytime" in cls.Settings.__dataclass_fields__:
+        params["anytime"] = "true"
     return name, params
 
 

@@ -275,3 +275,15 @@ def test_streaming_from_many_threads_keeps_one_numbering(monkeypatch):
             if e.type == ev.TOKENS:
                 streamed[e.node_id] = streamed.get(e.node_id, "") + e.payload["text"]
         assert all(streamed[n.id] == n.text for n in tree.nodes.values() if n.depth)
+
+
+# -- experiments spend their budgets ------------------------------------------------------------
+def test_experiment_cells_run_anytime_unless_the_label_says_otherwise():
+    from runner.experiments import ExperimentConfig, cell_spec, cells
+    cfg = ExperimentConfig(problems="901", strategies="greedy,mcts,best_of_n:anytime=false,beam,dfs")
+    specs = {c.strategy: cell_spec(cfg, c, None) for c in cells(cfg)}
+    assert "anytime" not in specs["greedy"].params                    # nothing more to do
+    assert specs["mcts"].params["anytime"] == "true"
+    assert specs["beam"].params["anytime"] == specs["dfs"].params["anytime"] == "true"
+    assert specs["best_of_n:anytime=false"].params["anytime"] == "false"
+    assert specs["mcts"].prepare()[2].settings.anytime is True
