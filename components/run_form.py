@@ -9,7 +9,8 @@ import streamlit as st
 
 from reasoning.settings import Budget
 from reasoning.strategies import STRATEGIES
-from reasoning.tasks import TASKS, get_task
+from reasoning.tasks import TASKS, ensure_plugins, get_task
+from reasoning.tasks.base import Problem
 
 BUNDLED, TYPED = "Bundled puzzle", "Type my own"
 
@@ -78,22 +79,73 @@ def dataclass_inputs(cls: type, prefix: str, columns: int = 2) -> dict[str, Any]
 
 
 def task_and_problem() -> tuple[str, str]:
-    """(task name, problem text or bundled id) as the user chose them."""
+    """(task name, problem text or bundled id) as the user chose them. Plug-in tasks are listed
+    too, and each task names its own problems (a Game of 24 "puzzle" by rank, a "question" …)."""
+    ensure_plugins()
     names = list(TASKS)
     task_name = st.selectbox("Task", names, format_func=lambda n: TASKS[n].title, key="live_task")
     task = get_task(task_name)
     problems = task.problems()
+    noun = task.problem_noun
     how = st.radio("Problem", [BUNDLED, TYPED] if problems else [TYPED], horizontal=True,
-                   key=f"live_problem_how_{task_name}", label_visibility="collapsed")
+                   key=f"live_problem_how_{task_name}", label_visibility="collapsed",
+                   format_func=lambda h: f"Bundled {noun}" if h == BUNDLED else h)
     if how == BUNDLED:
         by_id = {p.id: p for p in problems}
-        pid = st.selectbox(f"Puzzle ({len(problems)} bundled; type to search)", list(by_id),
-                           index=min(len(problems) - 1, 949), key=f"live_problem_{task_name}",
-                           format_func=lambda i: f"rank {i}: {by_id[i].text}")
+        ids = list(by_id)
+        first = ids.index(task.default_problem) if task.default_problem in by_id else 0
+        pid = st.selectbox(f"{noun.capitalize()} ({len(problems)} bundled; type to search)", ids,
+                           index=first, key=f"live_problem_{task_name}",
+                           format_func=lambda i: task.problem_title(by_id[i]))
         return task_name, pid
-    text = st.text_input("Your problem", key=f"live_problem_text_{task_name}",
-                         placeholder="e.g. 4 5 6 10")
+    text = st.text_input(f"Your {noun}", key=f"live_problem_text_{task_name}",
+                         placeholder=f"e.g. {task.problem_example}" if task.problem_example else None)
     return task_name, text
+
+
+def prefill_from_run(run: dict[str, Any]) -> None:
+    """Put a stored run's own task, problem, strategy, settings, budget and seed into the form's
+    widgets (before they are drawn), so ``?run=ID`` shows what that run was started with."""
+    ensure_plugins()
+    task_name, strategy = run["task"], run["strategy"]
+    state = st.session_state
+    if task_name in TASKS:
+        state["live_task"] = task_name
+        ids = {p.id for p in get_task(task_name).problems()}
+        bundled = run.get("problem_id") in ids
+        state[f"live_problem_how_{task_name}"] = BUNDLED if bundled else TYPED
+        if bundled:
+            state[f"live_problem_{task_name}"] = run["problem_id"]
+        else:
+            state[f"live_problem_text_{task_name}"] = run["problem"]
+    if strategy in STRATEGIES:
+        state["live_strategy"] = strategy
+        names = {f.name for f in dataclasses.fields(STRATEGIES[strategy].Settings)}
+        for k, v in (run.get("params") or {}).items():
+            if k in names:
+                state[f"live_param_{strategy}_{k}"] = v
+    budget_fields = {f.name for f in dataclasses.fields(Budget)}
+    for k, v in (run.get("budget") or {}).items():
+        if k in budget_fields:
+            state[f"live_budget_{k}"] = v
+    state["live_seed"] = int(run.get("seed") or 0)
+
+
+def settings_summary(run: dict[str, Any]) -> str:
+    """One line for the folded settings: ``game24 · rank 950: 1 6 6 6 · mcts (simulations 50) ·
+    budget 200 nodes, 20000 tokens, 300 s · seed 0``."""
+    task = TASKS.get(run["task"])
+    problem = run["problem"]
+    if task is not None and run.get("problem_id") and run["problem_id"] != problem:
+        problem = get_task(run["task"]).problem_title(Problem(run["problem_id"], problem))
+    params = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (run.get("params") or {}).items()
+                       if v not in (None, "", {}))
+    b = run.get("budget") or {}
+    budget = ", ".join(f"{b[k]:g} {unit}" for k, unit in (("max_nodes", "nodes"), ("max_tokens", "tokens"),
+                                                         ("max_seconds", "s")) if b.get(k) is not None)
+    parts = [task.title if task else run["task"], problem,
+             run["strategy"] + (f" ({params})" if params else "")]
+    return " · ".join(parts + ([f"budget {budget}"] if budget else []) + [f"seed {run.get('seed', 0)}"])
 
 
 def strategy_settings() -> tuple[str, dict[str, Any]]:
