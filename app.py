@@ -10,6 +10,7 @@ import streamlit as st
 from components.context import MODEL_KEY, db_url, get_store
 from components.model_panel import model_panel
 from storage import StorageError
+from storage.db import display_url
 
 PAGES = [
     st.Page("pages/live.py", title="Live run", icon=":material/account_tree:", default=True),
@@ -25,7 +26,7 @@ page = st.navigation(PAGES)
 with st.sidebar:
     st.title("Thinktree")
     st.session_state[MODEL_KEY] = model_panel()
-    st.caption(f"Database: {db_url()}")
+    st.caption(f"Database: {display_url(db_url())}")  # relative, or without its password
 
 try:
     get_store()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DatabaseError, SQLAlchemyError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -28,6 +28,22 @@ def to_url(value: str) -> str:
     if "://" in value:
         return value
     return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def display_url(url: str) -> str:
+    """The database as a user would name it: a SQLite file below the working folder as a
+    relative path (``thinktree.db``), any other URL with its password hidden."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.split("sqlite:///", 1)[1])
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+    try:
+        from sqlalchemy.engine import make_url
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url
 
 
 def _check_sqlite_file(url: str) -> None:

@@ -176,3 +176,15 @@ def test_bundled_demo_has_what_the_readme_promises(tmp_path):
     listed = [json.loads(x)["run_id"] for x in cli("runs", "--db", db).stdout.splitlines()]
     assert sorted(listed) == sorted(runs)
     assert trees[by["greedy"]].nodes and SOLVED in {n.state for n in trees[by["mcts"]].nodes.values()}
+
+
+def test_the_database_is_named_as_a_user_would(tmp_path, monkeypatch):
+    """The sidebar's "Database:" line: no machine paths for a file where the app was started,
+    never a password."""
+    from storage.db import display_url, to_url
+    monkeypatch.chdir(tmp_path)
+    assert display_url(to_url("thinktree.db")) == "thinktree.db"
+    assert display_url(to_url("runs/a.db")) == "runs/a.db"
+    assert display_url(to_url("/elsewhere/b.db")) == "/elsewhere/b.db"
+    shown = display_url("postgresql+psycopg://tt:s3cret@db.example/thinktree")
+    assert "s3cret" not in shown and shown.endswith("@db.example/thinktree")
