@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import events as ev
+from .deadline import call_until
 from .models.base import GenRequest, Model, ModelConnectError, ModelError
 from .recorder import Recorder, Sink
 from .settings import Budget
@@ -89,10 +90,17 @@ class SearchContext:
         if self.cancel.is_set():
             raise Cancelled()
         if self.rec.elapsed() >= self.budget.max_seconds:
-            raise BudgetExhausted(f"max_seconds {self.budget.max_seconds:g} reached")
+            raise BudgetExhausted(f"time limit: max_seconds {self.budget.max_seconds:g} reached")
         # evaluator tokens reach tree.tokens through their node_scored details (see tree.py)
         if self.tree.tokens >= self.budget.max_tokens:
             raise BudgetExhausted(f"max_tokens {self.budget.max_tokens} reached")
+
+    def _model_call(self, req: GenRequest, on_chunk) -> Any:
+        """The model call, cut off at the time limit or on Stop even mid-answer (deadline.py)."""
+        left = self.budget.max_seconds - self.rec.elapsed()
+        return call_until(self.model.generate, req, on_chunk, time.monotonic() + left, self.cancel,
+                          lambda why: Cancelled() if why == "cancelled" else BudgetExhausted(
+                              f"time limit: max_seconds {self.budget.max_seconds:g} reached"))
 
     def _check_nodes(self) -> None:
         if len(self.tree.nodes) >= self.budget.max_nodes:
@@ -129,7 +137,7 @@ class SearchContext:
         self.rec.flush()  # readers see the new node as generating before the model call blocks
         t, cb = time.perf_counter(), self.callback_seconds
         try:
-            comp = self.model.generate(req, on_chunk)
+            comp = self._model_call(req, on_chunk)
         except ModelError as e:
             self.model_seconds += time.perf_counter() - t - (self.callback_seconds - cb)
             self._model_failed(node_id, e)
@@ -150,7 +158,7 @@ class SearchContext:
         self.model_calls += 1
         t = self.rec.elapsed()
         try:  # a parallel batch may already have made this exact call (reasoning.parallel)
-            comp = self.prefetched.pop(request_key(req), None) or self.model.generate(req, on_chunk)
+            comp = self.prefetched.pop(request_key(req), None) or self._model_call(req, on_chunk)
             if isinstance(comp, ModelError):
                 raise comp
         except ModelError as e:
@@ -288,7 +296,7 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
         result = Result("error", detail=str(e))
     except Exception as e:  # a bug or an unexpected failure: still end the run cleanly
         result = Result("error", detail=f"{type(e).__name__}: {e}",
-                        extra={"traceback": traceback.format_exc(limit=5)})
+                        extra={"traceback": traceback.format_exc(limit=-8)})
     result = _answered_if_unverifiable(ctx, result)
     tree = rec.tree
     _close_open_generations(rec, result)

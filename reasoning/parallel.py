@@ -90,14 +90,17 @@ def generate_many(ctx: SearchContext, jobs: list[tuple[int, GenRequest]]
                 raise Cancelled()
         if ctx.cancel.is_set():
             return Cancelled()
-        try:
-            return ctx.model.generate(req, on_chunk)
-        except (ModelError, Cancelled) as e:
+        try:  # cut off at the time limit like a sequential call (reasoning/deadline.py)
+            return ctx._model_call(req, on_chunk)
+        except (ModelError, Cancelled, BudgetExhausted) as e:
             return e
 
     results = _run_all(ctx, [lambda n=n, r=r: one(n, r) for n, r in jobs])
     if any(isinstance(r, Cancelled) for r in results):
         raise Cancelled()
+    for r in results:
+        if isinstance(r, BudgetExhausted):
+            raise r
     out: list[tuple[str, dict[str, Any]] | None] = []
     for (nid, _), r in zip(jobs, results, strict=True):
         if isinstance(r, ModelError):
@@ -125,7 +128,9 @@ def prefetch(ctx: SearchContext, reqs: Iterable[GenRequest]) -> None:
         if ctx.cancel.is_set():
             return None
         try:
-            return ctx.model.generate(req, None)
+            return ctx._model_call(req, None)
+        except (BudgetExhausted, Cancelled):
+            return None  # never asked for: the run ends before it needs this answer
         except ModelError as e:
             return e
 
