@@ -76,6 +76,11 @@ def mark_controls(tree: Tree, node: Node, on_mark: MarkHandler | None) -> None:
 
 def render_inspector(tree: Tree, node_id: int | None, on_mark: MarkHandler | None = None) -> None:
     """Everything about one node; ``on_mark`` (when given) offers marks on answer nodes."""
+    trace = (tree.finished or {}).get("traceback")
+    if trace:  # the run ended on an exception in a strategy, evaluator or task plug-in
+        st.caption("The run stopped on an error in the code (a strategy, evaluator or task); "
+                   "its traceback:")
+        st.code(trace, language=None, wrap_lines=True)
     if node_id is None or node_id not in tree.nodes:
         st.caption("Click a node in the tree (or pick one above) to inspect it.")
         return

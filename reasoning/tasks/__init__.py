@@ -42,7 +42,8 @@ def get_task(name: str) -> Task:
     try:
         cls = TASKS[name]
     except KeyError:
-        raise ValueError(f"task: unknown task {name!r}; choose one of {', '.join(sorted(TASKS))}") from None
+        from .discovery import unknown_task_message
+        raise ValueError(unknown_task_message(name, list(TASKS), plugin_errors())) from None
     return cls()
 
 

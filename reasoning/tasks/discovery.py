@@ -124,3 +124,26 @@ def load_plugins(dirs: list[Path] | None = None, taken: dict[str, Any] | None = 
                 tasks[cls.name] = cls
                 taken[cls.name] = str(path)
     return tasks, errors
+
+
+def unknown_task_message(name: str, known: list[str], errors: list[dict[str, str]]) -> str:
+    """Why ``name`` is not a task: a plug-in file that failed to load and would have provided it
+    (its file is named after it, or it mentions the name in quotes) is named with its error;
+    otherwise every failed plug-in file is mentioned, then the known names."""
+    def mentions(err: dict[str, str]) -> bool:
+        path = Path(err["file"])
+        if path.stem == name:
+            return True
+        try:
+            text = path.read_text(errors="replace") if path.is_file() else ""
+        except OSError:
+            return False
+        return f'"{name}"' in text or f"'{name}'" in text
+    msg = f"task: unknown task {name!r}"
+    culprits = [e for e in errors if mentions(e)]
+    for err in culprits:
+        msg += f"; the plug-in file {err['file']} failed: {err['error']}"
+    if not culprits and errors:
+        msg += f"; {len(errors)} plug-in file(s) failed to load ({', '.join(e['file'] for e in errors)}: " \
+               "see `python cli.py tasks`)"
+    return msg + f"; choose one of {', '.join(sorted(known))}"

@@ -66,6 +66,8 @@ def register(sub) -> None:
     s = sub.add_parser("show", help="print the JSON summary of a stored run")
     s.add_argument("run_id")
     s.add_argument("--db", default=None)
+    s.add_argument("--traceback", action="store_true", help="also print the traceback of a run "
+                   "that stopped on an error in the code (before the JSON line)")
     s.set_defaults(handler=cmd_show)
 
 
@@ -158,6 +160,11 @@ def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
         # the run is recorded (outcome error); the exit code and last stderr line say why
         print(f"error: {result.detail} ({args.base_url or 'embedded model'})", file=sys.stderr)
         return 1
+    if result.extra.get("traceback"):  # a bug in a strategy, evaluator or plug-in: say where
+        cause, db = result.detail.partition("\n")[0], f" --db {args.db}" if args.db else ""
+        print(f"error: run {run_id} stopped on an error in the code: {cause} "
+              f"(traceback: python cli.py show {run_id} --traceback{db})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -180,5 +187,11 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args.db)
-    print(json.dumps(summary(store, parse_int("run_id", args.run_id))))
+    run_id = parse_int("run_id", args.run_id)
+    out = summary(store, run_id)
+    if args.traceback:  # kept in the run's closing event (engine.run_search)
+        last = store.events(run_id, after_seq=max(0, store.last_seq(run_id) - 1))
+        trace = last[0].payload.get("traceback") if last and last[0].type == ev.RUN_FINISHED else None
+        print(trace.rstrip() if trace else f"run {run_id} has no traceback (outcome {out['outcome']})")
+    print(json.dumps(out))
     return 0
