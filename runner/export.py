@@ -29,6 +29,7 @@ from reasoning.export import (
     problem_keys,
     split_rows,
 )
+from reasoning.idrange import parse_id_ranges
 from reasoning.tree import Tree, fold
 from storage import Store
 
@@ -51,15 +52,8 @@ def run_ids_for(store: Store, run_ids: Iterable[int] | None = None,
 
 
 def parse_ids(text: str) -> list[int]:
-    """'3,4, 7' -> [3, 4, 7]; a message naming the bad part otherwise."""
-    out = []
-    for part in (text or "").replace(" ", "").split(","):
-        if not part:
-            continue
-        if not part.isdigit():
-            raise ValueError(f"runs: expected run ids like 3,4,7, got {part!r}")
-        out.append(int(part))
-    return out
+    """'3,4, 7' or '3-5,9' -> the run ids (the one id parser, :mod:`reasoning.idrange`)."""
+    return parse_id_ranges(text, "runs", "3,4,7")
 
 
 def load_tree(store: Store, run_id: int) -> tuple[Tree, list]:

@@ -1,0 +1,248 @@
+"""Running an experiment's cells: a thread pool (``concurrent.futures``), claims, heartbeats.
+
+:func:`run_experiment` runs the cells without a finished run in the calling thread's pool of
+``concurrency`` slots; each slot takes the next cell until none is left. With ``worker`` (a name
+unique per process) several processes sharing one database divide the cells through
+``storage.claims``: a slot claims a cell before running it, a heartbeat keeps this worker's
+claims fresh, and a worker that dies leaves its cells to the others once its claims are
+``stale_after`` seconds old.
+
+Worker threads never call Streamlit: a page starts :func:`start_experiment` and polls the
+database (:func:`runner.experiments.results.db_progress`), so a reload loses nothing. The
+experiments running in this process and the errors that stopped them are held by one
+:class:`Background` object (:data:`BACKGROUND`).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from storage import Store, claims
+from storage import experiments as repo
+
+from ..cancels import CancelRegistry
+from ..run import execute
+from .config import Cell, ExperimentConfig, cell_spec, cells, load_config
+from .results import (
+    FINISHED_OUTCOMES,
+    Progress,
+    describe,
+    eta_seconds,
+    finished_keys,
+    is_finished,
+    latest_runs,
+)
+
+ProgressFn = Callable[[Progress], None]
+
+
+class _Runner:
+    """One pass over the remaining cells with ``concurrency`` slots of a thread pool."""
+
+    def __init__(self, config: ExperimentConfig, store: Store, experiment_id: int,
+                 cancel: threading.Event, progress: ProgressFn | None,
+                 model_factory: Callable[[], Any] | None, api_key: str | None,
+                 worker: str | None = None, stale_after: float = claims.STALE_AFTER_S) -> None:
+        self.config, self.store, self.eid = config, store, experiment_id
+        self.cancel, self.progress = cancel, progress
+        self.model_factory, self.api_key = model_factory, api_key
+        self.all_cells = all_cells = cells(config)
+        self.worker, self.stale_after = worker, stale_after
+        settled = {k: r for k, r in latest_runs(store, experiment_id).items() if is_finished(r)}
+        self.todo = [c for c in all_cells if c.key not in settled]
+        self.total, self.done0 = len(all_cells), len(all_cells) - len(self.todo)
+        self.done = self.done0
+        self.solved = sum(settled[c.key]["outcome"] == "solved" for c in all_cells if c.key in settled)
+        self.errors = 0
+        self.cell_seconds: list[float] = []   # wall time of each cell finished here (for the ETA)
+        self.running: dict[int, Cell] = {}
+        self.failures: list[BaseException] = []
+        self.lock = threading.Lock()
+        self.finished = threading.Event()     # every slot has stopped (ends the heartbeat)
+        self.t0 = time.monotonic()
+
+    def snapshot(self, status: str = "running") -> Progress:
+        with self.lock:
+            eta = eta_seconds(self.total - self.done, self.cell_seconds, self.config.concurrency)
+            return Progress(self.done, self.total, [describe(c) for c in self.running.values()],
+                            eta, time.monotonic() - self.t0, self.solved, self.errors, status)
+
+    def _report(self, status: str = "running") -> None:
+        if self.progress:
+            self.progress(self.snapshot(status))
+
+    # -- choosing the next cell ---------------------------------------------------------------
+    def _next(self) -> Cell | None:
+        if self.worker is not None:
+            return self._claim_next()
+        with self.lock:
+            if self.cancel.is_set() or self.failures or not self.todo:
+                return None
+            return self.todo.pop(0)
+
+    def _claim_next(self) -> Cell | None:
+        """Multi-worker mode: the next cell no one else holds. Cells held by live workers are
+        waited for (their worker may die: then their claim goes stale and is taken over)."""
+        while not (self.cancel.is_set() or self.failures):
+            finished = finished_keys(self.store, self.eid)
+            with self.lock:
+                mine = {c.key for c in self.running.values()}
+                left = [c for c in self.all_cells if c.key not in finished and c.key not in mine]
+            if not left:
+                return None
+            for cell in left:
+                if claims.claim(self.store, self.eid, cell.key, self.worker, self.stale_after):
+                    return cell
+            self.cancel.wait(min(2.0, self.stale_after / 4))
+        return None
+
+    # -- the pool's jobs -----------------------------------------------------------------------
+    def _heartbeat_loop(self) -> None:
+        while not self.finished.wait(min(10.0, self.stale_after / 4)):
+            claims.heartbeat(self.store, self.eid, self.worker)
+
+    def _slot(self, slot: int) -> None:
+        while (cell := self._next()) is not None:
+            with self.lock:
+                self.running[slot] = cell
+            self._report()
+            started = time.monotonic()
+            try:
+                model = self.model_factory() if self.model_factory else None
+                _, result = execute(cell_spec(self.config, cell, self.eid), self.store,
+                                    cancel=self.cancel, api_key=self.api_key, model=model)
+            except BaseException as e:  # a bug or a storage failure: stop the experiment
+                with self.lock:
+                    self.failures.append(e)
+                    self.running.pop(slot, None)
+                return
+            if self.worker is not None and result.outcome in FINISHED_OUTCOMES:
+                claims.done(self.store, self.eid, cell.key, self.worker)
+            with self.lock:
+                self.running.pop(slot, None)
+                if result.outcome in FINISHED_OUTCOMES:
+                    self.done += 1
+                    self.solved += result.outcome == "solved"
+                    self.cell_seconds.append(time.monotonic() - started)
+                elif result.outcome == "error":
+                    self.errors += 1
+            repo.touch(self.store, self.eid)
+            self._report()
+
+    def run(self) -> Progress:
+        n_slots = min(self.config.concurrency, max(1, len(self.todo)))
+        pool = ThreadPoolExecutor(max_workers=n_slots + (self.worker is not None),
+                                  thread_name_prefix=f"thinktree-exp-{self.eid}")
+        slots: list[Future] = [pool.submit(self._slot, k) for k in range(n_slots)]
+        if self.worker is not None:
+            pool.submit(self._heartbeat_loop)
+        try:
+            # short waits, not one long one, so Ctrl-C reaches this (main) thread at once
+            while wait(slots, timeout=0.2).not_done:
+                pass
+        except BaseException:
+            self.cancel.set()     # Ctrl-C: cancel running cells and let them close cleanly
+            wait(slots, timeout=30)
+            repo.set_status(self.store, self.eid, "stopped")
+            raise
+        finally:
+            self.finished.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self.worker is not None:  # other workers finished cells too
+            self.done = len(finished_keys(self.store, self.eid) & {c.key for c in self.all_cells})
+        status = "finished" if self.done == self.total else "stopped"
+        repo.set_status(self.store, self.eid, status)
+        if self.failures:
+            raise self.failures[0]
+        self._report(status)
+        return self.snapshot(status)
+
+
+def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event | None = None,
+                   progress: ProgressFn | None = None,
+                   model_factory: Callable[[], Any] | None = None,
+                   api_key: str | None = None, worker: str | None = None,
+                   stale_after: float = claims.STALE_AFTER_S) -> Progress:
+    """Run (or resume) an experiment in the calling thread: only cells without a finished run.
+
+    ``model_factory`` builds the model for each cell (tests inject a scripted fake); by default
+    each cell builds its model from the stored configuration. ``worker`` / ``stale_after``: see
+    the module's docstring.
+    """
+    config = load_config(store, experiment_id)
+    cancel = cancel or threading.Event()
+    repo.set_status(store, experiment_id, "running")
+    try:
+        runner = _Runner(config, store, experiment_id, cancel, progress, model_factory, api_key,
+                         worker, stale_after)
+    except BaseException:
+        repo.set_status(store, experiment_id, "stopped")
+        raise
+    BACKGROUND.cancels.add(experiment_id, cancel)
+    try:
+        return runner.run()
+    finally:
+        BACKGROUND.cancels.discard(experiment_id, cancel)
+
+
+class Background:
+    """The experiments this process is running (each with the Event that stops it) and why a
+    background one stopped with an exception. One instance per process: :data:`BACKGROUND`."""
+
+    def __init__(self) -> None:
+        self.cancels = CancelRegistry()
+        self.errors: dict[int, str] = {}
+
+    def start(self, experiment_id: int, store: Store, *,
+              model_factory: Callable[[], Any] | None = None,
+              api_key: str | None = None) -> threading.Thread:
+        if experiment_id in self.cancels:
+            raise ValueError(f"experiment {experiment_id} is already running")
+        load_config(store, experiment_id)  # fail here, in the page, on a bad id
+        self.errors.pop(experiment_id, None)
+        repo.set_status(store, experiment_id, "running")
+        started = threading.Event()
+        cancel = self.cancels.add(experiment_id)
+
+        def work() -> None:
+            started.set()
+            try:
+                run_experiment(experiment_id, store, cancel=cancel, model_factory=model_factory,
+                               api_key=api_key)
+            except Exception as e:
+                self.errors[experiment_id] = f"{type(e).__name__}: {e}"
+                repo.set_status(store, experiment_id, "stopped")
+            finally:
+                self.cancels.discard(experiment_id, cancel)
+
+        t = threading.Thread(target=work, name=f"thinktree-exp-{experiment_id}", daemon=True)
+        t.start()
+        started.wait(5)
+        return t
+
+
+BACKGROUND = Background()
+
+
+def is_active(experiment_id: int) -> bool:
+    return experiment_id in BACKGROUND.cancels
+
+
+def stop_experiment(experiment_id: int) -> bool:
+    """Ask an experiment running in this process to stop; running cells end as cancelled."""
+    return BACKGROUND.cancels.stop(experiment_id)
+
+
+def last_error(experiment_id: int) -> str | None:
+    """Why a background experiment of this process stopped with an exception, if it did."""
+    return BACKGROUND.errors.get(experiment_id)
+
+
+def start_experiment(experiment_id: int, store: Store, *,
+                     model_factory: Callable[[], Any] | None = None,
+                     api_key: str | None = None) -> threading.Thread:
+    """Run (or resume) in a daemon worker thread; the page polls ``db_progress``."""
+    return BACKGROUND.start(experiment_id, store, model_factory=model_factory, api_key=api_key)
