@@ -143,6 +143,15 @@ def test_tot_dfs_follows_values_and_stops_at_judged_answers():
     assert s["1 + 4 = 5 (left: 1 5 6)"].reason.startswith("below threshold")
 
 
+def test_tot_dfs_keeps_only_the_answers_the_judge_passes():
+    # the judge rejects the right answer: DFS believes its judge, so its answers are all wrong
+    result, tree, _, rec = run_tot("dfs", judge={RIGHT[len("Answer: "):].lower(): "impossible"})
+    fin = rec.events[-1].payload
+    assert (fin["correct_any"], fin["correct_top1"], fin["final_answers"]) == (False, False, 1)
+    assert steps(tree)[RIGHT].reason.startswith("below threshold")
+    assert result.outcome == "failed"
+
+
 def test_tot_protocol_is_for_game24_beam_and_dfs_with_the_value_prompt():
     from runner.run import RunSpec
     with pytest.raises(ValueError, match="^protocol: tot is defined for Game of 24 only"):
