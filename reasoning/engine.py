@@ -375,6 +375,12 @@ def rollout(ctx: SearchContext, parent_id: int, temperature: float, max_steps: i
             reason = str(e)
             break
         steps.append(step)
+    return finish_rollout(ctx, nid, state, steps, totals, reason)
+
+
+def finish_rollout(ctx: SearchContext, nid: int, state: Any, steps: list[str],
+                   totals: dict[str, int], reason: str) -> tuple[int, bool | None, str | None]:
+    """Record a played-out rollout node (its steps, the final verdict); see :func:`rollout`."""
     verdict = ctx.task.verify(ctx.problem, state) if ctx.task.is_terminal(state) else None
     ctx.rec.emit(ev.NODE_COMPLETED, nid, text="\n".join(steps), step=None,
                  label=ctx.task.describe(state), **totals, **_terminal_flag(verdict))

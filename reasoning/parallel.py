@@ -8,6 +8,8 @@ run at the same time:
 * :func:`propose_many` — one proposal per :class:`Ask`. Nodes are created in batch order (so
   ids are the same for any N), the model calls run concurrently, each streaming into its own
   node, and the steps are parsed and recorded in batch order afterwards;
+* :func:`rollout_many` — one rollout node per parent (MCTS leaves); their k-th steps are one
+  batch, so up to N rollouts stream at once;
 * :func:`prefetch` — evaluator calls that are not nodes (value-prompt samples) are made
   concurrently ahead of time; :meth:`SearchContext.call` then takes the stored answer instead of
   calling the model, so its accounting and events stay sequential and in order.
@@ -28,8 +30,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import BudgetExhausted, Cancelled, Child, SearchContext, completion_meta, request_key
+from .engine import (
+    BudgetExhausted,
+    Cancelled,
+    Child,
+    SearchContext,
+    completion_meta,
+    finish_rollout,
+    request_key,
+    rollout,
+)
 from .models.base import GenRequest, ModelError
+from .tasks.base import InvalidStep
 
 
 @dataclass
@@ -72,6 +84,57 @@ def _propose_chunk(ctx: SearchContext, asks: list[Ask]) -> list[Child | None]:
     if cut:
         raise BudgetExhausted(f"max_nodes {ctx.budget.max_nodes} reached")
     return out
+
+
+def rollout_many(ctx: SearchContext, parents: list[int], temperature: float
+                 ) -> list[tuple[int, bool | None, str | None]]:
+    """:func:`~reasoning.engine.rollout` from each parent (same nodes, same ids), the rollouts'
+    k-th steps made as one batch."""
+    if ctx.parallel <= 1 or len(parents) <= 1:
+        return [rollout(ctx, p, temperature) for p in parents]
+    nodes = [ctx.new_node(p, "rollout") for p in parents]
+    states = [ctx.states[p] for p in parents]
+    steps: list[list[str]] = [[] for _ in parents]
+    totals = [{"prompt_tokens": 0, "completion_tokens": 0} for _ in parents]
+    reasons = ["depth limit reached"] * len(parents)
+    limits = [ctx.task.max_depth - ctx.depth(p) for p in parents]
+    live, failed = list(range(len(parents))), set()
+    for k in range(max(limits, default=0)):
+        jobs = []
+        for i in list(live):
+            req = None if k >= limits[i] or ctx.task.is_terminal(states[i]) else \
+                ctx.step_request(states[i], temperature, nodes[i], k)
+            if req is None:
+                if k < limits[i] and not ctx.task.is_terminal(states[i]):
+                    reasons[i] = "no legal step left"
+                live.remove(i)
+                continue
+            if k:
+                ctx.rec.tokens(nodes[i], "\n")
+            jobs.append((i, req))
+        if not jobs:
+            break
+        ctx.check()
+        for (i, _), out in zip(jobs, generate_many(ctx, [(nodes[i], r) for i, r in jobs]),
+                               strict=True):
+            if out is None:  # the node is already failed with the model error
+                failed.add(i)
+                live.remove(i)
+                continue
+            text, meta = out
+            for key in totals[i]:
+                totals[i][key] += meta[key]
+            try:
+                step, states[i] = ctx.task.apply_step(ctx.problem, states[i], text)
+            except InvalidStep as e:
+                steps[i].append(text.strip())
+                reasons[i] = str(e)
+                live.remove(i)
+                continue
+            steps[i].append(step)
+    return [(nodes[i], False, None) if i in failed else
+            finish_rollout(ctx, nodes[i], states[i], steps[i], totals[i], reasons[i])
+            for i in range(len(parents))]
 
 
 def generate_many(ctx: SearchContext, jobs: list[tuple[int, GenRequest]]

@@ -287,3 +287,41 @@ def test_experiment_cells_run_anytime_unless_the_label_says_otherwise():
     assert specs["beam"].params["anytime"] == specs["dfs"].params["anytime"] == "true"
     assert specs["best_of_n:anytime=false"].params["anytime"] == "false"
     assert specs["mcts"].prepare()[2].settings.anytime is True
+
+
+# -- MCTS batches with virtual loss -------------------------------------------------------------
+def test_virtual_loss_spreads_the_selections_of_one_batch():
+    from reasoning.strategies.mcts import MCTS, _Stats
+    mcts = MCTS.from_params({"width": 3})
+    s = _Stats()
+    mcts._add(s, 0)
+    for c in (1, 2, 3):
+        mcts._add(s, c, parent=0)
+        s.visits[c], s.value[c] = 2, 1.0
+    s.visits[0] = 6
+
+    class Ctx:  # just what selection asks: depth and the task's depth limit
+        task = type("T", (), {"max_depth": 3, "legal_steps": lambda self, st: None})()
+        states = {0: None}
+
+        def depth(self, n):
+            return 0 if n == 0 else 1
+    ctx = Ctx()
+    plain = [mcts._select(ctx, s, 0)[-1] for _ in range(3)]
+    spread = [mcts._select(ctx, s, 0, virtual=True)[-1] for _ in range(3)]
+    assert plain == [1, 1, 1] and sorted(spread) == [1, 2, 3]
+
+
+def test_mcts_batches_overlap_calls_and_keep_the_tree():
+    trees = []
+    for n in (1, 4):
+        model = SlowSeeded(n)
+        result, rec, tree = g24("mcts", {"simulations": 24, "batch": 4, "stop_on_solution": False},
+                                model, puzzle="1 2 3 4", seed=5)
+        assert [e.seq for e in rec.events] == list(range(1, len(rec.events) + 1))
+        trees.append((shape(tree), rec.events[-1].payload["model_calls"]))
+        if n == 4:
+            assert model.peak > 1
+    assert trees[0] == trees[1]
+    backprops = sum(e.type == ev.MCTS_BACKPROP for e in rec.events)
+    assert backprops == 24 and rec.tree.nodes[0].visits == 24

@@ -23,16 +23,22 @@ positive ``width`` only). A proposed step that reaches a state another node alre
 task's ``state_key``) is pruned as a duplicate (``transpositions``) and never proposed again from
 that node. ``anytime``: simulations go on until a verified solution, the budget, or a fully
 explored tree ends them (``simulations`` is then ignored).
+
+Parallel: ``batch`` simulations are selected at once, each selection counting a *virtual loss*
+(a visit with reward 0) on its path so the next one spreads out; their expansions, rollouts and
+evaluator calls are one batch each (:mod:`reasoning.parallel`), up to ``--parallel N`` in flight.
+The tree depends on ``batch`` and the seed, never on N; ``batch`` 1 is plain sequential UCT.
 """
 from __future__ import annotations
 
-import itertools
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .. import events as ev
-from ..engine import Result, SearchContext, rollout
+from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
+from ..parallel import Ask, prefetch_scores, propose_many, rollout_many
 from ..settings import check_range
 from .base import Strategy
 from .transpose import Transpositions
@@ -53,6 +59,7 @@ class MCTSSettings:
     rollout_weight: float = 0.5    # with an evaluator: share of the rollout in the leaf value
     anytime: bool = False          # simulate until a solution or the budget (not `simulations`)
     transpositions: bool = True    # prune a step whose state another node already reached
+    batch: int = 1                 # simulations selected at once (virtual loss); see the doc
 
     def __post_init__(self) -> None:
         check_range("simulations", self.simulations, 1, 100_000)
@@ -63,6 +70,7 @@ class MCTSSettings:
         check_range("pw_alpha", self.pw_alpha, 0.0, 1.0)
         check_evaluator(self.evaluator, allow_none=True)
         check_range("rollout_weight", self.rollout_weight, 0.0, 1.0)
+        check_range("batch", self.batch, 1, 64)
 
 
 def uct(q_sum: float, n: int, n_parent: int, c: float) -> float:
@@ -82,6 +90,7 @@ class _Stats:
     terminal: dict[int, bool] = field(default_factory=dict)  # node -> verified correct?
     tried: dict[int, set[str]] = field(default_factory=dict)  # steps proposed from a node
     width: dict[int, int] = field(default_factory=dict)       # node -> children it may have
+    vloss: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))  # virtual losses
 
 
 class MCTS(Strategy):
@@ -97,20 +106,24 @@ class MCTS(Strategy):
         self._seen = Transpositions(self.settings.transpositions)
         self._seen.add(ctx, root)
         self._add(s, root)
-        sims = itertools.count() if self.settings.anytime else range(self.settings.simulations)
-        for _ in sims:
+        done = 0
+        while self.settings.anytime or done < self.settings.simulations:
             ctx.check()
-            path = self._select(ctx, s, root)
-            leaf = path[-1]
-            if self._can_expand(ctx, s, leaf):
-                child = self._expand(ctx, s, leaf)
-                if child is not None:
-                    path.append(child)
-                    leaf = child
-            if leaf == root and not self._can_expand(ctx, s, root) and not s.children[root]:
+            size = self.settings.batch if self.settings.anytime else \
+                min(self.settings.batch, self.settings.simulations - done)
+            paths = [self._select(ctx, s, root, virtual=True) for _ in range(size)]
+            for path in paths:  # the virtual losses only spread one batch's selections
+                for n in path:
+                    s.vloss[n] -= 1
+            self._expand_many(ctx, s, paths)
+            if not s.children[root] and not self._can_expand(ctx, s, root):
                 return Result("failed", detail="no legal step from the start")
-            reward, solved_node = self._simulate(ctx, s, leaf)
-            self._backprop(ctx, s, path, reward)
+            solved_node = None
+            for path, (reward, found) in zip(paths, self._simulate_many(ctx, s, [p[-1] for p in paths]),
+                                             strict=True):
+                self._backprop(ctx, s, path, reward)
+                solved_node = solved_node if solved_node is not None else found
+            done += size
             if solved_node is not None and self.settings.stop_on_solution:
                 return Result("solved", ctx.answer_of(solved_node), solved_node,
                               "verified solution found")
@@ -119,48 +132,71 @@ class MCTS(Strategy):
         return self._final(ctx, s, root)
 
     # -- phases ---------------------------------------------------------------------------
-    def _select(self, ctx: SearchContext, s: _Stats, root: int) -> list[int]:
+    def _select(self, ctx: SearchContext, s: _Stats, root: int, virtual: bool = False) -> list[int]:
+        """Descend by UCT. ``virtual``: count a lost visit on the path (virtual loss), so the
+        next selection of the same batch prefers other paths."""
         path = [root]
         node = root
         while node not in s.terminal and not self._can_expand(ctx, s, node) and s.children[node]:
-            n_parent = s.visits[node]
+            n_parent = s.visits[node] + s.vloss[node]
             node = max(s.children[node],
-                       key=lambda c: (uct(s.value[c], s.visits[c], n_parent, self.settings.c_uct), -c))
+                       key=lambda c: (uct(s.value[c], s.visits[c] + s.vloss[c], n_parent,
+                                          self.settings.c_uct), -c))
             path.append(node)
+        if virtual:
+            for n in path:
+                s.vloss[n] += 1
         return path
 
-    def _expand(self, ctx: SearchContext, s: _Stats, node: int) -> int | None:
-        taken = s.tried.setdefault(node, set())
-        k = s.attempts.get(node, 0)
-        s.attempts[node] = k + 1
-        child = ctx.propose(node, self.settings.temperature, exclude=taken, seed_k=k)
-        if child is None:
-            s.exhausted.add(node)
-            return None
-        if child.step is None:  # invalid / duplicate / model error: pruned, not in the tree
-            return None
-        taken.add(child.step)
-        if self._seen.duplicate(ctx, child.node_id) is not None:
-            return None  # a transposition: that state is searched under its first node
-        self._add(s, child.node_id, parent=node)
-        if child.terminal:
-            s.terminal[child.node_id] = bool(child.correct)
-        return child.node_id
+    def _expand_many(self, ctx: SearchContext, s: _Stats, paths: list[list[int]]) -> None:
+        """One new child for every path that ends at an expandable node (one batch of calls);
+        each valid child is appended to its path."""
+        asks, which = [], []
+        for j, path in enumerate(paths):
+            leaf = path[-1]
+            if self._can_expand(ctx, s, leaf):
+                k = s.attempts.get(leaf, 0)
+                s.attempts[leaf] = k + 1
+                asks.append(Ask(leaf, self.settings.temperature, exclude=s.tried.setdefault(leaf, set()),
+                                seed_k=k))
+                which.append(j)
+        for j, ask, child in zip(which, asks, propose_many(ctx, asks), strict=True):
+            leaf, taken = ask.parent, s.tried[ask.parent]
+            if child is None:
+                s.exhausted.add(leaf)
+            elif child.step is None:  # invalid / duplicate / model error: pruned, not in the tree
+                continue
+            elif child.step in taken:  # one batch expanded this node twice and drew the same step
+                ctx.rec.emit(ev.NODE_PRUNED, child.node_id, reason="duplicate: same step as a sibling")
+            else:
+                taken.add(child.step)
+                if self._seen.duplicate(ctx, child.node_id) is not None:
+                    continue  # a transposition: that state is searched under its first node
+                self._add(s, child.node_id, parent=leaf)
+                if child.terminal:
+                    s.terminal[child.node_id] = bool(child.correct)
+                paths[j].append(child.node_id)
 
-    def _simulate(self, ctx: SearchContext, s: _Stats, leaf: int) -> tuple[float, int | None]:
-        if leaf in s.terminal:
-            return (1.0, leaf) if s.terminal[leaf] else (0.0, None)
+    def _simulate_many(self, ctx: SearchContext, s: _Stats, leaves: list[int]
+                       ) -> list[tuple[float, int | None]]:
+        """Each leaf's value and a verified solution node (or None); the rollouts (and the
+        evaluator's calls) of all leaves are one batch each."""
+        out: list[list] = [[1.0, leaf] if s.terminal.get(leaf) else [0.0, None] for leaf in leaves]
+        open_ = [j for j, leaf in enumerate(leaves) if leaf not in s.terminal]
         w = self.settings.rollout_weight if self._evaluator is not None else 1.0
-        value, solved = 0.0, None
-        if w > 0:
-            nid, correct, _ = rollout(ctx, leaf, self.settings.rollout_temperature)
-            value, solved = (w, nid) if correct else (0.0, None)
-        if w < 1:
-            sc = score(ctx, self._evaluator, leaf)
-            value += (1 - w) * sc.norm
-            if solved is None:  # a rollout evaluator may itself have found a solution
-                solved = solution_found(ctx, sc)
-        return value, solved
+        if w > 0 and open_:
+            rolled = rollout_many(ctx, [leaves[j] for j in open_], self.settings.rollout_temperature)
+            for j, (nid, correct, _) in zip(open_, rolled, strict=True):
+                if correct:
+                    out[j] = [w, nid]
+        if w < 1 and open_:
+            prefetch_scores(ctx, self._evaluator, [leaves[j] for j in open_])
+            for j in open_:
+                sc = score(ctx, self._evaluator, leaves[j])
+                out[j][0] += (1 - w) * sc.norm
+                if out[j][1] is None:  # a rollout evaluator may itself have found a solution
+                    out[j][1] = solution_found(ctx, sc)
+        return [(v, n) for v, n in out]
 
     def _backprop(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float) -> None:
         for n in path:
