@@ -7,7 +7,9 @@ runs say about themselves:
   group's runs differ);
 * ``chains`` / ``chains_correct`` / ``chain_rate`` (best_of_n) — the mean success of ONE sampled
   chain (Σ correct / Σ chains): what Tree-of-Thoughts reports as its CoT baseline, as opposed to
-  the best-of-N answer (the row's solved rate) and to greedy at temperature 0;
+  the best-of-N answer (the row's solved rate) and to greedy at temperature 0. Only runs with a
+  fixed n count (``anytime=false``): drawing until a chain is right biases the ratio upwards;
+  such runs are counted in ``chain_runs_until_correct`` instead;
 * ``correct_any_rate`` / ``correct_top1_rate`` (``--protocol tot``) — the paper's two metrics over
   the group's finished runs, and ``correct_first_valid_rate`` (how the authors scored their runs);
 * ``auc`` — the evaluator's AUC against exact solvability, pooled over every scored state of the
@@ -59,11 +61,16 @@ def group_figures(payloads: list[dict[str, Any]], protocols: list[str]) -> dict[
 
 def _chains(payloads: list[dict[str, Any]]) -> dict[str, Any]:
     judged = [p for p in payloads if p.get("chains") and p.get("chains_correct") is not None]
-    if not judged:
-        return {}
-    n = sum(int(p["chains"]) for p in judged)
-    k = sum(int(p["chains_correct"]) for p in judged)
-    return {"chains": n, "chains_correct": k, "chain_rate": round(k / n, 4)}
+    # chains drawn until one was right (anytime) over-state a chain's success: not in the mean
+    fixed = [p for p in judged if not p.get("chains_anytime")]
+    out: dict[str, Any] = {}
+    if len(fixed) < len(judged):
+        out["chain_runs_until_correct"] = len(judged) - len(fixed)
+    if fixed:
+        n = sum(int(p["chains"]) for p in fixed)
+        k = sum(int(p["chains_correct"]) for p in fixed)
+        out.update(chains=n, chains_correct=k, chain_rate=round(k / n, 4))
+    return out
 
 
 def _tot_metrics(payloads: list[dict[str, Any]]) -> dict[str, Any]:

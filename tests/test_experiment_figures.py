@@ -23,6 +23,10 @@ def test_chain_rate_is_pooled_over_chains():
     assert (figs["chains"], figs["chains_correct"], figs["chain_rate"]) == (6, 3, 0.5)
     assert figs["protocol"] == "constrained"
     assert "chains" not in group_figures([{"outcome": "solved"}], ["constrained"])
+    # chains drawn until one is right are not a sample of one chain's success: left out, counted
+    figs = group_figures([{"chains": 4, "chains_correct": 1},
+                          {"chains": 12, "chains_correct": 1, "chains_anytime": True}], ["constrained"] * 2)
+    assert (figs["chains"], figs["chain_rate"], figs["chain_runs_until_correct"]) == (4, 0.25, 1)
 
 
 def test_auc_is_pooled_over_runs_not_averaged():
@@ -49,14 +53,14 @@ def test_tot_rates_and_mixed_protocols():
 
 def test_experiment_results_carry_the_figures_of_their_runs(store):
     config = exp.ExperimentConfig(problems="901-902", budgets="4000",
-                                  strategies="greedy,best_of_n:n=4,beam:beam_width=1,proposals=2")
+                                  strategies="greedy,best_of_n:anytime=false,n=4,beam:beam_width=1,proposals=2")
     eid = exp.create_experiment(config, store)
     exp.run_experiment(eid, store, model_factory=lambda: ScriptedModel(pick_by_seed))
     rows = {r.strategy: r for r in exp.results(store, eid)}
     runs = repo.cell_runs(store, eid)
     fins = repo.finished_payloads(store, [r["id"] for r in runs])
     bon = [fins[r["id"]] for r in runs if r["strategy"] == "best_of_n"]
-    figs = rows["best_of_n:n=4"].figures
+    figs = rows["best_of_n:anytime=false,n=4"].figures
     assert figs["chains"] == 8 == sum(p["chains"] for p in bon)
     assert figs["chain_rate"] == round(sum(p["chains_correct"] for p in bon) / 8, 4)
     assert "chains" not in rows["greedy"].figures
@@ -66,13 +70,13 @@ def test_experiment_results_carry_the_figures_of_their_runs(store):
     assert {r.figures["protocol"] for r in rows.values()} == {"constrained"}
     # the CLI's JSON line, the results CSV and the cells CSV say the same
     public = {r["strategy"]: r for r in exp.summary(store, eid)["results"]}
-    assert public["best_of_n:n=4"]["chain_rate"] == figs["chain_rate"]
+    assert public["best_of_n:anytime=false,n=4"]["chain_rate"] == figs["chain_rate"]
     table = list(csv.DictReader(io.StringIO(exp.results_csv(list(rows.values())))))
-    assert [t["chain_rate"] for t in table if t["strategy"] == "best_of_n:n=4"] == \
+    assert [t["chain_rate"] for t in table if t["strategy"] == "best_of_n:anytime=false,n=4"] == \
         [str(figs["chain_rate"])]
     cells = list(csv.DictReader(io.StringIO(exp.cells_csv(store, eid))))
     assert {c["protocol"] for c in cells} == {"constrained"}
-    assert sorted(int(c["chains"]) for c in cells if c["strategy"] == "best_of_n:n=4") == [4, 4]
+    assert sorted(int(c["chains"]) for c in cells if c["strategy"] == "best_of_n:anytime=false,n=4") == [4, 4]
 
 
 def test_an_experiment_under_the_tot_protocol(store):

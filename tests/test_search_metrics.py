@@ -18,6 +18,15 @@ def test_best_of_n_reports_chains_and_how_many_were_right():
     assert result.extra["chains_correct"] == 1
 
 
+def test_best_of_n_anytime_says_its_chains_stopped_at_a_right_one():
+    fin = run("best_of_n", {"n": 2, "anytime": True}, by_seed_at_root,
+              Letters(target="ca"))[3].events[-1].payload
+    # waves of 2 (aa, ba), then (ca, …): stops after the wave with a right chain
+    assert (fin["chains"], fin["chains_correct"], fin["chains_anytime"]) == (4, 1, True)
+    assert "chains_anytime" not in run("best_of_n", {"n": 2}, by_seed_at_root,
+                                       Letters(target="ca"))[3].events[-1].payload
+
+
 def test_best_of_n_all_chains_right_and_all_wrong():
     fin = run("best_of_n", {"n": 4}, policy(), Letters(target="aa"))[3].events[-1].payload
     assert (fin["chains"], fin["chains_correct"]) == (4, 4)

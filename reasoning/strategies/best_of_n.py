@@ -61,16 +61,20 @@ def majority_vote(answers: list[str | None]) -> tuple[str | None, dict[str, int]
     return winner, dict(counts)
 
 
-def chain_stats(chains: list[_Chain], has_verifier: bool) -> dict[str, int | None]:
+def chain_stats(chains: list[_Chain], has_verifier: bool,
+                anytime: bool = False) -> dict[str, int | bool | None]:
     """``chains`` drawn and ``chains_correct`` (verified right; None without a verifier).
 
     ``chains_correct / chains`` is what ToT calls the CoT baseline: the mean success of a single
-    sampled chain, as opposed to the best-of-N answer (or greedy at temperature 0).
+    sampled chain, as opposed to the best-of-N answer (or greedy at temperature 0) — with a
+    fixed n. ``chains_anytime``: the chains were drawn until one was right, a stopping rule that
+    biases that ratio upwards, so experiments leave such runs out of the mean.
     """
     verdicts = [c.correct for c in chains if c.terminal]
     unjudged = not has_verifier or (verdicts and all(v is None for v in verdicts))
     return {"chains": len(chains),
-            "chains_correct": None if unjudged else sum(v is True for v in verdicts)}
+            "chains_correct": None if unjudged else sum(v is True for v in verdicts),
+            **({"chains_anytime": True} if anytime else {})}
 
 
 def _ended_in_tree(ctx: SearchContext, done: list[_Chain]) -> list[_Chain]:
@@ -102,7 +106,7 @@ class BestOfN(Strategy):
             if not self.settings.anytime or any(c.correct for c in self._done):
                 break
         result = self._choose(ctx, self._done)
-        result.extra.update(chain_stats(self._done, ctx.task.has_verifier))
+        result.extra.update(chain_stats(self._done, ctx.task.has_verifier, self.settings.anytime))
         return result
 
     def _wave(self, ctx: SearchContext, root: int, indices: range) -> None:
@@ -145,7 +149,8 @@ class BestOfN(Strategy):
                             f"{chosen.detail}; {detail}") if chosen.outcome == "answered" else \
                 Result(outcome, chosen.answer, chosen.answer_node, f"{detail}; {chosen.detail}")
         # a chain cut off by the budget is not a sample: count the chains that ended
-        result.extra.update(chain_stats(done + _ended_in_tree(ctx, done), ctx.task.has_verifier))
+        result.extra.update(chain_stats(done + _ended_in_tree(ctx, done), ctx.task.has_verifier,
+                                        self.settings.anytime))
         return result
 
     def _choose(self, ctx: SearchContext, chains: list[_Chain]) -> Result:

@@ -185,7 +185,9 @@ def _with_protocol(config: ExperimentConfig, label: str) -> tuple[str, dict[str,
         params["protocol"] = config.protocol
     # a cell has a budget: anytime strategies spend it (keep searching until a verified solution
     # or the budget), so a budget compares compute, not default settings; ``anytime=false`` wins
-    if "anytime" not in params and cls is not None and "anytime" in cls.Settings.__dataclass_fields__:
+    # (not under the tot protocol: the paper's search runs once)
+    if "anytime" not in params and cls is not None and \
+            "anytime" in cls.Settings.__dataclass_fields__ and params.get("protocol") != "tot":
         params["anytime"] = "true"
     return name, params
 
