@@ -5,8 +5,10 @@ The behaviour is chosen by the request's ``model`` field:
 ok · slow (ok, 0.15 s per chunk) · silent (never sends the first byte) · stall (two chunks, then
 nothing) · 429 (first request of each model name gets 429 + Retry-After: 1, then ok) · 500 ·
 nofinish (stream ends without finish_reason) · badjson (an invalid JSON chunk) · huge (an enormous
-answer, ignoring max_tokens) · html (an answer full of HTML / script) · echo-auth (ok; records the
-Authorization header). ``hits[model]`` counts requests; every wait is bounded so the server always
+answer, ignoring max_tokens) · html (an answer full of HTML / script) · hostile (HTML, script,
+``javascript:`` links and markdown, streamed slowly: 0.1 s per 6 characters) · hostile-answer (the
+same as a final ``Answer:`` line, at once) · echo-auth (ok; records
+the Authorization header). ``hits[model]`` counts requests; every wait is bounded so the server always
 stops by itself. With ``count_tokens``, ``POST /extras/tokenize/count`` answers like llama.cpp's
 Python server (one token per word; ``hits["count"]`` counts the calls); without, it is a 404.
 """
@@ -20,6 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ANSWER = "4 + 6 = 10 (left: 5 10 10)"
 HTML_ANSWER = '<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3))'
+# What a hostile (or just unlucky) model may write: every piece would run or render if a page ever
+# treated model text as HTML or markdown. Each alert() has its own number so a dialog says which.
+HOSTILE_ANSWER = ('# Heading **bold** <script>alert(1)</script> <img src=x onerror=alert(2)> '
+                  '[click](javascript:alert(3)) <a href="javascript:alert(4)">link</a> '
+                  '<svg onload=alert(5)></svg> `code` | a | b |')
 MAX_WAIT = 8.0
 
 
@@ -106,6 +113,12 @@ class FaultServer:
 
             def mode_html(self, req, chat):
                 self._stream(HTML_ANSWER, chat)
+
+            def mode_hostile(self, req, chat):
+                self._stream(HOSTILE_ANSWER, chat, delay=0.1, pieces=6)
+
+            def mode_hostile_answer(self, req, chat):  # a final answer line (free questions)
+                self._stream("Answer: " + HOSTILE_ANSWER, chat, pieces=12)
 
             def mode_slow(self, req, chat):
                 self._stream(server.answer, chat, delay=0.15, pieces=2)
