@@ -27,8 +27,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(db: str, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port with database ``db``; yields its URL."""
+def running_app(db: str, log_path: Path, extra_env: dict[str, str] | None = None,
+                started: list[subprocess.Popen] | None = None) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with database ``db``; yields its URL. The process
+    is appended to ``started`` (a test that kills the server itself needs it)."""
     port = free_port()
     env = dict(os.environ, THINKTREE_DB=db, **(extra_env or {}))
     log = open(log_path, "w")
@@ -36,6 +38,8 @@ def running_app(db: str, log_path: Path, extra_env: dict[str, str] | None = None
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if started is not None:
+        started.append(proc)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
