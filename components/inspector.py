@@ -51,6 +51,8 @@ def facts(node: Node, cost: float | None = None) -> str:
         rows.append(("answer", node.answer))
     if node.mark:
         rows.append(("user mark", node.mark))
+    if node.notes:
+        rows.append(("reflections in prompt", ", ".join(f"#{i}" for i in node.notes)))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
@@ -72,6 +74,12 @@ def mark_controls(tree: Tree, node: Node, on_mark: MarkHandler | None) -> None:
     if b2.button("Mark wrong", key=f"{key}_wrong", disabled=node.mark == "wrong",
                  icon=":material/close:"):
         on_mark(node.id, "wrong")
+
+
+def notes_text(tree: Tree, node: Node) -> str:
+    """The reflections that were in ``node``'s prompt, one per line with their node ids."""
+    return "\n".join(f"#{i}: {tree.nodes[i].text.strip()}" if i in tree.nodes else f"#{i}: (not found)"
+                     for i in node.notes)
 
 
 def render_inspector(tree: Tree, node_id: int | None, on_mark: MarkHandler | None = None) -> None:
@@ -98,6 +106,9 @@ def render_inspector(tree: Tree, node_id: int | None, on_mark: MarkHandler | Non
     with right:
         st.caption("Details")
         st.code(facts(node, run_cost(tree, node.id)), language=None, wrap_lines=True)
+        if node.notes:
+            st.caption("Reflections in this node's prompt")
+            st.code(notes_text(tree, node), language=None, wrap_lines=True)
         mark_controls(tree, node, on_mark)
         if node.score_details:
             st.caption("Score details")

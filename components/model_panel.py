@@ -1,4 +1,5 @@
-"""The sidebar's Model panel: embedded default or an OpenAI-compatible endpoint.
+"""The sidebar's Model panel: embedded default, an OpenAI-compatible endpoint, or the random
+baseline (uniformly random legal steps, no server).
 
 Only the *name* of the environment variable holding the API key is kept; the key is read from the
 environment when a run starts and shown here masked. Returns a validated ``ModelConfig`` or None
@@ -13,6 +14,7 @@ from reasoning.models.config import ModelConfig
 
 EMBEDDED = "Embedded (default, Gemma 3 270M, no key)"
 ENDPOINT = "OpenAI-compatible endpoint"
+RANDOM = "Baseline: random legal moves (no model, no server)"
 PRESETS: dict[str, tuple[str, str]] = {  # name -> (base URL, key variable)
     "OpenAI": ("https://api.openai.com/v1", "OPENAI_API_KEY"),
     "vLLM": ("http://localhost:8000/v1", ""),
@@ -38,9 +40,15 @@ def _apply_preset() -> None:
 
 def model_panel() -> ModelConfig | None:
     st.subheader("Model")
-    kind = st.radio("Model source", [EMBEDDED, ENDPOINT], key="model_kind", label_visibility="collapsed")
+    kind = st.radio("Model source", [EMBEDDED, ENDPOINT, RANDOM], key="model_kind",
+                    label_visibility="collapsed")
     if kind == EMBEDDED:
         return ModelConfig()
+    if kind == RANDOM:
+        st.caption("A floor for every chart: each step is drawn uniformly from the task's legal "
+                   "steps (seeded); value prompts get a random verdict. Needs a task with legal "
+                   "steps (Game of 24).")
+        return ModelConfig(kind="random")
     st.session_state.setdefault("model_preset", "OpenAI")
     st.session_state.setdefault("model_base_url", PRESETS["OpenAI"][0])
     st.session_state.setdefault("model_key_env", PRESETS["OpenAI"][1])

@@ -29,6 +29,17 @@ def _field_choices(name: str, hint: Any, default: Any) -> list[Any] | None:
     return None
 
 
+def _choice_label(name: str, choice: Any) -> str:
+    """What a choice reads as; evaluators show their titles (so baselines say they are)."""
+    if choice == "":
+        return "(none)"
+    if name == "evaluator":
+        from reasoning.evaluators import EVALUATORS
+        if choice in EVALUATORS:
+            return f"{choice} — {EVALUATORS[choice].title}"
+    return str(choice)
+
+
 def _concrete(hint: Any) -> tuple[Any, bool]:
     """(scalar type, optional?) of a field's type hint."""
     if isinstance(hint, type):
@@ -61,7 +72,7 @@ def dataclass_inputs(cls: type, prefix: str, columns: int = 2) -> dict[str, Any]
             if choices:
                 out[f.name] = st.selectbox(label, choices, key=key,
                                            index=choices.index(default) if default in choices else 0,
-                                           format_func=lambda c: "(none)" if c == "" else str(c))
+                                           format_func=lambda c, n=f.name: _choice_label(n, c))
             elif kind is bool:
                 out[f.name] = st.checkbox(label, value=bool(default), key=key)
             elif kind is int:

@@ -41,8 +41,10 @@ with st.expander("New experiment", expanded=not experiments):
             "Strategies", "greedy,mcts", key="exp_strategies",
             help=run_form.strategies_help())
         budgets = c2.text_input("Budgets", "4000", key="exp_budgets", help="comma separated")
-        kind = c2.radio("Budget counts", ["tokens", "nodes"], horizontal=True, key="exp_kind",
-                        help="tokens: generated tokens per run (default); nodes: tree nodes")
+        kind = c2.radio("Budget counts", list(exp.BUDGET_KINDS), horizontal=True, key="exp_kind",
+                        help="tokens: generated tokens per run (default); nodes: tree nodes; "
+                             "calls: model calls of every purpose; prompt_tokens: tokens read; "
+                             "total_tokens: read + generated")
         seeds = c3.text_input("Seeds", "0", key="exp_seeds", help="comma separated")
         concurrency = c3.number_input("Concurrency", 1, 64, 1, key="exp_concurrency",
                                       help="cells run at once: 1 for the embedded model, more for "

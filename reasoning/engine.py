@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import events as ev
+from .compute import BudgetExhausted, Compute, Metered, purpose_of_role
 from .deadline import call_until
 from .models.base import GenRequest, Model, ModelConnectError, ModelError
 from .recorder import Recorder, Sink
@@ -21,10 +22,6 @@ from .settings import Budget
 from .tasks.base import InvalidStep, Problem, Task, Verdict
 from .tree import GENERATING, SOLVED
 from .truth import truth_counts
-
-
-class BudgetExhausted(Exception):
-    """A budget limit was reached; the run ends with outcome ``budget``."""
 
 
 class Cancelled(Exception):
@@ -56,7 +53,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class SearchContext:
+class SearchContext(Metered):
     MAX_CONSECUTIVE_ERRORS = 3
 
     def __init__(self, task: Task, problem: Problem, model: Model, recorder: Recorder,
@@ -69,7 +66,8 @@ class SearchContext:
         self.states: dict[int, Any] = {}
         self.answers: dict[int, str | None] = {}  # terminal nodes no verifier judged (answered)
         self._errors = 0
-        self.model_calls = 0
+        self.compute = Compute()       # calls and tokens by purpose (proposal, value, …)
+        self.notes: list[tuple[int, str]] = []  # (reflection node, text): fed to step prompts
         self.model_seconds = 0.0       # wall time inside model calls, minus our callbacks
         self.callback_seconds = 0.0
         # model calls that are not nodes (value prompts): their tokens still count in the budget
@@ -89,11 +87,7 @@ class SearchContext:
     def check(self) -> None:
         if self.cancel.is_set():
             raise Cancelled()
-        if self.rec.elapsed() >= self.budget.max_seconds:
-            raise BudgetExhausted(f"time limit: max_seconds {self.budget.max_seconds:g} reached")
-        # evaluator tokens reach tree.tokens through their node_scored details (see tree.py)
-        if self.tree.tokens >= self.budget.max_tokens:
-            raise BudgetExhausted(f"max_tokens {self.budget.max_tokens} reached")
+        self.check_budget()
 
     def _model_call(self, req: GenRequest, on_chunk) -> Any:
         """The model call, cut off at the time limit or on Stop even mid-answer (deadline.py)."""
@@ -101,10 +95,6 @@ class SearchContext:
         return call_until(self.model.generate, req, on_chunk, time.monotonic() + left, self.cancel,
                           lambda why: Cancelled() if why == "cancelled" else BudgetExhausted(
                               f"time limit: max_seconds {self.budget.max_seconds:g} reached"))
-
-    def _check_nodes(self) -> None:
-        if len(self.tree.nodes) >= self.budget.max_nodes:
-            raise BudgetExhausted(f"max_nodes {self.budget.max_nodes} reached")
 
     # -- nodes ------------------------------------------------------------------------------
     def root(self) -> int:
@@ -122,18 +112,22 @@ class SearchContext:
         self._check_nodes()
         nid = self.rec.new_node_id()
         depth = self.tree.nodes[parent_id].depth + 1
-        self.rec.emit(ev.NODE_CREATED, nid, parent_id=parent_id, depth=depth, role=role)
+        notes = {"notes": [i for i, _ in self.notes]} if self.notes and role != "reflection" else {}
+        self.rec.emit(ev.NODE_CREATED, nid, parent_id=parent_id, depth=depth, role=role, **notes)
         return nid
 
-    def generate(self, node_id: int, req: GenRequest) -> tuple[str, dict[str, Any]] | None:
-        """Stream one completion into ``node_id``. None (and the node failed) on a model error."""
+    def generate(self, node_id: int, req: GenRequest, purpose: str | None = None
+                 ) -> tuple[str, dict[str, Any]] | None:
+        """Stream one completion into ``node_id``; None (the node failed) on a model error.
+        ``purpose`` defaults to the node's role's; budgets are checked before the call."""
         def on_chunk(text: str, reasoning: str) -> None:
             c0 = time.perf_counter()  # our own work inside the call is not model time
             self.rec.tokens(node_id, text, reasoning)
             self.callback_seconds += time.perf_counter() - c0
             if self.cancel.is_set():
                 raise Cancelled()
-        self.model_calls += 1
+        self.check()
+        self.compute.call(purpose or purpose_of_role(self.tree.nodes[node_id].role))
         self.rec.flush()  # readers see the new node as generating before the model call blocks
         t, cb = time.perf_counter(), self.callback_seconds
         try:
@@ -144,18 +138,21 @@ class SearchContext:
             return None
         self.model_seconds += time.perf_counter() - t - (self.callback_seconds - cb)
         self._errors = 0
+        self.compute.used(purpose or purpose_of_role(self.tree.nodes[node_id].role),
+                          comp.prompt_tokens, comp.completion_tokens)
         return comp.text, completion_meta(comp)
 
-    def call(self, req: GenRequest) -> tuple[str, dict[str, Any]] | None:
+    def call(self, req: GenRequest, purpose: str = "value") -> tuple[str, dict[str, Any]] | None:
         """One model call that is not a node (e.g. a value-prompt sample); None on a model error.
 
-        Its tokens count towards the token budget (``eval_tokens``). Repeated errors end the run
-        like errors on nodes do.
+        Its tokens count towards the token budget (``eval_tokens``) and under ``purpose``.
+        Repeated errors end the run like errors on nodes do.
         """
         def on_chunk(text: str, reasoning: str) -> None:
             if self.cancel.is_set():
                 raise Cancelled()
-        self.model_calls += 1
+        self.check()
+        self.compute.call(purpose)
         t = self.rec.elapsed()
         try:  # a parallel batch may already have made this exact call (reasoning.parallel)
             comp = self.prefetched.pop(request_key(req), None) or self._model_call(req, on_chunk)
@@ -171,6 +168,7 @@ class SearchContext:
         self._errors = 0
         self.eval_tokens += comp.completion_tokens
         self.eval_prompt_tokens += comp.prompt_tokens
+        self.compute.used(purpose, comp.prompt_tokens, comp.completion_tokens)
         return comp.text, {"finish_reason": comp.finish_reason,
                            "prompt_tokens": comp.prompt_tokens,
                            "completion_tokens": comp.completion_tokens}
@@ -196,7 +194,10 @@ class SearchContext:
                 choices = [s for s in legal if s not in (exclude or set())]
                 if not choices:
                     return None
-        return GenRequest(prompt=self.task.prompt(self.problem, state, self.model.mode),
+        mode = self.model.mode
+        prompt = self.task.prompt_with_notes(self.problem, state, mode, [t for _, t in self.notes]) \
+            if self.notes else self.task.prompt(self.problem, state, mode)
+        return GenRequest(prompt=prompt,
                           max_tokens=self.task.step_max_tokens, temperature=temperature,
                           seed=self.request_seed(node_id, k), stop=self.task.stop(),
                           choices=choices)
@@ -308,7 +309,7 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
              tokens=tree.tokens,
              prompt_tokens=tree.prompt_tokens + ctx.eval_prompt_tokens,
              model_calls=ctx.model_calls, model_seconds=round(ctx.model_seconds, 4),
-             seconds=round(rec.elapsed(), 4), **extra)
+             seconds=round(rec.elapsed(), 4), **ctx.compute.summary(info), **extra)
     rec.flush()
     return result, rec
 

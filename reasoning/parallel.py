@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from .compute import purpose_of_role
 from .engine import (
     BudgetExhausted,
     Cancelled,
@@ -158,19 +159,23 @@ def generate_many(ctx: SearchContext, jobs: list[tuple[int, GenRequest]]
         except (ModelError, Cancelled, BudgetExhausted) as e:
             return e
 
-    results = _run_all(ctx, [lambda n=n, r=r: one(n, r) for n, r in jobs])
+    purposes = [purpose_of_role(ctx.tree.nodes[nid].role) for nid, _ in jobs]
+    for p in purposes:
+        ctx.compute.call(p)
+    results = _run_all(ctx, [lambda n=n, r=r: one(n, r) for n, r in jobs], count=False)
     if any(isinstance(r, Cancelled) for r in results):
         raise Cancelled()
     for r in results:
         if isinstance(r, BudgetExhausted):
             raise r
     out: list[tuple[str, dict[str, Any]] | None] = []
-    for (nid, _), r in zip(jobs, results, strict=True):
+    for (nid, _), r, purpose in zip(jobs, results, purposes, strict=True):
         if isinstance(r, ModelError):
             ctx._model_failed(nid, r)   # may end the run (too many errors), like a sequential call
             out.append(None)
         else:
             ctx._errors = 0
+            ctx.compute.used(purpose, r.prompt_tokens, r.completion_tokens)
             out.append((r.text, completion_meta(r)))
     return out
 

@@ -66,12 +66,25 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
 
 @dataclass
 class Budget:
-    """Whichever limit comes first ends the run with outcome ``budget``."""
+    """Whichever limit comes first ends the run with outcome ``budget``.
+
+    ``max_tokens`` counts generated tokens (as it always has); ``max_prompt_tokens`` the tokens
+    read, ``max_total_tokens`` both, ``max_calls`` model calls of every purpose. The three newer
+    limits are off (None) unless set."""
     max_nodes: int = 200
     max_tokens: int = 20_000
     max_seconds: float = 600.0
+    max_prompt_tokens: int | None = None
+    max_total_tokens: int | None = None
+    max_calls: int | None = None
 
     def __post_init__(self) -> None:
         check_range("max_nodes", self.max_nodes, 1, MAX_NODES_LIMIT)
         check_range("max_tokens", self.max_tokens, 1, MAX_TOKENS_LIMIT)
         check_range("max_seconds", self.max_seconds, 0.1, MAX_SECONDS_LIMIT)
+        for name in ("max_prompt_tokens", "max_total_tokens"):
+            value = getattr(self, name)
+            if value is not None:
+                check_range(name, value, 1, 100 * MAX_TOKENS_LIMIT)
+        if self.max_calls is not None:
+            check_range("max_calls", self.max_calls, 1, MAX_NODES_LIMIT)

@@ -43,6 +43,7 @@ class Node:
     t_completed: float | None = None
     answer: str | None = None
     mark: str | None = None    # user's verdict after the run: "correct" / "wrong"
+    notes: list[int] = field(default_factory=list)  # reflection nodes fed into this prompt
     children: list[int] = field(default_factory=list)
 
     @property
@@ -105,7 +106,8 @@ def _created(tree: Tree, e: Event) -> None:
     p = e.payload
     parent = p.get("parent_id")
     node = Node(id=e.node_id, parent_id=parent, depth=int(p.get("depth", 0)),
-                role=p.get("role", "thought"), label=p.get("label", ""), t_created=e.t)
+                role=p.get("role", "thought"), label=p.get("label", ""), t_created=e.t,
+                notes=list(p.get("notes", [])))
     tree.nodes[node.id] = node
     if parent is None:
         tree.root_id = node.id if tree.root_id is None else tree.root_id

@@ -13,9 +13,11 @@ from typing import Any
 
 from reasoning import events as ev
 from reasoning.engine import Result, run_search
+from reasoning.evaluators.oracle import check_oracle
 from reasoning.events import Event
 from reasoning.models.base import ModelError
 from reasoning.models.config import ModelConfig, make_model
+from reasoning.models.random_policy import check_task
 from reasoning.recorder import Recorder
 from reasoning.settings import Budget, from_dict
 from reasoning.strategies import make_strategy
@@ -42,8 +44,11 @@ class RunSpec:
         """Validate and build (task, problem, strategy, budget); ValueError names the field."""
         task = JsonlTask(self.task_file) if self.task_file else get_task(self.task)
         problem = task.resolve_problem(self.problem)
+        if self.model.kind == "random":  # the baseline can only pick among legal steps
+            check_task(task, problem)
         strategy = make_strategy(self.strategy, self.params)
         strategy.check_task(task)
+        check_oracle(task, getattr(strategy.settings, "evaluator", ""))
         budget = from_dict(Budget, self.budget)
         if not isinstance(self.seed, int) or not (0 <= self.seed < 2**31):
             raise ValueError(f"seed: must be a whole number from 0 to 2147483647, got {self.seed!r}")

@@ -35,9 +35,9 @@ def child(ctx, node, step):
 
 
 def test_registry_and_unknown_name():
-    assert set(EVALUATORS) == {"value_prompt", "rollout", "verifier", "prm"}
-    with pytest.raises(ValueError, match="^evaluator: unknown evaluator 'oracle'"):
-        make_evaluator("oracle")
+    assert set(EVALUATORS) == {"value_prompt", "rollout", "verifier", "prm", "oracle"}
+    with pytest.raises(ValueError, match="^evaluator: unknown evaluator 'psychic'"):
+        make_evaluator("psychic")
     with pytest.raises(ValueError, match="^value_samples:"):
         make_evaluator("value_prompt", samples=0)
 

@@ -89,8 +89,8 @@ def policy(prefs: dict[str, str] | None = None, verdicts: dict[str, str] | None 
         prompt = str(req.prompt)
         if prompt.startswith("value:"):
             return verdicts.get(prompt[6:], default_verdict)
-        if prompt.startswith("state:"):
-            order = prefs.get(prompt[6:], "abcdefgh")
+        if "state:" in prompt:  # reflect puts its notes before the task's prompt
+            order = prefs.get(prompt.split("state:")[-1], "abcdefgh")
             return next(ch for ch in order if ch in req.choices)
         return "the letters cannot spell the target"
     return respond
@@ -120,7 +120,7 @@ def test_all_six_strategies_are_registered():
 
 @pytest.mark.parametrize("name,params,field", [
     ("beam", {"beam_width": 0}, "beam_width"), ("beam", {"proposals": "x"}, "proposals"),
-    ("beam", {"evaluator": "oracle"}, "evaluator"), ("dfs", {"threshold": "high"}, "threshold"),
+    ("beam", {"evaluator": "psychic"}, "evaluator"), ("dfs", {"threshold": "high"}, "threshold"),
     ("best_of_n", {"n": 0}, "n"), ("best_of_n", {"temperature": 3}, "temperature"),
     ("reflect", {"max_reflections": -1}, "max_reflections"),
     ("mcts", {"rollout_weight": 1.5}, "rollout_weight"), ("mcts", {"evaluator": "x"}, "evaluator"),

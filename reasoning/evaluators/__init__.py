@@ -1,6 +1,6 @@
 """Evaluators: how a search scores a node (a partial solution) before deciding what to keep.
 
-Four are offered (plus plug-ins, :mod:`reasoning.plugins`), selectable per run (``EVALUATORS`` maps a name to its class):
+Five are offered (plus plug-ins, :mod:`reasoning.plugins`), selectable per run (``EVALUATORS`` maps a name to its class):
 
 * ``value_prompt`` — Tree-of-Thoughts: ask the model whether the remaining state can still reach
   the goal (sure / likely / impossible), several samples, scores summed (20 / 1 / 0.001);
@@ -8,7 +8,8 @@ Four are offered (plus plug-ins, :mod:`reasoning.plugins`), selectable per run (
   verified correct (hard label = any correct, soft label = the fraction);
 * ``verifier`` — exact verdict on a terminal state, neutral on any other;
 * ``prm`` — a process reward model behind an OpenAI-compatible endpoint grades each step (its
-  own ``--prm-base-url`` / ``--prm-model``, so a small policy can be guided by a larger grader).
+  own ``--prm-base-url`` / ``--prm-model``, so a small policy can be guided by a larger grader);
+* ``oracle`` — a baseline: exact solvability from the task's solver (1 or 0), no model call.
 
 An evaluator may declare a ``Settings`` dataclass: its fields become ``--<name>-<field>`` flags
 and form widgets, and reach the evaluator through the strategy's params (``prm_model=…``).
@@ -27,6 +28,7 @@ from .. import events as ev
 from ..engine import SearchContext
 from ..settings import from_dict
 from .base import Evaluator, Score, terminal_score
+from .oracle import OracleEvaluator
 from .prm import PRMEvaluator
 from .rollout import RolloutEvaluator
 from .value_prompt import ValuePromptEvaluator
@@ -34,7 +36,7 @@ from .verifier import VerifierEvaluator
 
 BUILTIN_EVALUATORS: dict[str, type[Evaluator]] = {
     cls.name: cls for cls in (ValuePromptEvaluator, RolloutEvaluator, VerifierEvaluator,
-                              PRMEvaluator)}
+                              PRMEvaluator, OracleEvaluator)}
 EVALUATORS: dict[str, type[Evaluator]] = dict(BUILTIN_EVALUATORS)
 
 

@@ -180,7 +180,7 @@ class PRMEvaluator(Evaluator):
             value = self._http_value(route, text)
         except (OSError, ValueError) as e:  # a grader that fails mid-run ends the run clearly
             raise TooManyModelErrors(f"prm grader ({route} at {self._root()}): {e}") from e
-        ctx.model_calls += 1
+        ctx.compute.call("value")
         if value is None:
             raise TooManyModelErrors(f"prm grader ({route}): no number in the answer")
         return Score(round(value, 6), value, {"source": "prm", "route": route,
@@ -222,7 +222,7 @@ class PRMEvaluator(Evaluator):
 
     def _call(self, ctx: SearchContext, model: Any, req: GenRequest):
         """One grader call: counted like ``ctx.call`` (budget tokens, model calls, errors)."""
-        ctx.model_calls += 1
+        ctx.compute.call("value")
         try:
             comp = model.generate(req, None)
         except ModelConnectError as e:
@@ -231,4 +231,5 @@ class PRMEvaluator(Evaluator):
             return None
         ctx.eval_tokens += comp.completion_tokens
         ctx.eval_prompt_tokens += comp.prompt_tokens
+        ctx.compute.used("value", comp.prompt_tokens, comp.completion_tokens)
         return comp.text, {"completion_tokens": comp.completion_tokens}

@@ -1,4 +1,5 @@
-"""Which model a run uses: the embedded default or an OpenAI-compatible endpoint.
+"""Which model a run uses: the embedded default, an OpenAI-compatible endpoint, or the random
+baseline (uniformly random legal steps, no server: :mod:`.random_policy`).
 
 The API key is never part of the config: only the *name* of the environment variable that holds
 it, so configs can be stored and logged safely.
@@ -16,7 +17,7 @@ from .base import ModelError
 
 @dataclass
 class ModelConfig:
-    kind: str = "embedded"          # "embedded" or "endpoint"
+    kind: str = "embedded"          # "embedded", "endpoint" or "random" (the baseline, no server)
     base_url: str = ""
     model: str = ""
     api_key_env: str = ""           # name of the environment variable holding the key
@@ -37,8 +38,9 @@ class ModelConfig:
             if not isinstance(value, int | float) or not (0 <= value <= 10_000):
                 raise ValueError(f"{name}: must be a price in $ per million tokens from 0 to 10000, "
                                  f"got {value!r}")
-        if self.kind not in ("embedded", "endpoint"):
-            raise ValueError(f"model kind: must be 'embedded' or 'endpoint', got {self.kind!r}")
+        if self.kind not in ("embedded", "endpoint", "random"):
+            raise ValueError(f"model kind: must be 'embedded', 'endpoint' or 'random', "
+                             f"got {self.kind!r}")
         if self.mode not in ("completions", "chat"):
             raise ValueError(f"mode: must be 'completions' or 'chat', got {self.mode!r}")
         if self.kind == "endpoint":
@@ -87,6 +89,9 @@ def make_model(cfg: ModelConfig, api_key: str | None = None):
             model = copy.copy(model)
             model.capabilities = {**model.capabilities, "parallel": cfg.parallel}
         return model
+    if cfg.kind == "random":
+        from .random_policy import RandomPolicy
+        return RandomPolicy()
     from .openai_client import OpenAIModel
     if api_key is None and cfg.api_key_env:
         api_key = os.environ.get(cfg.api_key_env)

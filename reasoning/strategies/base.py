@@ -87,8 +87,15 @@ class Strategy:
 
     def best_effort(self, ctx: SearchContext, outcome: str, detail: str) -> Result:
         """The result when the run is cut short (budget, cancel): a found solution still counts."""
-        solved = [n for n in ctx.tree.nodes.values() if n.state == SOLVED]
-        if solved:
-            first = min(solved, key=lambda n: n.t_completed or 0)
-            return Result("solved", first.answer, first.id, detail=f"solved before: {detail}")
+        first = first_solved(ctx)
+        if first is not None:
+            return Result("solved", ctx.answer_of(first), first, detail=f"solved before: {detail}")
         return Result(outcome, detail=detail)
+
+
+def first_solved(ctx: SearchContext) -> int | None:
+    """The node verified correct first (by completion time, then id), or None."""
+    solved = [n for n in ctx.tree.nodes.values() if n.state == SOLVED]
+    if not solved:
+        return None
+    return min(solved, key=lambda n: (n.t_completed or 0.0, n.id)).id

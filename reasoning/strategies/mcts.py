@@ -14,7 +14,8 @@ Each simulation runs four named phases:
 * ``_backprop`` — add 1 visit and the reward to every node on the path (one event).
 
 The final answer is the first verified solution (``stop_on_solution``) or else the most-visited
-path.
+path: solved when it ends in a verified solution, and solved too (``detail`` says so) when one was
+verified off that path — a run that verified an answer never reports failure.
 
 Width: a node may have ``width`` children; ``width`` 0 means every legal move (the task's legal
 step count at that node, or up to 16 proposals where the task cannot list its moves).
@@ -40,7 +41,7 @@ from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
 from ..parallel import Ask, prefetch_scores, propose_many, rollout_many
 from ..settings import check_range
-from .base import Strategy
+from .base import Strategy, first_solved
 from .transpose import Transpositions
 
 UNLISTED_WIDTH = 16  # width 0 on a task that cannot list its moves: at most this many children
@@ -244,10 +245,20 @@ class MCTS(Strategy):
         return all(self._exhausted(ctx, s, c) for c in s.children[node])
 
     def _final(self, ctx: SearchContext, s: _Stats, root: int) -> Result:
+        """The most-visited path (ties: higher value, then the older node). It is the answer when
+        it ends in a verified solution; otherwise a verified solution found elsewhere (the first
+        one) still makes the run solved, and ``detail`` says that it is not the most-visited."""
         node = root
         while s.children[node]:
             node = max(s.children[node], key=lambda c: (s.visits[c], s.value[c], -c))
-        answer = ctx.answer_of(node)
-        return Result("failed", answer, node if node != root else None,
-                      f"no verified solution after {s.visits[root]} simulations; "
-                      "answer from the most-visited path")
+        sims = f"{s.visits[root]} simulations"
+        if ctx.is_solved(node):
+            return Result("solved", ctx.answer_of(node), node,
+                          f"the most-visited path ends in a verified solution after {sims}")
+        found = first_solved(ctx)
+        if found is not None:
+            return Result("solved", ctx.answer_of(found), found,
+                          f"verified solution at node {found}; the most-visited path (to node "
+                          f"{node}) does not end in one after {sims}")
+        return Result("failed", ctx.answer_of(node), node if node != root else None,
+                      f"no verified solution after {sims}; answer from the most-visited path")

@@ -7,8 +7,11 @@ The chain proposes one step at a time. When the evaluator rejects a step (value 
 continues from the step before it, never proposing the rejected step again. A node whose every
 step has been rejected is itself backtracked and the chain returns one more step.
 
-The reflection is shown, not fed back: task prompts are the task's own, so the chain's next step
-does not read it. What changes the chain is the exclusion of the rejected step.
+Reflections are fed back: every later step prompt carries the reflections so far, each with the
+step it is about (``Task.prompt_with_notes``; by default a "dead ends found so far" block before
+the task's own prompt), and each node records which reflections its prompt held (``notes`` in
+``node_created``, shown by the inspector). The rejected step is also excluded from its parent, so
+even a model that ignores the notes does not repeat it.
 """
 from __future__ import annotations
 
@@ -132,3 +135,4 @@ class Reflect(Strategy):
         text, meta = out
         full = text if ctx.model.mode == "chat" else f"{REFLECTION_LEAD} {text.strip()}"
         ctx.rec.emit(ev.NODE_COMPLETED, nid, text=full, step=None, label="reflection", **meta)
+        ctx.notes.append((nid, f"{child.step} ({task.describe(child.state)}): {full.strip()}"))

@@ -22,6 +22,8 @@ Optional (the defaults mean "not offered"; :meth:`Task.features` lists what a ta
   ``solvable(state)``     exact truth → the evaluator-vs-truth view;
   ``state_key(state)``    equal keys = the same state reached another way → searched once;
   ``value_prompt(...)`` / ``value_choices()`` the ToT value evaluator's prompt and verdict scores;
+  ``prompt_with_notes(problem, state, mode, notes)`` the prompt with reflections fed back (the
+                          default puts them before the task's own prompt);
   ``stop()``, ``resolve_problem(text)``, class attributes ``max_depth``, ``step_max_tokens``,
   ``has_verifier`` (False: verify always says None; values come from evaluators only).
 How the pages speak of problems (optional): ``problem_noun`` ("puzzle", "question" …),
@@ -80,6 +82,26 @@ class Task(ABC):
     @abstractmethod
     def prompt(self, problem: Problem, state: Any, mode: str) -> Prompt:
         """The prompt that asks for the next step from ``state`` ("completions" or "chat")."""
+
+    def prompt_with_notes(self, problem: Problem, state: Any, mode: str,
+                          notes: list[str]) -> Prompt:
+        """The next-step prompt with notes from earlier attempts (reflect's reflections on dead
+        ends). The default keeps the task's own prompt and puts the notes before it — before the
+        last user message in chat mode — so every task, plug-ins included, gets them; a task may
+        override this to place them where its prompt format reads best."""
+        base = self.prompt(problem, state, mode)
+        if not notes:
+            return base
+        block = "Dead ends found so far (do not repeat them):\n" + \
+            "".join(f"- {n}\n" for n in notes) + "\n"
+        if isinstance(base, str):
+            return block + base
+        out = [dict(m) for m in base]
+        last = max((i for i, m in enumerate(out) if m.get("role") == "user"), default=None)
+        if last is None:
+            return out + [{"role": "user", "content": block.strip()}]
+        out[last]["content"] = block + out[last]["content"]
+        return out
 
     def stop(self) -> list[str]:
         return ["\n"]

@@ -22,7 +22,7 @@ def parse_int(name: str, value: str) -> int:
 
 
 # figures of run_finished that the summary repeats when a run has them
-FINISHED_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1",
+FINISHED_FIGURES = ("calls_by_purpose", "tokens_by_purpose", "cost", "chains", "chains_correct", "correct_any", "correct_top1",
                     "correct_first_valid", "false_prunes",
                     "false_prunes_threshold", "false_prunes_capacity", "false_keeps", "auc")
 
@@ -40,8 +40,28 @@ def summary(store, run_id: int) -> dict[str, Any]:
     out["protocol"] = (row.get("params") or {}).get("protocol", "constrained")
     from storage.experiments import finished_payloads
     fin = finished_payloads(store, [run_id]).get(run_id, {})
+    # compute: runs from before these fields report what they have (generated tokens)
+    out["prompt_tokens"] = int(fin.get("prompt_tokens") or 0)
+    out["completion_tokens"] = int(fin.get("completion_tokens", row["tokens"]) or 0)
+    out["model_calls"] = int(fin.get("model_calls") or 0)
     out.update({k: fin[k] for k in FINISHED_FIGURES if k in fin})
     return out
+
+
+def model_config(args: Any, prices: dict[str, float] | None = None, parallel: int = 1):
+    """The embedded model, an endpoint (``--base-url``), or the random baseline (``--model
+    random`` without a base URL)."""
+    from reasoning.models.config import ModelConfig
+    if not args.base_url:
+        if args.model == "random":
+            return ModelConfig(kind="random", **(prices or {}))
+        if args.model:
+            raise ValueError(f"model: {args.model!r} needs --base-url (without one, only "
+                             "'random' — the random baseline — is a model name)")
+        return ModelConfig(**(prices or {}))
+    return ModelConfig(kind="endpoint", base_url=args.base_url, model=args.model or "",
+                       api_key_env=args.api_key_env or "", mode=args.mode or "chat",
+                       parallel=parallel, **(prices or {}))
 
 
 def api_key(env: str | None) -> str | None:

@@ -6,11 +6,10 @@ import dataclasses
 import json
 import sys
 
-from reasoning.models.config import ModelConfig
 from reasoning.tasks import TASKS
 from storage import open_store
 
-from .common import parse_float, parse_int
+from .common import model_config, parse_float, parse_int
 
 
 def register(sub) -> None:
@@ -25,8 +24,10 @@ def register(sub) -> None:
     x.add_argument("--strategies", default="greedy,mcts", help="comma separated, with optional "
                    "params: greedy,mcts:simulations=20")
     x.add_argument("--budgets", default="4000", help="comma separated (default 4000)")
-    x.add_argument("--budget-kind", default="tokens", choices=["tokens", "nodes"],
-                   help="what a budget counts: generated tokens (default) or nodes")
+    x.add_argument("--budget-kind", default="tokens",
+                   choices=["tokens", "nodes", "calls", "prompt_tokens", "total_tokens"],
+                   help="what a budget counts: generated tokens (default), nodes, model calls, "
+                   "prompt tokens or prompt + generated tokens")
     x.add_argument("--seeds", default="0", help="comma separated (default 0)")
     x.add_argument("--concurrency", default="1", help="cells run at once (default 1)")
     x.add_argument("--worker", default=None, metavar="NAME",
@@ -42,7 +43,8 @@ def register(sub) -> None:
                    "Game of 24); a strategy label's own protocol= wins")
     x.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: the "
                    "embedded model)")
-    x.add_argument("--model", default=None, help="model name at the endpoint")
+    x.add_argument("--model", default=None, help="model name at the endpoint; without --base-url, "
+                   "'random' is the random-legal-step baseline")
     x.add_argument("--api-key-env", default=None, help="environment variable holding the API key")
     x.add_argument("--mode", default=None, choices=["chat", "completions"])
     x.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -81,9 +83,8 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         eid = parse_int("resume", args.resume)
         exp.load_config(store, eid)
     else:
-        model = {} if not args.base_url else dataclasses.asdict(ModelConfig(
-            kind="endpoint", base_url=args.base_url, model=args.model or "",
-            api_key_env=args.api_key_env or "", mode=args.mode or "chat"))
+        model = {} if not (args.base_url or args.model) else dataclasses.asdict(
+            model_config(args))
         seconds = parse_float("max-seconds", args.max_seconds)
         config = exp.ExperimentConfig(
             task=args.task, problems=args.problems, task_file=args.task_file,

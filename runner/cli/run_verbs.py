@@ -10,13 +10,12 @@ from typing import Any
 from reasoning import events as ev
 from reasoning.events import Event
 from reasoning.models.base import ModelConnectError
-from reasoning.models.config import ModelConfig
 from reasoning.settings import Budget
 from reasoning.strategies import STRATEGIES
 from reasoning.tasks import TASKS
 from storage import open_store
 
-from .common import api_key, parse_float, parse_int, summary
+from .common import api_key, model_config, parse_float, parse_int, summary
 
 
 def register(sub) -> None:
@@ -36,12 +35,19 @@ def register(sub) -> None:
     r.add_argument("--max-tokens", type=str, default=str(b.max_tokens), help=f"default {b.max_tokens}")
     r.add_argument("--max-seconds", type=str, default=str(b.max_seconds),
                    help=f"default {b.max_seconds:g}")
+    r.add_argument("--max-prompt-tokens", default=None, metavar="N",
+                   help="limit on prompt tokens read, all calls (default: none)")
+    r.add_argument("--max-total-tokens", default=None, metavar="N",
+                   help="limit on prompt + generated tokens (default: none)")
+    r.add_argument("--max-calls", default=None, metavar="N",
+                   help="limit on model calls of every purpose (default: none)")
     r.add_argument("--seed", type=str, default="0", help="default 0")
     r.add_argument("--db", default=None, help="database file or URL (default $THINKTREE_DB or "
                    "./thinktree.db)")
     r.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: the "
                    "embedded model)")
-    r.add_argument("--model", default=None, help="model name at the endpoint")
+    r.add_argument("--model", default=None, help="model name at the endpoint; without --base-url, "
+                   "'random' is the baseline that picks uniformly random legal steps (no server)")
     r.add_argument("--api-key-env", default=None, help="environment variable holding the API key")
     r.add_argument("--mode", default=None, choices=["chat", "completions"])
     r.add_argument("--price-in", default="0", metavar="USD", help="$ per million prompt tokens "
@@ -140,10 +146,7 @@ def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
               if getattr(args, dest) is not None}
     prices = {"price_in": parse_float("price_in", args.price_in),
               "price_out": parse_float("price_out", args.price_out)}
-    model = ModelConfig(**prices) if not args.base_url else ModelConfig(
-        kind="endpoint", base_url=args.base_url, model=args.model or "",
-        api_key_env=args.api_key_env or "", mode=args.mode or "chat",
-        parallel=parse_int("parallel", args.parallel), **prices)
+    model = model_config(args, prices, parse_int("parallel", args.parallel))
     if args.probe and args.base_url:
         from reasoning.models.probe import probe
         model = model.with_probe(probe(args.base_url, args.model, api_key(args.api_key_env)))
@@ -151,7 +154,10 @@ def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
     spec = RunSpec(task=args.task, problem=_default_problem(args), strategy=args.strategy,
                    params=params, budget={"max_nodes": args.max_nodes,
                                           "max_tokens": args.max_tokens,
-                                          "max_seconds": args.max_seconds},
+                                          "max_seconds": args.max_seconds,
+                                          "max_prompt_tokens": args.max_prompt_tokens,
+                                          "max_total_tokens": args.max_total_tokens,
+                                          "max_calls": args.max_calls},
                    seed=parse_int("seed", args.seed), model=model, task_file=args.task_file)
     store = open_store(args.db)
     run_id, result = execute(spec, store, on_events=None if args.quiet else _progress)

@@ -22,7 +22,10 @@ from storage import experiments as repo
 
 from ..run import RunSpec
 
-BUDGET_KINDS = ("tokens", "nodes")
+# what an experiment's budget counts -> the Budget limit it sets (the others stay out of the way)
+BUDGET_FIELDS = {"tokens": "max_tokens", "nodes": "max_nodes", "calls": "max_calls",
+                 "prompt_tokens": "max_prompt_tokens", "total_tokens": "max_total_tokens"}
+BUDGET_KINDS = tuple(BUDGET_FIELDS)
 MAX_CELLS = 100_000
 
 
@@ -89,7 +92,7 @@ class ExperimentConfig:
     task_file: str = ""              # a JSONL task file (then problems = 0-based positions in it)
     strategies: list[str] = field(default_factory=lambda: ["greedy", "mcts"])
     budgets: list[int] = field(default_factory=lambda: [4000])
-    budget_kind: str = "tokens"      # "tokens" (max generated tokens) or "nodes"
+    budget_kind: str = "tokens"      # generated "tokens", "nodes", "calls", "prompt_tokens", …
     seeds: list[int] = field(default_factory=lambda: [0])
     concurrency: int = 1
     max_seconds: float = 600.0       # a safety limit per cell
@@ -103,8 +106,9 @@ class ExperimentConfig:
         self.seeds = parse_numbers("seeds", self.seeds, int)
         parse_ids(self.problems)
         if self.budget_kind not in BUDGET_KINDS:
-            raise ValueError(f"budget_kind: must be 'tokens' or 'nodes', got {self.budget_kind!r}")
-        hi = MAX_TOKENS_LIMIT if self.budget_kind == "tokens" else MAX_NODES_LIMIT
+            raise ValueError(f"budget_kind: must be one of {', '.join(BUDGET_KINDS)}, "
+                             f"got {self.budget_kind!r}")
+        hi = MAX_NODES_LIMIT if self.budget_kind in ("nodes", "calls") else MAX_TOKENS_LIMIT
         for b in self.budgets:
             check_range("budgets", b, 1, hi)
         for s in self.seeds:
@@ -129,9 +133,8 @@ class ExperimentConfig:
         return cls(**d)
 
     def budget_dict(self, budget: int) -> dict[str, Any]:
-        if self.budget_kind == "tokens":
-            return {"max_tokens": budget, "max_nodes": MAX_NODES_LIMIT, "max_seconds": self.max_seconds}
-        return {"max_nodes": budget, "max_tokens": MAX_TOKENS_LIMIT, "max_seconds": self.max_seconds}
+        return {"max_tokens": MAX_TOKENS_LIMIT, "max_nodes": MAX_NODES_LIMIT,
+                "max_seconds": self.max_seconds, BUDGET_FIELDS[self.budget_kind]: budget}
 
 
 @dataclass(frozen=True)

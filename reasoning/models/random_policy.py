@@ -1,0 +1,76 @@
+"""The random baseline: a built-in "model" that picks a uniformly random legal step.
+
+It needs no server and no weights. The engine offers every step request's legal moves as
+``choices`` (the task's ``legal_steps``, minus siblings already proposed) to any model that
+declares a constraint; this policy declares one (``"choices"``) and returns one of them, drawn
+uniformly with ``random.Random`` seeded by the run's seed, its own seed and the request's seed —
+the same run twice gives the same tree.
+
+What it does with the other calls a search makes, so that no figure pretends:
+
+* **value prompts** (the request offers the task's verdict words as choices): a uniformly random
+  verdict — an evaluator at chance level, the floor against which a model's value prompt is
+  measured. It judges nothing; pair it with ``--evaluator oracle`` for a perfect evaluator;
+* **free text** (a request without choices: reflections, or steps of a task that has no legal
+  steps): a fixed line saying that the baseline writes no text. Runs check up front that the task
+  offers legal steps (:func:`check_task`), so steps never need free text.
+
+Token counts are estimates (about 4 characters a token, ``usage_estimated``), so token budgets
+bind the baseline about where they would bind a model reading and writing the same text.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from .base import Completion, GenRequest, OnChunk
+
+NAME = "random"
+TITLE = "baseline: random legal moves"
+NO_TEXT = "(the random baseline writes no free text)"
+
+
+def estimate_tokens(text: str) -> int:
+    return max(1, (len(text) + 3) // 4)
+
+
+def _prompt_text(prompt: str | list[dict[str, str]]) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(m.get("content", "") for m in prompt)
+
+
+class RandomPolicy:
+    """Uniformly random legal steps (and verdicts); seeded, no server."""
+    mode = "completions"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.name = NAME
+        self.seed = seed
+        self.calls = 0
+        self.capabilities: dict[str, Any] = {"streaming": False, "constraint": "choices",
+                                             "baseline": True}
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": NAME, "kind": "random", "title": TITLE, "seed": self.seed}
+
+    def generate(self, req: GenRequest, on_chunk: OnChunk | None = None) -> Completion:
+        self.calls += 1
+        if req.choices:
+            # the request's own seed already mixes the run seed, the node and the attempt
+            rng = random.Random(f"{self.seed}:{req.seed}:{len(req.choices)}")
+            text = rng.choice(req.choices)
+        else:
+            text = NO_TEXT
+        if on_chunk:
+            on_chunk(text, "")
+        return Completion(text=text, finish_reason="stop",
+                          prompt_tokens=estimate_tokens(_prompt_text(req.prompt)),
+                          completion_tokens=estimate_tokens(text), usage_estimated=True)
+
+
+def check_task(task: Any, problem: Any) -> None:
+    """ValueError unless ``task`` offers legal steps: the baseline has nothing else to pick."""
+    if task.legal_steps(task.initial_state(problem)) is None:
+        raise ValueError(f"model: the random baseline needs a task with legal steps; "
+                         f"{task.name} has none (Game of 24 has them)")
