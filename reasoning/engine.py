@@ -19,7 +19,7 @@ from .deadline import call_until
 from .models.base import GenRequest, Model, ModelConnectError, ModelError
 from .recorder import Recorder, Sink
 from .settings import Budget
-from .tasks.base import InvalidStep, Problem, Task, Verdict
+from .tasks.base import InvalidStep, Problem, Task, Verdict, step_prompt
 from .tree import GENERATING, SOLVED
 from .truth import truth_counts
 
@@ -126,8 +126,9 @@ class SearchContext(Metered):
             self.callback_seconds += time.perf_counter() - c0
             if self.cancel.is_set():
                 raise Cancelled()
+        purpose = purpose or purpose_of_role(self.tree.nodes[node_id].role)
         self.check()
-        self.compute.call(purpose or purpose_of_role(self.tree.nodes[node_id].role))
+        self.compute.call(purpose)
         self.rec.flush()  # readers see the new node as generating before the model call blocks
         t, cb = time.perf_counter(), self.callback_seconds
         try:
@@ -138,16 +139,13 @@ class SearchContext(Metered):
             return None
         self.model_seconds += time.perf_counter() - t - (self.callback_seconds - cb)
         self._errors = 0
-        self.compute.used(purpose or purpose_of_role(self.tree.nodes[node_id].role),
-                          comp.prompt_tokens, comp.completion_tokens)
+        self.compute.used(purpose, comp.prompt_tokens, comp.completion_tokens)
         return comp.text, completion_meta(comp)
 
     def call(self, req: GenRequest, purpose: str = "value") -> tuple[str, dict[str, Any]] | None:
         """One model call that is not a node (e.g. a value-prompt sample); None on a model error.
-
-        Its tokens count towards the token budget (``eval_tokens``) and under ``purpose``.
-        Repeated errors end the run like errors on nodes do.
-        """
+        Its tokens count towards the token budget (``eval_tokens``), under ``purpose``; repeated
+        errors end the run like errors on nodes do."""
         def on_chunk(text: str, reasoning: str) -> None:
             if self.cancel.is_set():
                 raise Cancelled()
@@ -194,10 +192,7 @@ class SearchContext(Metered):
                 choices = [s for s in legal if s not in (exclude or set())]
                 if not choices:
                     return None
-        mode = self.model.mode
-        prompt = self.task.prompt_with_notes(self.problem, state, mode, [t for _, t in self.notes]) \
-            if self.notes else self.task.prompt(self.problem, state, mode)
-        return GenRequest(prompt=prompt,
+        return GenRequest(prompt=step_prompt(self.task, self.problem, state, self.model.mode, self.notes),
                           max_tokens=self.task.step_max_tokens, temperature=temperature,
                           seed=self.request_seed(node_id, k), stop=self.task.stop(),
                           choices=choices)

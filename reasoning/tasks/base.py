@@ -164,3 +164,11 @@ class Task(ABC):
         if text.isdigit() and any(p.id == text for p in self.problems()):
             return self.problem_by_id(text)
         return self.parse_problem(text)
+
+
+def step_prompt(task: Task, problem: Problem, state: Any, mode: str,
+                notes: list[tuple[int, str]]) -> Prompt:
+    """The next-step prompt, with ``notes`` ((node id, text) of reflections so far) when any."""
+    if not notes:
+        return task.prompt(problem, state, mode)
+    return task.prompt_with_notes(problem, state, mode, [text for _, text in notes])
