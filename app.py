@@ -22,6 +22,9 @@ PAGES = [
 
 st.set_page_config(page_title="Thinktree", page_icon=":material/account_tree:", layout="wide")
 page = st.navigation(PAGES)
+# less empty room above each page's title, so a tree is in view on a laptop screen (our own CSS,
+# no model text)
+st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.2rem;}</style>")
 
 with st.sidebar:
     st.title("Thinktree")

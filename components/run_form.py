@@ -53,6 +53,12 @@ def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
+def _start(key: str, **default: Any) -> dict[str, Any]:
+    """A widget's starting value, unless its key already holds one (set by
+    :func:`prefill_from_run`): Streamlit warns when a widget gets both."""
+    return {} if key in st.session_state else default
+
+
 def dataclass_inputs(cls: type, prefix: str, columns: int = 2) -> dict[str, Any]:
     """One input per dataclass field, starting at the field's default; returns ``{field: value}``.
 
@@ -70,22 +76,22 @@ def dataclass_inputs(cls: type, prefix: str, columns: int = 2) -> dict[str, Any]
         key, label = f"{prefix}_{f.name}", _label(f.name)
         with cols[i % len(cols)]:
             if choices:
-                out[f.name] = st.selectbox(label, choices, key=key,
-                                           index=choices.index(default) if default in choices else 0,
+                out[f.name] = st.selectbox(label, choices, key=key, **_start(
+                    key, index=choices.index(default) if default in choices else 0),
                                            format_func=lambda c, n=f.name: _choice_label(n, c))
             elif kind is bool:
-                out[f.name] = st.checkbox(label, value=bool(default), key=key)
+                out[f.name] = st.checkbox(label, key=key, **_start(key, value=bool(default)))
             elif kind is int:
-                out[f.name] = st.number_input(label, value=None if default is None else int(default),
-                                              step=1, key=key,
+                out[f.name] = st.number_input(label, step=1, key=key, **_start(
+                    key, value=None if default is None else int(default)),
                                               placeholder="default" if optional else None)
             elif kind is float:
-                out[f.name] = st.number_input(label, value=None if default is None else float(default),
-                                              step=0.1, format="%g", key=key,
+                out[f.name] = st.number_input(label, step=0.1, format="%g", key=key, **_start(
+                    key, value=None if default is None else float(default)),
                                               placeholder="default" if optional else None)
             else:
-                out[f.name] = st.text_input(label, value="" if default is None else str(default),
-                                            key=key)
+                out[f.name] = st.text_input(label, key=key, **_start(
+                    key, value="" if default is None else str(default)))
     return out
 
 
@@ -106,7 +112,8 @@ def task_and_problem() -> tuple[str, str]:
         ids = list(by_id)
         first = ids.index(task.default_problem) if task.default_problem in by_id else 0
         pid = st.selectbox(f"{noun.capitalize()} ({len(problems)} bundled; type to search)", ids,
-                           index=first, key=f"live_problem_{task_name}",
+                           key=f"live_problem_{task_name}",
+                           **_start(f"live_problem_{task_name}", index=first),
                            format_func=lambda i: task.problem_title(by_id[i]))
         return task_name, pid
     text = st.text_input(f"Your {noun}", key=f"live_problem_text_{task_name}",
@@ -143,14 +150,17 @@ def prefill_from_run(run: dict[str, Any]) -> None:
 
 
 def settings_summary(run: dict[str, Any]) -> str:
-    """One line for the folded settings: ``game24 · rank 950: 1 6 6 6 · mcts (simulations 50) ·
-    budget 200 nodes, 20000 tokens, 300 s · seed 0``."""
+    """One line for the folded settings: ``Game of 24 · rank 950: 1 6 6 6 · mcts (simulations
+    20) · budget 200 nodes, 20000 tokens, 300 s · seed 0`` (only settings that differ from the
+    strategy's defaults are named)."""
     task = TASKS.get(run["task"])
     problem = run["problem"]
     if task is not None and run.get("problem_id") and run["problem_id"] != problem:
         problem = get_task(run["task"]).problem_title(Problem(run["problem_id"], problem))
+    cls = STRATEGIES.get(run["strategy"])
+    defaults = dataclasses.asdict(cls.Settings()) if cls is not None else {}
     params = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (run.get("params") or {}).items()
-                       if v not in (None, "", {}))
+                       if v not in (None, "", {}) and defaults.get(k, object()) != v)
     b = run.get("budget") or {}
     budget = ", ".join(f"{b[k]:g} {unit}" for k, unit in (("max_nodes", "nodes"), ("max_tokens", "tokens"),
                                                          ("max_seconds", "s")) if b.get(k) is not None)
@@ -184,8 +194,8 @@ def strategy_settings() -> tuple[str, dict[str, Any]]:
 def budget_and_seed() -> tuple[dict[str, Any], int]:
     with st.expander("Budget and seed", expanded=True):
         budget = dataclass_inputs(Budget, "live_budget", columns=1)
-        seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
-                               key="live_seed")
+        seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="live_seed",
+                               **_start("live_seed", value=0))
     return budget, int(seed)
 
 

@@ -33,7 +33,9 @@ SOLVED_EDGE = "#1a7f1a"
 EDGE_COLOR = "#9a9a9a"
 ROLLOUT_SYMBOL = "diamond"
 NODE_SYMBOL = "circle"
-LEVEL_PX = 110        # vertical pixels per depth level
+LEVEL_PX = 110        # vertical pixels per depth level (fewer for deep trees, down to MIN_LEVEL_PX)
+MIN_LEVEL_PX = 56     # room for a node and its label
+MAX_TREE_PX = 440     # levels share this height until they reach MIN_LEVEL_PX: a tree fits a screen
 HOVER_TEXT_CHARS = 160
 PLOT_WIDTH_PX = 1000  # about the chart's width in the app's wide layout
 MIN_MARKER_PX, MAX_MARKER_PX = 6.0, 22.0
@@ -198,7 +200,8 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
         shown = None if show_labels else fitting_labels(tree, pos, PLOT_WIDTH_PX / (width_units + 0.4),
                                                        on_path, selected)
         fig.update_layout(annotations=_labels(tree, pos, shown))
-    height = int(max(320, LEVEL_PX * (depth + 1) + 120))
+    # deep trees squeeze their levels (down to MIN_LEVEL_PX) so the whole tree stays on a screen
+    height = int(max(320, min(LEVEL_PX * (depth + 1), max(MAX_TREE_PX, MIN_LEVEL_PX * (depth + 1))) + 120))
     fig.update_layout(
         height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
         plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", hovermode="closest",

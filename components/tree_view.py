@@ -13,7 +13,7 @@ import streamlit as st
 
 from reasoning.tree import Tree
 
-from .inspector import node_option_label, render_inspector
+from .inspector import MarkHandler, node_option_label, render_inspector
 from .layout import Positions, StableLayout, tidy_layout
 from .status import counts_text, generating_text, outcome_badge, status_text
 from .tree_figure import tree_figure
@@ -118,9 +118,11 @@ def status_line(tree: Tree, running: bool) -> None:
         st.text(status_text(tree, running))
 
 
-def tree_and_inspector(tree: Tree, key: str, final: Tree | None = None) -> int | None:
+def tree_and_inspector(tree: Tree, key: str, final: Tree | None = None,
+                       on_mark: MarkHandler | None = None) -> int | None:
     """Draw ``tree``, the streaming line, a node picker and the inspector; returns the node shown.
-    ``final`` (a replay): the run's whole tree, whose positions every frame keeps."""
+    ``final`` (a replay): the run's whole tree, whose positions every frame keeps. ``on_mark``:
+    store a user's mark on an answer node (the inspector then offers Mark correct / wrong)."""
     pick_key = f"{key}_node"
     if not tree.nodes:
         st.info("No nodes yet.")
@@ -147,7 +149,7 @@ def tree_and_inspector(tree: Tree, key: str, final: Tree | None = None) -> int |
     node_id = st.selectbox("Inspect node", options, key=pick_key, index=None,
                            placeholder="Click a node in the tree, or pick one here",
                            format_func=lambda i: node_option_label(tree, i))
-    render_inspector(tree, node_id)
+    render_inspector(tree, node_id, on_mark)
     if node_id is not None and tree.nodes[node_id].children and \
             st.button("Focus on this subtree", key=f"{key}_focus_btn"):
         st.session_state[f"{key}_focus"] = node_id

@@ -8,6 +8,7 @@ from components.context import get_store, model_config, through_app
 from components.tree_view import status_line, tree_and_inspector
 from reasoning.tree import Tree, fold
 from runner import RunSpec, active_runs, start_run, stop_run
+from runner.marks import mark_node
 
 POLL_SECONDS = 0.4
 
@@ -40,14 +41,6 @@ def is_running(run_id: int | None) -> bool:
     return row is not None and row["status"] == "running" and live_tree(run_id).outcome is None
 
 
-c1, c2, c3 = st.columns([2, 3, 2])
-with c1:
-    task_name, problem = run_form.task_and_problem()
-with c2:
-    strategy, params = run_form.strategy_settings()
-with c3:
-    budget, seed = run_form.budget_and_seed()
-
 def run_from_query() -> int | None:
     """``?run=ID`` (set when a run starts) lets a reloaded page keep watching its run."""
     wanted = st.query_params.get("run")
@@ -58,8 +51,20 @@ def run_from_query() -> int | None:
 
 if "live_run_id" not in st.session_state and run_from_query() is not None:
     st.session_state["live_run_id"] = run_from_query()
+    run_form.prefill_from_run(store.get_run(st.session_state["live_run_id"]))  # its own settings
 run_id = st.session_state.get("live_run_id")
 running = is_running(run_id)
+shown = store.get_run(run_id) if run_id is not None else None
+# once a run is on screen the tree is the page: the settings fold into one line (open to change)
+with (st.expander("Settings · " + run_form.settings_summary(shown), expanded=False)
+      if shown is not None else st.container()):
+    c1, c2, c3 = st.columns([2, 3, 2])
+    with c1:
+        task_name, problem = run_form.task_and_problem()
+    with c2:
+        strategy, params = run_form.strategy_settings()
+    with c3:
+        budget, seed = run_form.budget_and_seed()
 b1, b2, b3, _ = st.columns([1, 1, 3, 4])
 run_clicked = b1.button("Run", type="primary", disabled=running, key="live_run")
 stop_clicked = b2.button("Stop", disabled=not running, key="live_stop")
@@ -96,11 +101,20 @@ if run_clicked or both_clicked:
             st.rerun()  # redraw the buttons (Run off, Stop on) and start polling
 
 
+def mark(run_id: int, node_id: int, verdict: str) -> None:
+    try:
+        mark_node(store, run_id, node_id, verdict)
+    except ValueError as e:
+        st.error(str(e))
+    else:
+        st.rerun()  # the live tree folds the new node_marked event
+
+
 def live_view(run_id: int, polling: bool) -> None:
     tree = live_tree(run_id)
     finished = tree.outcome is not None
     status_line(tree, running=not finished)
-    tree_and_inspector(tree, key="live")
+    tree_and_inspector(tree, key="live", on_mark=lambda nid, verdict: mark(run_id, nid, verdict))
     if polling and finished:
         st.rerun()  # a full rerun: the fragment stops polling and the buttons update
 

@@ -13,11 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch) -> str:
+def db(tmp_path, monkeypatch):
     path = str(tmp_path / "form.db")
     monkeypatch.setenv("THINKTREE_DB", path)
     monkeypatch.setenv("THINKTREE_TASK_PATH", str(ROOT / "examples" / "tasks"))
-    return path
+    from reasoning.tasks import ensure_plugins
+    ensure_plugins(reload=True)   # the registry is per process: scan this test's folder
+    yield path
+    monkeypatch.delenv("THINKTREE_TASK_PATH")
+    ensure_plugins(reload=True)
 
 
 def test_plugin_task_is_offered_with_its_own_problem_words(db):
@@ -54,3 +58,77 @@ def test_each_task_names_its_problems(db, name, label, placeholder):
     box = at.text_input(key=f"live_problem_text_{name}")
     assert box.label == label and box.placeholder.startswith(placeholder)
     assert not at.exception
+
+
+def stored_mcts(db: str) -> int:
+    """A scripted MCTS run with non-default settings, stored (what ?run=ID reopens)."""
+    from reasoning.engine import run_search
+    from reasoning.models.scripted import ScriptedModel
+    from reasoning.settings import Budget
+    from reasoning.strategies import make_strategy
+    from reasoning.tasks import get_task
+    from storage import open_store
+    from tests.helpers import pick_by_seed
+    store = open_store(db)
+    task = get_task("game24")
+    problem = task.resolve_problem("12")
+    strategy = make_strategy("mcts", {"simulations": 7, "width": 2})
+    budget = Budget(max_nodes=40, max_tokens=5000, max_seconds=120)
+    run_id = store.create_run(task="game24", problem=problem.text, problem_id=problem.id,
+                              strategy="mcts", params=strategy.params(), model={"kind": "scripted"},
+                              budget={"max_nodes": 40, "max_tokens": 5000, "max_seconds": 120}, seed=3)
+    run_search(strategy, task, problem, ScriptedModel(pick_by_seed), run_id=run_id, budget=budget,
+               seed=3, sink=store.writer(run_id))
+    return run_id
+
+
+def test_reopened_run_shows_its_own_settings_folded(db):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_pages_apptest import APP
+    run_id = stored_mcts(db)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["run"] = str(run_id)
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="live_task").value == "game24"
+    assert at.radio(key="live_problem_how_game24").value == "Bundled puzzle"
+    assert at.selectbox(key="live_problem_game24").value == "12"
+    assert at.selectbox(key="live_strategy").value == "mcts"
+    assert at.number_input(key="live_param_mcts_simulations").value == 7
+    assert at.number_input(key="live_param_mcts_width").value == 2
+    assert at.number_input(key="live_budget_max_nodes").value == 40
+    assert at.number_input(key="live_seed").value == 3
+    folded = [e for e in at.expander if e.label.startswith("Settings · ")]
+    assert len(folded) == 1
+    assert "rank 12:" in folded[0].label and "mcts (simulations 7, width 2)" in folded[0].label
+    assert "seed 3" in folded[0].label and "c uct" not in folded[0].label   # defaults unnamed
+
+
+def test_fresh_page_shows_the_form_open(db):
+    at = app()
+    assert not [e for e in at.expander if e.label.startswith("Settings · ")]
+
+
+def test_mark_an_answer_from_the_inspector(db):
+    from streamlit.testing.v1 import AppTest
+
+    from reasoning.models.scripted import ScriptedModel
+    from storage import open_store
+    from tests.test_pages_apptest import APP
+    from tests.test_user_verbs import FREE_REPLIES, stored
+    store = open_store(db)
+    run_id = stored(store, "free", "Is water wet?", "greedy", ScriptedModel(list(FREE_REPLIES)))
+    from reasoning.tree import fold
+    answer = fold(store.events(run_id)).answer_node
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["run"] = str(run_id)
+    at.run()
+    at.selectbox(key="live_node").set_value(1).run()          # a thought: nothing to mark
+    assert not [b for b in at.button if b.label.startswith("Mark ")]
+    at.selectbox(key="live_node").set_value(answer).run()
+    at.button(key=f"mark_{run_id}_{answer}_correct").click().run()
+    assert not at.exception
+    assert store.get_run(run_id)["outcome"] == "solved"
+    assert fold(store.events(run_id)).nodes[answer].mark == "correct"
+    assert at.button(key=f"mark_{run_id}_{answer}_correct").disabled    # the mark is shown
