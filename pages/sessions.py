@@ -10,8 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from components.context import get_store, through_app
+from components.session_tools import demo_offer, graph_downloads
 from components.tree_view import status_line, tree_and_inspector
 from reasoning.tree import Tree, fold
+from runner.demo import load_demo
+from runner.marks import mark_node
 
 PLAY_TICK_SECONDS = 0.6
 PLAY_STEPS = 60  # a replay plays in about this many ticks, whatever the run's length
@@ -22,7 +25,7 @@ st.title("Thinktree · sessions & replay")
 
 runs = store.list_runs()
 if not runs:
-    st.info("No runs stored yet. Start one on the Live run page.")
+    demo_offer(lambda: load_demo(store))
     st.stop()
 
 table = pd.DataFrame([{
@@ -97,8 +100,20 @@ if p1.button("Pause" if playing else "Play", key="replay_play"):
     st.rerun()
 
 
+def mark(run_id: int, node_id: int, verdict: str) -> None:
+    try:
+        mark_node(store, run_id, node_id, verdict)
+    except ValueError as e:
+        st.error(str(e))
+    else:
+        st.session_state[slider_key + "_end"] = True   # show the run with its new mark
+        st.rerun()
+
+
 def replay_view(run_id: int, last: int, playing: bool) -> None:
     st.session_state.setdefault(slider_key, last)
+    if st.session_state.pop(slider_key + "_end", False):
+        st.session_state[slider_key] = last
     if playing and time.monotonic() - st.session_state.get("replay_tick", 0.0) >= PLAY_TICK_SECONDS * 0.8:
         st.session_state["replay_tick"] = time.monotonic()
         st.session_state[slider_key] = min(last, st.session_state[slider_key] + max(1, last // PLAY_STEPS))
@@ -110,7 +125,10 @@ def replay_view(run_id: int, last: int, playing: bool) -> None:
     st.text(what + f" · t = {tree.t:.2f} s")
     status_line(tree, running=False)
     # at the last event the frame is the whole run: no second fold
-    tree_and_inspector(tree, key="replay", final=tree if k >= last else final_tree(run_id, last))
+    final = tree if k >= last else final_tree(run_id, last)
+    tree_and_inspector(tree, key="replay", final=final,
+                       on_mark=lambda nid, verdict: mark(run_id, nid, verdict))
+    graph_downloads(final)
     if playing and k >= last:
         st.session_state["replay_playing"] = None
         st.rerun()

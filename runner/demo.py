@@ -25,8 +25,9 @@ from storage import experiments as exp_repo
 DEMO_FILE = Path(__file__).resolve().parents[1] / "data" / "demo" / "demo.jsonl"
 
 
-def read_demo(path: str | Path = DEMO_FILE) -> list[dict[str, Any]]:
+def read_demo(path: str | Path | None = None) -> list[dict[str, Any]]:
     """The demo file's records, in order; ValueError names a bad line."""
+    path = path or DEMO_FILE
     records = []
     for i, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
         if not line.strip():
@@ -63,7 +64,7 @@ def _load_run(store: Store, rec: dict[str, Any], experiment_id: int | None) -> i
     return run_id
 
 
-def load_demo(store: Store, path: str | Path = DEMO_FILE) -> dict[str, Any]:
+def load_demo(store: Store, path: str | Path | None = None) -> dict[str, Any]:
     """Append every demo run and experiment to ``store``; returns ``{"runs": [{"run_id", "note"}],
     "experiments": [ids]}``."""
     made_exp: dict[str, int] = {}
@@ -88,8 +89,8 @@ def run_record(store: Store, run_id: int, note: str = "", experiment: str | None
             "events": [[e.seq, e.t, e.type, e.node_id, e.payload] for e in store.events(run_id)]}
 
 
-def write_demo(records: list[dict[str, Any]], path: str | Path = DEMO_FILE) -> Path:
-    path = Path(path)
+def write_demo(records: list[dict[str, Any]], path: str | Path | None = None) -> Path:
+    path = Path(path or DEMO_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
                             for r in records), "utf-8")
