@@ -121,6 +121,25 @@ def task_and_problem() -> tuple[str, str]:
     return task_name, text
 
 
+def problem_ids_hint(task_name: str) -> tuple[str, str]:
+    """(a default, the help) for an experiment's problems box, in the task's own words: Game of
+    24 suggests puzzle ranks 901-910, a task with bundled problems its first ten ids."""
+    task = get_task(task_name)
+    ids = [p.id for p in task.problems()]
+    noun = task.problem_noun
+    if task.default_problems:
+        default = task.default_problems
+    elif ids and all(i.isdigit() for i in ids[:10]):
+        first = ids[:10]
+        contiguous = [int(i) for i in first] == list(range(int(first[0]), int(first[0]) + len(first)))
+        default = f"{first[0]}-{first[-1]}" if contiguous and len(first) > 1 else ",".join(first)
+    else:
+        default = ""
+    where = f"{len(ids)} bundled {noun}s" if ids else f"no bundled {noun}s: use a task file"
+    return default, (f"{noun} ids or ranges, e.g. {default or '1-10'} ({where}); with a task file: "
+                     "line indices, e.g. 0-9")
+
+
 def prefill_from_run(run: dict[str, Any]) -> None:
     """Put a stored run's own task, problem, strategy, settings, budget and seed into the form's
     widgets (before they are drawn), so ``?run=ID`` shows what that run was started with."""

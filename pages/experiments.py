@@ -14,7 +14,7 @@ import streamlit as st
 from components import run_form
 from components.compare_figures import scaling_figure
 from components.context import get_store, model_config
-from reasoning.tasks import TASKS
+from reasoning.tasks import TASKS, ensure_plugins
 from runner import experiments as exp
 from runner.run_figures import figure_columns
 from storage import experiments as repo
@@ -30,12 +30,13 @@ st.caption("When does exploring beat the shortcut, and what does it cost? Each c
 # -- new experiment -------------------------------------------------------------------------------
 experiments = repo.list_experiments(store)
 with st.expander("New experiment", expanded=not experiments):
+    ensure_plugins()   # plug-in tasks are offered here as on the Live page
+    # the task is chosen outside the form so the problems box can speak of that task's problems
+    task = st.selectbox("Task", list(TASKS), format_func=lambda n: TASKS[n].title, key="exp_task")
+    default_ids, ids_help = run_form.problem_ids_hint(task)
     with st.form("exp_form"):
         c1, c2, c3 = st.columns(3)
-        task = c1.selectbox("Task", list(TASKS), format_func=lambda n: TASKS[n].title, key="exp_task")
-        problems = c1.text_input("Problems", "901-910", key="exp_problems",
-                                 help="bundled ids or ranges (Game of 24: ranks, e.g. 901-910); with "
-                                 "a task file: line indices, e.g. 0-9")
+        problems = c1.text_input("Problems", default_ids, key=f"exp_problems_{task}", help=ids_help)
         task_file = c1.text_input("Task file (JSONL, optional)", "", key="exp_task_file")
         strategies = c2.text_input(
             "Strategies", "greedy,mcts", key="exp_strategies",
@@ -133,11 +134,13 @@ def matrix_grid(eid: int) -> None:
             if cell is None:
                 c.text("·")
                 continue
-            # plain marks: they render in any font (headless browsers often lack emoji)
-            mark = "✓" if cell["solved"] else ("✗" if cell["n"] else "…")
-            text = f"{mark} #{cell['run_id']}" if cell["n"] <= 1 else \
-                f"{mark} {cell['solved']}/{cell['n']} · #{cell['run_id']}"
-            c.page_link(SESSIONS_PAGE, label=text, query_params={"run": str(cell["run_id"])},
+            # words and Streamlit's own icon font: they render whatever fonts the machine has
+            # (check marks and emoji showed as empty boxes in a headless browser)
+            word, icon = ("solved", ":material/check_circle:") if cell["solved"] else \
+                ("not solved", ":material/cancel:") if cell["n"] else ("running", ":material/pending:")
+            text = f"{word} · #{cell['run_id']}" if cell["n"] <= 1 else \
+                f"{cell['solved']}/{cell['n']} solved · #{cell['run_id']}"
+            c.page_link(SESSIONS_PAGE, label=text, icon=icon, query_params={"run": str(cell["run_id"])},
                         help=f"open run {cell['run_id']} ({cell['outcome']}) in Sessions & replay")
 
 

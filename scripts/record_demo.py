@@ -8,9 +8,10 @@ the embedded model is slow on a laptop CPU:
 
 1. greedy is tried on easy Game of 24 puzzles (``--ranks``, easiest first) until it **fails**
    on one;
-2. a small **experiment** on that puzzle and the next one: greedy vs MCTS at one token budget, so
-   its cells include the pair the Compare page shows (greedy fails, MCTS solves; if MCTS did not
-   solve it with seed 0, further seeds are tried outside the experiment);
+2. a small **experiment** on that puzzle (``--experiment-problems N``: and the next ones):
+   greedy vs MCTS at one token budget, so its cells include the pair the Compare page shows
+   (greedy fails, MCTS solves; if MCTS did not solve it with seed 0, further seeds are tried
+   outside the experiment);
 3. **beam** search on that puzzle (kept only if it pruned something) and **DFS** (kept only if
    it backtracked).
 
@@ -25,6 +26,7 @@ import argparse
 import json
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +36,7 @@ if str(ROOT) not in sys.path:
 from reasoning.tree import fold  # noqa: E402
 from runner import RunSpec, execute  # noqa: E402
 from runner import experiments as exp  # noqa: E402
-from runner.demo import DEMO_FILE, run_record, write_demo  # noqa: E402
+from runner.demo import DEMO_FILE, _load_run, run_record, write_demo  # noqa: E402
 from storage import experiments as exp_repo  # noqa: E402
 from storage import open_store  # noqa: E402
 
@@ -83,6 +85,21 @@ def greedy_fails(store, ranks: list[str]) -> str | None:
     return None
 
 
+def adopt_cells(store, eid: int) -> None:
+    """Cells already recorded in another experiment of the scratch database (same cell key:
+    problem, strategy with its settings, budget, seed) are copied in instead of run again."""
+    done = {r["cell_key"] for r in exp_repo.cell_runs(store, eid) if r["status"] == "finished"}
+    for other in exp_repo.list_experiments(store):
+        if other["id"] == eid:
+            continue
+        for r in exp_repo.cell_runs(store, other["id"]):
+            if r["cell_key"] not in done and r["status"] == "finished" and r["outcome"] in \
+                    ("solved", "failed", "budget"):
+                _load_run(store, run_record(store, r["id"]), eid)
+                done.add(r["cell_key"])
+                log(f"  cell {r['cell_key']}: reusing run {r['id']}")
+
+
 def experiment(store, problems: str) -> int:
     config = exp.ExperimentConfig(task="game24", problems=problems, strategies=f"greedy,{MCTS}",
                                   budgets=str(TOKENS), seeds="0", max_seconds=1200,
@@ -90,6 +107,7 @@ def experiment(store, problems: str) -> int:
     old = [e for e in exp_repo.list_experiments(store) if e["config"] == config.to_dict()]
     eid = old[0]["id"] if old else exp.create_experiment(config, store)
     log(f"experiment {eid}: problems {problems}, {config.strategies}")
+    adopt_cells(store, eid)
     exp.run_experiment(eid, store)
     return eid
 
@@ -98,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ranks", default="1-60", help="Game of 24 ranks to try, easiest first")
     ap.add_argument("--seeds", default="0,1,2", help="seeds to try for MCTS, beam and DFS")
+    ap.add_argument("--experiment-problems", default="1", metavar="N",
+                    help="puzzles in the experiment: the one greedy fails on and the next N-1")
     ap.add_argument("--out", default=str(DEMO_FILE))
     ap.add_argument("--db", default=None, help="scratch database (default: a temporary file); "
                     "reuse one to resume")
@@ -110,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     if rank is None:
         log("greedy solved every rank given; try more --ranks")
         return 1
-    other = ranks[ranks.index(rank) + 1] if ranks.index(rank) + 1 < len(ranks) else ranks[0]
-    eid = experiment(store, f"{rank},{other}")
+    at = ranks.index(rank)
+    eid = experiment(store, ",".join(ranks[at:at + int(args.experiment_problems)]))
     cells = {(r["problem_id"], r["strategy"]): r["id"] for r in store.list_runs(experiment_id=eid)}
     for rid in cells.values():
         describe(store, rid)
@@ -131,16 +151,22 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log(f"MCTS did not solve rank {rank}; try other --seeds or --ranks")
             return 1
-    for strategy, params, want, what in (("beam", BEAM, "pruned", "beam search prunes"),
-                                         ("dfs", DFS, "backtracked", "DFS backtracks")):
+    def first_with(strategy: str, params: dict, want: str) -> int | None:
         for seed in seeds:
             rid = run(store, rank, strategy, params, seed)
             if describe(store, rid)[want]:
-                kept.append((rid, f"{what} on rank {rank}"))
-                break
-        else:
-            log(f"no {strategy} run with {want} nodes on rank {rank}")
+                return rid
+        return None
+
+    # beam and DFS side by side: two requests in the server's queue instead of one
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(lambda a: first_with(*a), (("beam", BEAM, "pruned"),
+                                                          ("dfs", DFS, "backtracked"))))
+    for rid, what in zip(found, ("beam search prunes", "DFS backtracks"), strict=True):
+        if rid is None:
+            log(f"no run where {what} on rank {rank}; try other --seeds")
             return 1
+        kept.append((rid, f"{what} on rank {rank}"))
 
     config = exp.load_config(store, eid)
     records = [{"kind": "experiment", "key": "e1", "name": config.name, "config": config.to_dict()}]

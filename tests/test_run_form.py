@@ -3,6 +3,7 @@ problems (no "rank N" or Game of 24 placeholder for other tasks), and a stored r
 be put back into the form."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def db(tmp_path, monkeypatch):
     path = str(tmp_path / "form.db")
     monkeypatch.setenv("THINKTREE_DB", path)
-    monkeypatch.setenv("THINKTREE_TASK_PATH", str(ROOT / "examples" / "tasks"))
+    from reasoning import plugins
     from reasoning.tasks import ensure_plugins
-    ensure_plugins(reload=True)   # the registry is per process: scan this test's folder
+    monkeypatch.delenv("THINKTREE_TASK_PATH", raising=False)
+    ensure_plugins(reload=True)          # built-ins only, as a fresh server process starts
+    monkeypatch.setenv("THINKTREE_TASK_PATH", str(ROOT / "examples" / "tasks"))
+    monkeypatch.setitem(plugins._STATE, "loaded", False)   # the page's first look loads them
     yield path
     monkeypatch.delenv("THINKTREE_TASK_PATH")
     ensure_plugins(reload=True)
@@ -132,3 +136,36 @@ def test_mark_an_answer_from_the_inspector(db):
     assert store.get_run(run_id)["outcome"] == "solved"
     assert fold(store.events(run_id)).nodes[answer].mark == "correct"
     assert at.button(key=f"mark_{run_id}_{answer}_correct").disabled    # the mark is shown
+
+
+def test_experiment_form_offers_plugin_tasks_in_their_words(db, monkeypatch):
+    """The experiment form lists plug-in tasks; its problems box suggests that task's ids, and a
+    plug-in experiment runs (scripted model) and shows its matrix in words and icons."""
+    from runner import experiments as exp
+    from storage import experiments as repo
+    from storage import open_store
+    from tests.test_experiments import app_with_all_pages, counting_factory
+    at = app_with_all_pages(Path(db).parent, monkeypatch)
+    monkeypatch.setenv("THINKTREE_DB", db)
+    at.switch_page("pages/experiments.py").run()      # the first page this server shows
+    assert at.text_input(key="exp_problems_game24").value == "901-910"
+    at.selectbox(key="exp_task").set_value("countdown3").run()
+    box = at.text_input(key="exp_problems_countdown3")
+    assert box.value == "1-5" and "puzzle ids" in box.help and "rank" not in box.help
+    at.text_input(key="exp_problems_countdown3").set_value("1-2")
+    at.text_input(key="exp_strategies").set_value("greedy")
+    at.text_input(key="exp_budgets").set_value("300")
+    # the page starts its worker thread on the embedded model: run the cells here instead
+    monkeypatch.setattr(exp, "start_experiment", lambda eid, store, **kw: None)
+    at.button(key="exp_start").click().run()
+    assert not at.exception and not at.error
+    store = open_store(db)
+    (row,) = repo.list_experiments(store)
+    assert row["config"]["task"] == "countdown3" and row["config"]["problems"] == "1-2"
+    factory, _ = counting_factory()
+    exp.run_experiment(row["id"], store, model_factory=factory)
+    at.run()
+    labels = [ln.proto.label for ln in at.get("page_link")]
+    assert len(labels) == 2 and all(re.fullmatch(r"(solved|not solved) · #\d+", x) for x in labels)
+    icons = {ln.proto.icon for ln in at.get("page_link")}
+    assert icons <= {":material/check_circle:", ":material/cancel:"}

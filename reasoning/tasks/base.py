@@ -28,7 +28,8 @@ Optional (the defaults mean "not offered"; :meth:`Task.features` lists what a ta
   ``has_verifier`` (False: verify always says None; values come from evaluators only).
 How the pages speak of problems (optional): ``problem_noun`` ("puzzle", "question" …),
   ``problem_example`` (the placeholder of the "type my own" box), ``default_problem`` (the id of
-  the bundled problem picked first; default: the first), ``problem_title(problem)`` (a list entry).
+  the bundled problem picked first; default: the first), ``default_problems`` (the ids an
+  experiment suggests; default: the first ten), ``problem_title(problem)`` (a list entry).
 """
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ class Task(ABC):
     problem_noun: ClassVar[str] = "problem"
     problem_example: ClassVar[str] = ""
     default_problem: ClassVar[str | None] = None
+    default_problems: ClassVar[str | None] = None   # an experiment's first suggestion, e.g. "901-910"
 
     @abstractmethod
     def problems(self) -> list[Problem]:

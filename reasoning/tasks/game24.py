@@ -129,6 +129,7 @@ class Game24(Task):
     name = "game24"
     title = "Game of 24"
     problem_noun, problem_example, default_problem = "puzzle", "4 5 6 10", "950"
+    default_problems = "901-910"  # ranks: middling puzzles, where exploring starts to pay
     max_depth = 3
     step_max_tokens = 40
     protocols = ("constrained", "tot")   # tot: the paper's prompts (tasks/game24_tot.py)
