@@ -30,7 +30,7 @@ def shape(tree):
 def test_strategy_on_the_embedded_model_replays_from_sqlite(name, embedded_url, store):
     seen: list = []
     spec = RunSpec(task="game24", problem="901", strategy=name, params=CASES[name],
-                   budget={"max_nodes": 30, "max_seconds": 90}, seed=0, model=ModelConfig())
+                   budget={"max_nodes": 30, "max_seconds": 300}, seed=0, model=ModelConfig())
     run_id, result = execute(spec, store, on_events=seen.extend)
     assert result.outcome in ("solved", "failed", "budget"), result.detail
     live = fold(seen)
