@@ -15,13 +15,13 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from reasoning.rules import is_shortcut
 from reasoning.tree import Tree
 
 from .layout import Positions
 from .tree_figure import LEVEL_PX, tidy_layout, tree_figure
 
 DIVERGENCE_COLOR = "#ffbf00"
-SHORTCUT_NAMES = ("greedy",)
 
 
 def _extent(pos: Positions) -> tuple[float, float]:
@@ -70,7 +70,7 @@ def side_by_side(tree_a: Tree, tree_b: Tree, full_a: Tree, full_b: Tree,
 
 
 def is_shortcut(strategy_label: str) -> bool:
-    return strategy_label.split(":", 1)[0] in SHORTCUT_NAMES
+    return is_shortcut(strategy_label)
 
 
 def scaling_figure(curve: dict[str, list[dict[str, Any]]], budget_kind: str = "tokens") -> go.Figure:

@@ -2,6 +2,7 @@
 (never markdown) because answers and streamed text come from the model."""
 from __future__ import annotations
 
+from reasoning.rules import cost
 from reasoning.tree import GENERATING, Tree
 
 STREAM_TAIL_CHARS = 300
@@ -38,15 +39,8 @@ def status_text(tree: Tree, running: bool) -> str:
 
 
 def run_cost(tree: Tree, node_id: int | None = None) -> float | None:
-    """$ spent (whole run, or one node) at the prices the run was started with; None if unpriced."""
-    info = tree.info or {}
-    p_in, p_out = float(info.get("price_in") or 0), float(info.get("price_out") or 0)
-    if not (p_in or p_out):
-        return None
-    if node_id is not None:
-        node = tree.nodes[node_id]
-        return (node.prompt_tokens * p_in + node.completion_tokens * p_out) / 1e6
-    return (tree.prompt_tokens * p_in + tree.tokens * p_out) / 1e6
+    """$ spent (whole run, or one node) at the run's prices; None if unpriced."""
+    return cost(tree, node_id)
 
 
 OUTCOME_COLORS = {"solved": "green", "failed": "red", "budget": "orange", "cancelled": "gray",

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .events import Event
+from .rules import cost as rules_cost
+from .rules import shortcut_first, solution_end, solved_path, totals
 from .tree import SOLVED, Node, Tree
 
 
@@ -45,22 +47,22 @@ class Metrics:
 
 def metrics(tree: Tree, price_in: float | None = None, price_out: float | None = None) -> Metrics:
     """The figures of one run. Prices are per million prompt / completion tokens (optional)."""
-    fin = tree.finished
+    spent = totals(tree)
     generated = [n for n in tree.nodes.values() if n.parent_id is not None]
-    calls = fin.get("model_calls")
+    calls = spent.model_calls
     if calls is None:  # older logs: a rollout node is one call per step, others one call
         calls = sum(len(_rollout_lines(n)) if n.role == "rollout" else 1 for n in generated)
     solved = [n for n in tree.nodes.values() if n.state == SOLVED]
     first = min((n.t_completed for n in solved if n.t_completed is not None), default=None)
-    end = _solution_end(tree)
-    cost = None
-    if price_in is not None or price_out is not None:
-        cost = (tree.prompt_tokens * (price_in or 0.0) + tree.tokens * (price_out or 0.0)) / 1e6
+    end = solution_end(tree)
+    given = (price_in or 0.0, price_out or 0.0) if (price_in is not None or price_out is not None) \
+        else None
+    cost = rules_cost(tree, price=given)  # the run's own prices unless others are given
     return Metrics(
         run_id=tree.run_id, strategy=str(tree.info.get("strategy", "")), outcome=tree.outcome,
         answer=tree.answer, nodes=len(tree.nodes), model_calls=int(calls),
-        prompt_tokens=tree.prompt_tokens, completion_tokens=tree.tokens,
-        seconds=float(fin.get("seconds", tree.t)),
+        prompt_tokens=spent.prompt_tokens, completion_tokens=spent.generated_tokens,
+        seconds=spent.seconds,
         solution_depth=len(path_steps(tree, tree.path_to(end))) if end is not None else None,
         first_correct_s=first, cost=cost)
 
@@ -121,16 +123,6 @@ def path_steps(tree: Tree, path: Sequence[int]) -> list[StepRef]:
     return steps
 
 
-def _solution_end(tree: Tree) -> int | None:
-    """The node ending the solved path: the run's answer node if solved, else the first solved."""
-    if tree.answer_node in tree.nodes and tree.nodes[tree.answer_node].state == SOLVED:
-        return tree.answer_node
-    solved = [n for n in tree.nodes.values() if n.state == SOLVED]
-    if not solved:
-        return None
-    return min(solved, key=lambda n: (n.t_completed or 0.0, n.id)).id
-
-
 def chain_end(tree: Tree) -> int | None:
     """Where the shortcut's chain ends: its answer node, else the last node it created."""
     if tree.answer_node in tree.nodes:
@@ -138,12 +130,6 @@ def chain_end(tree: Tree) -> int | None:
     if not tree.nodes:
         return None
     return max(tree.nodes)
-
-
-def solved_path(tree: Tree) -> list[int]:
-    """The ordered solved path (root first), or ``[]`` when the run found no solution."""
-    end = _solution_end(tree)
-    return tree.path_to(end) if end is not None else []
 
 
 # -- divergence --------------------------------------------------------------------------------
@@ -203,12 +189,8 @@ def divergence(shortcut: Tree, explore: Tree) -> Divergence:
 
 
 def roles(a: Tree, b: Tree) -> tuple[Tree, Tree, bool]:
-    """(shortcut, exploratory, swapped): the greedy run is the shortcut; else ``a`` is."""
-    a_greedy = a.info.get("strategy") == "greedy"
-    b_greedy = b.info.get("strategy") == "greedy"
-    if b_greedy and not a_greedy:
-        return b, a, True
-    return a, b, False
+    """(shortcut, exploratory, swapped): see :func:`reasoning.rules.shortcut_first`."""
+    return shortcut_first(a, b)
 
 
 def compare(a: Tree, b: Tree, price_in: float | None = None,

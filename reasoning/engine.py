@@ -16,6 +16,7 @@ from typing import Any
 from . import events as ev
 from .compute import BudgetExhausted, Compute, Metered, purpose_of_role
 from .deadline import call_until
+from .making import EventMaker, run_finished, run_started
 from .models.base import GenRequest, Model, ModelConnectError, ModelError
 from .recorder import Recorder, Sink
 from .settings import Budget
@@ -53,7 +54,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class SearchContext(Metered):
+class SearchContext(Metered, EventMaker):
     MAX_CONSECUTIVE_ERRORS = 3
 
     def __init__(self, task: Task, problem: Problem, model: Model, recorder: Recorder,
@@ -101,10 +102,9 @@ class SearchContext(Metered):
         nid = self.rec.new_node_id()
         state = self.task.initial_state(self.problem)
         self.states[nid] = state
-        self.rec.emit(ev.NODE_CREATED, nid, parent_id=None, depth=0, role="problem",
-                      label=self.task.describe(state))
-        self.rec.emit(ev.NODE_COMPLETED, nid, text=self.problem.text, step=None,
-                      label=self.task.describe(state))
+        self.rec.emit(ev.NodeCreated(parent_id=None, depth=0, role="problem",
+                                     label=self.task.describe(state)), nid)
+        self.complete(nid, self.problem.text, label=self.task.describe(state))
         return nid
 
     def new_node(self, parent_id: int, role: str = "thought") -> int:
@@ -112,8 +112,8 @@ class SearchContext(Metered):
         self._check_nodes()
         nid = self.rec.new_node_id()
         depth = self.tree.nodes[parent_id].depth + 1
-        notes = {"notes": [i for i, _ in self.notes]} if self.notes and role != "reflection" else {}
-        self.rec.emit(ev.NODE_CREATED, nid, parent_id=parent_id, depth=depth, role=role, **notes)
+        notes = [i for i, _ in self.notes] if self.notes and role != "reflection" else None
+        self.rec.emit(ev.NodeCreated(parent_id=parent_id, depth=depth, role=role, notes=notes), nid)
         return nid
 
     def generate(self, node_id: int, req: GenRequest, purpose: str | None = None
@@ -174,9 +174,8 @@ class SearchContext(Metered):
     def _model_failed(self, node_id: int, e: ModelError) -> None:
         self._errors += 1
         node = self.tree.nodes[node_id]
-        self.rec.emit(ev.NODE_COMPLETED, node_id, text=e.partial or node.text,
-                      finish_reason="error", step=None)
-        self.rec.emit(ev.NODE_FAILED, node_id, reason=e.reason())
+        self.complete(node_id, e.partial or node.text, finish_reason="error")
+        self.fail(node_id, e.reason())
         if isinstance(e, ModelConnectError) or self._errors >= self.MAX_CONSECUTIVE_ERRORS:
             raise TooManyModelErrors(e.reason()) from e
 
@@ -223,15 +222,15 @@ class SearchContext(Metered):
         try:
             step, new_state = self.task.apply_step(self.problem, state, text)
         except InvalidStep as e:
-            self.rec.emit(ev.NODE_COMPLETED, nid, text=text, step=None, **meta)
-            self.rec.emit(ev.NODE_PRUNED, nid, reason=str(e))
+            self.complete(nid, text, **meta)
+            self.prune(nid, str(e), kind="invalid")
             return Child(nid, None, None, reason=str(e))
         terminal = self.task.is_terminal(new_state)
         verdict = self.task.verify(self.problem, new_state) if terminal else None
-        self.rec.emit(ev.NODE_COMPLETED, nid, text=text, step=step,
-                      label=self.task.describe(new_state), **meta, **_terminal_flag(verdict))
+        self.complete(nid, text, step, label=self.task.describe(new_state), **meta,
+                      **_terminal_flag(verdict))
         if exclude is not None and step in exclude:
-            self.rec.emit(ev.NODE_PRUNED, nid, reason="duplicate: same step as a sibling")
+            self.prune(nid, "duplicate: same step as a sibling", kind="duplicate")
             return Child(nid, None, None, reason="duplicate")
         self.states[nid] = new_state
         child = Child(nid, step, new_state)
@@ -242,9 +241,9 @@ class SearchContext(Metered):
     def _judge(self, child: Child, verdict: Verdict) -> None:
         child.terminal, child.correct, child.reason = True, verdict.correct, verdict.reason
         if verdict.correct is True:
-            self.rec.emit(ev.NODE_SOLVED, child.node_id, reason=verdict.reason, answer=verdict.answer)
+            self.solve(child.node_id, verdict.answer, verdict.reason)
         elif verdict.correct is False:
-            self.rec.emit(ev.NODE_FAILED, child.node_id, reason=verdict.reason, answer=verdict.answer)
+            self.fail(child.node_id, verdict.reason, verdict.answer)
         else:  # no verifier (free questions): the node is *answered*, stays open, never failed
             self.answers[child.node_id] = verdict.answer
 
@@ -278,10 +277,8 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
     """Run ``strategy`` and always end with one ``run_finished`` event (whatever happens)."""
     rec = recorder or Recorder(run_id, sink)
     ctx = SearchContext(task, problem, model, rec, budget, seed, cancel)
-    rec.emit(ev.RUN_STARTED, None, task=task.name, problem=problem.text, problem_id=problem.id,
-             strategy=strategy.name, params=strategy.params(), model=model.describe(),
-             protocol=getattr(strategy, "protocol", "constrained"),
-             budget=budget.__dict__, seed=seed, **(info or {}))
+    rec.emit(run_started(task, problem, strategy, model.describe(), budget, seed,
+                         {"protocol": getattr(strategy, "protocol", "constrained"), **(info or {})}))
     try:
         result = strategy.run(ctx)
     except BudgetExhausted as e:
@@ -299,12 +296,10 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
     extra = {**truth_counts(tree, ctx.rejected, ctx.capacity_cut), **result.extra}
     if ctx.eval_tokens or ctx.eval_prompt_tokens:
         extra.update(eval_tokens=ctx.eval_tokens, eval_prompt_tokens=ctx.eval_prompt_tokens)
-    rec.emit(ev.RUN_FINISHED, None, outcome=result.outcome, answer=result.answer,
-             answer_node=result.answer_node, detail=result.detail, nodes=len(tree.nodes),
-             tokens=tree.tokens,
-             prompt_tokens=tree.prompt_tokens + ctx.eval_prompt_tokens,
-             model_calls=ctx.model_calls, model_seconds=round(ctx.model_seconds, 4),
-             seconds=round(rec.elapsed(), 4), **ctx.compute.summary(info), **extra)
+    rec.emit(run_finished(result, nodes=len(tree.nodes), tokens=tree.tokens,
+                          prompt_tokens=tree.prompt_tokens + ctx.eval_prompt_tokens,
+                          model_calls=ctx.model_calls, model_seconds=round(ctx.model_seconds, 4),
+                          seconds=round(rec.elapsed(), 4), **ctx.compute.summary(info), **extra))
     rec.flush()
     return result, rec
 
@@ -330,9 +325,9 @@ def _close_open_generations(rec: Recorder, result: Result) -> None:
            "budget": f"budget reached while generating ({result.detail})"}
     for node in list(rec.tree.nodes.values()):
         if node.state == GENERATING:
-            rec.emit(ev.NODE_COMPLETED, node.id, text=node.text, step=None, finish_reason="aborted")
-            rec.emit(ev.NODE_FAILED, node.id,
-                     reason=why.get(result.outcome, f"run ended: {result.detail}"))
+            rec.emit(ev.NodeCompleted(text=node.text, finish_reason="aborted"), node.id)
+            rec.emit(ev.NodeFailed(reason=why.get(result.outcome, f"run ended: {result.detail}")),
+                     node.id)
 
 
 def rollout(ctx: SearchContext, parent_id: int, temperature: float, max_steps: int | None = None,
@@ -378,16 +373,16 @@ def finish_rollout(ctx: SearchContext, nid: int, state: Any, steps: list[str],
                    totals: dict[str, int], reason: str) -> tuple[int, bool | None, str | None]:
     """Record a played-out rollout node (its steps, the final verdict); see :func:`rollout`."""
     verdict = ctx.task.verify(ctx.problem, state) if ctx.task.is_terminal(state) else None
-    ctx.rec.emit(ev.NODE_COMPLETED, nid, text="\n".join(steps), step=None,
-                 label=ctx.task.describe(state), **totals, **_terminal_flag(verdict))
+    ctx.complete(nid, "\n".join(steps), label=ctx.task.describe(state), **totals,
+                 **_terminal_flag(verdict))
     if verdict is None:
-        ctx.rec.emit(ev.NODE_FAILED, nid, reason=f"rollout ended: {reason}")
+        ctx.fail(nid, f"rollout ended: {reason}")
         return nid, False, None
     ctx.states[nid] = state
     if verdict.correct:
-        ctx.rec.emit(ev.NODE_SOLVED, nid, reason=verdict.reason, answer=verdict.answer)
+        ctx.solve(nid, verdict.answer, verdict.reason)
     elif verdict.correct is False:
-        ctx.rec.emit(ev.NODE_FAILED, nid, reason=verdict.reason, answer=verdict.answer)
+        ctx.fail(nid, verdict.reason, verdict.answer)
     else:
         ctx.answers[nid] = verdict.answer
     return nid, verdict.correct, verdict.answer
@@ -397,3 +392,4 @@ def _terminal_flag(verdict: Verdict | None) -> dict[str, Any]:
     """``terminal: true`` (and the answer) in a node_completed payload marks a node that ends
     with an answer — what a user may later mark correct/wrong, even when no verifier judged it."""
     return {"terminal": True, "answer": verdict.answer} if verdict is not None else {}
+

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from . import events as ev
 from .events import Event
-from .tree import Tree
+from .tree import Tree, fold
 
 Sink = Callable[[list[Event]], None]
 
@@ -46,18 +45,33 @@ class Recorder:
         self._next_node += 1
         return nid
 
-    def emit(self, type_: str, node_id: int | None = None, **payload: Any) -> Event:
-        if node_id is not None and type_ != ev.TOKENS:
+    def emit(self, data: ev.Payload, node_id: int | None = None) -> Event:
+        """Number, stamp, fold and queue one event around the typed payload ``data``."""
+        if not isinstance(data, ev.Payload):
+            raise TypeError(f"Recorder.emit takes a typed payload (reasoning.events), "
+                            f"got {type(data).__name__}")
+        if node_id is not None and not isinstance(data, ev.Tokens):
             self._flush_tokens(node_id)
-        e = Event(self.run_id, self.tree.last_seq + 1, round(self.elapsed(), 4), type_,
-                  node_id, payload)
+        e = Event.of(self.run_id, self.tree.last_seq + 1, round(self.elapsed(), 4), data, node_id)
         self.tree.apply(e)
         self.events.append(e)
         self._pending.append(e)
-        if type_ in (ev.RUN_FINISHED, ev.RUN_STARTED) or \
+        if isinstance(data, (ev.RunFinished, ev.RunStarted)) or \
                 self.clock() - self._last_sink >= SINK_FLUSH_S:
             self.flush()
         return e
+
+    def resume(self, events: list[Event]) -> None:
+        """Continue a stored run: fold its ``events`` and go on numbering after them.
+
+        New events extend the run (same ids, next seq, ``t`` after its last event); exports use
+        this to add rollouts to a finished run. Nothing already stored is emitted again.
+        """
+        if self.events or self.tree.last_seq:
+            raise RuntimeError("resume() needs a fresh Recorder")
+        self.tree = fold(events)
+        self.t0 = self.clock() - self.tree.t
+        self._next_node = max(self.tree.nodes, default=-1) + 1
 
     def tokens(self, node_id: int, text: str, reasoning: str = "") -> None:
         self.streamed_tokens += 1
@@ -72,10 +86,7 @@ class Recorder:
         reasoning = "".join(self._reason_buf.pop(node_id, []))
         self._tok_last[node_id] = self.clock()
         if text or reasoning:
-            payload: dict[str, Any] = {"text": text}
-            if reasoning:
-                payload["reasoning"] = reasoning
-            self.emit(ev.TOKENS, node_id, **payload)
+            self.emit(ev.Tokens(text=text, reasoning=reasoning or None), node_id)
 
     def flush(self) -> None:
         for nid in list(self._tok_buf):

@@ -44,6 +44,10 @@ class Node:
     answer: str | None = None
     mark: str | None = None    # user's verdict after the run: "correct" / "wrong"
     notes: list[int] = field(default_factory=list)  # reflection nodes fed into this prompt
+    terminal: bool = False     # the node ends with an answer (what a user may mark)
+    purpose: str | None = None  # what its model call was for (proposal, rollout, answer …)
+    duplicate_of: int | None = None  # pruned as a state another node reached first
+    extra: dict[str, Any] = field(default_factory=dict)  # fields a newer writer added
     children: list[int] = field(default_factory=list)
 
     @property
@@ -65,6 +69,8 @@ class Tree:
     t: float = 0.0
     tokens: int = 0
     prompt_tokens: int = 0
+    started: ev.RunStarted | None = None
+    unknown: list[Event] = field(default_factory=list)  # events of types this version lacks
 
     # -- queries ---------------------------------------------------------------------------
     def path_to(self, node_id: int) -> list[int]:
@@ -76,14 +82,9 @@ class Tree:
         return path[::-1]
 
     def solved_path(self) -> set[int]:
-        """Node ids on the path from the root to the answer node (or to every solved node)."""
-        ends = [self.answer_node] if self.answer_node in self.nodes and \
-            self.nodes[self.answer_node].state == SOLVED else \
-            [n.id for n in self.nodes.values() if n.state == SOLVED]
-        out: set[int] = set()
-        for end in ends:
-            out.update(self.path_to(end))
-        return out
+        """Node ids on the solved path(s): see :func:`reasoning.rules.solved_nodes`."""
+        from .rules import solved_nodes
+        return solved_nodes(self)
 
     def counts(self) -> dict[str, int]:
         c = {s: 0 for s in NODE_STATES}
@@ -97,43 +98,48 @@ class Tree:
             raise ValueError(f"event seq {e.seq} does not follow {self.last_seq}")
         self.last_seq = e.seq
         self.t = max(self.t, e.t)
-        handler = _HANDLERS.get(e.type)
-        if handler is not None:
-            handler(self, e)
+        _HANDLERS.get(e.type, _unknown)(self, e)
 
 
 def _created(tree: Tree, e: Event) -> None:
-    p = e.payload
-    parent = p.get("parent_id")
-    node = Node(id=e.node_id, parent_id=parent, depth=int(p.get("depth", 0)),
-                role=p.get("role", "thought"), label=p.get("label", ""), t_created=e.t,
-                notes=list(p.get("notes", [])))
+    d: ev.NodeCreated = e.data
+    node = Node(id=e.node_id, parent_id=d.parent_id, depth=d.depth, role=d.role,
+                label=d.label or "", t_created=e.t, notes=list(d.notes or []))
+    _keep_extra(node, d)
     tree.nodes[node.id] = node
-    if parent is None:
+    if d.parent_id is None:
         tree.root_id = node.id if tree.root_id is None else tree.root_id
     else:
-        tree.nodes[parent].children.append(node.id)
-    if p.get("state"):
-        node.state = p["state"]
+        tree.nodes[d.parent_id].children.append(node.id)
+    if d.state:
+        node.state = d.state
 
 
 def _tokens(tree: Tree, e: Event) -> None:
+    d: ev.Tokens = e.data
     node = tree.nodes[e.node_id]
-    node.text += e.payload.get("text", "")
-    node.reasoning += e.payload.get("reasoning", "")
+    node.text += d.text
+    node.reasoning += d.reasoning or ""
 
 
 def _completed(tree: Tree, e: Event) -> None:
-    p = e.payload
+    d: ev.NodeCompleted = e.data
     node = tree.nodes[e.node_id]
-    node.text = p.get("text", node.text)
-    node.reasoning = p.get("reasoning", node.reasoning)
-    node.step = p.get("step")
-    node.label = p.get("label", node.label)
-    node.prompt_tokens = int(p.get("prompt_tokens", 0))
-    node.completion_tokens = int(p.get("completion_tokens", 0))
-    node.finish_reason = p.get("finish_reason")
-    node.answer = p.get("answer", node.answer)
+    _keep_extra(node, d)
+    if "text" in e.payload:  # else the streamed text stands
+        node.text = d.text
+    if d.reasoning is not None:
+        node.reasoning = d.reasoning
+    node.step = d.step
+    if d.label is not None:
+        node.label = d.label
+    node.prompt_tokens = d.prompt_tokens
+    node.completion_tokens = d.completion_tokens
+    node.finish_reason = d.finish_reason
+    node.terminal = bool(d.terminal)
+    node.purpose = d.purpose
+    if d.answer is not None:
+        node.answer = d.answer
     node.t_completed = e.t
     tree.tokens += node.completion_tokens
     tree.prompt_tokens += node.prompt_tokens
@@ -142,61 +148,85 @@ def _completed(tree: Tree, e: Event) -> None:
 
 
 def _scored(tree: Tree, e: Event) -> None:
-    p = e.payload
+    d: ev.NodeScored = e.data
     node = tree.nodes[e.node_id]
-    if "value" in p:
-        node.value = p["value"]
-    node.evaluator = p.get("evaluator", node.evaluator)
-    node.score_details = dict(p.get("details", {}))
+    _keep_extra(node, d)
+    if "value" in e.payload:
+        node.value = d.value
+    if d.evaluator is not None:
+        node.evaluator = d.evaluator
+    node.score_details = dict(d.details)
     # evaluator calls (value prompts) are not nodes, but their tokens are the run's tokens
     tree.tokens += int(node.score_details.get("tokens", 0) or 0)
-    if "truth" in p:
-        node.truth = p["truth"]
-    if "visits" in p:
-        node.visits = int(p["visits"])
-        node.value_sum = float(p.get("value_sum", node.value_sum))
-    if p.get("reason"):  # a score can explain itself without changing the state (majority vote)
-        node.reason = p["reason"]
+    if d.truth is not None:
+        node.truth = d.truth
+    if d.visits is not None:
+        node.visits = d.visits
+        node.value_sum = float(d.value_sum if d.value_sum is not None else node.value_sum)
+    if d.reason:  # a score can explain itself without changing the state (majority vote)
+        node.reason = d.reason
 
 
 def _set_state(state: str):
     def handler(tree: Tree, e: Event) -> None:
+        d = e.data
         node = tree.nodes[e.node_id]
+        _keep_extra(node, d)
         node.state = state
-        node.reason = e.payload.get("reason", node.reason)
-        if "answer" in e.payload:
-            node.answer = e.payload["answer"]
-        if "value" in e.payload and e.payload["value"] is not None:
-            node.value = e.payload["value"]
+        node.reason = d.reason or node.reason
+        answer = getattr(d, "answer", None)
+        if answer is not None:
+            node.answer = answer
+        if d.value is not None:
+            node.value = d.value
+        duplicate_of = getattr(d, "duplicate_of", None)
+        if duplicate_of is not None:
+            node.duplicate_of = duplicate_of
         if node.t_completed is None:
             node.t_completed = e.t
     return handler
 
 
 def _marked(tree: Tree, e: Event) -> None:
+    d: ev.NodeMarked = e.data
     node = tree.nodes[e.node_id]
-    node.mark = e.payload["mark"]
+    node.mark = d.mark
     node.state = SOLVED if node.mark == "correct" else FAILED
     node.reason = f"marked {node.mark} by the user"
 
 
 def _backprop(tree: Tree, e: Event) -> None:
-    for node_id, visits, value_sum in e.payload.get("updates", []):
-        node = tree.nodes[node_id]
+    d: ev.MctsBackprop = e.data
+    for node_id, visits, value_sum in d.updates:
+        node = tree.nodes[int(node_id)]
         node.visits, node.value_sum = int(visits), float(value_sum)
 
 
 def _started(tree: Tree, e: Event) -> None:
     tree.run_id = e.run_id
     tree.info = dict(e.payload)
+    tree.started = e.data
 
 
 def _finished(tree: Tree, e: Event) -> None:
-    p = e.payload
-    tree.outcome = p.get("outcome")
-    tree.answer = p.get("answer")
-    tree.answer_node = p.get("answer_node")
-    tree.finished = dict(p)
+    d: ev.RunFinished = e.data
+    tree.outcome = d.outcome
+    tree.answer = d.answer
+    tree.answer_node = d.answer_node
+    tree.finished = dict(e.payload)
+
+
+def _unknown(tree: Tree, e: Event) -> None:
+    """A newer writer's event: kept on the tree (and on its node, if it names one we know)."""
+    tree.unknown.append(e)
+    node = tree.nodes.get(e.node_id) if e.node_id is not None else None
+    if node is not None:
+        node.extra[e.type] = dict(e.payload)
+
+
+def _keep_extra(node: Node, d: ev.Payload) -> None:
+    if d.extra:
+        node.extra.update(d.extra)
 
 
 _HANDLERS = {

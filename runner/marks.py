@@ -14,26 +14,14 @@ from __future__ import annotations
 from reasoning import events as ev
 from reasoning.events import Event
 from reasoning.marks import MARKS, answer_and_marks, can_mark, marks
-from reasoning.tree import PRUNED, fold
+from reasoning.rules import is_answer_node
+from reasoning.tree import fold
 from storage import Store
 
 __all__ = ["MARKS", "SETTLED_BY_MARK", "answer_and_marks", "can_mark", "mark_node", "marks",
            "settle_outcome"]
 
 SETTLED_BY_MARK = ("answered", "solved", "failed")  # run outcomes a mark on the answer may change
-
-
-def is_terminal_node(events: list[Event], node_id: int) -> bool:
-    """True when the node ended with an answer: flagged ``terminal`` on completion, or judged
-    by the verifier (solved / failed with an answer)."""
-    for e in events:
-        if e.node_id != node_id:
-            continue
-        if e.type == ev.NODE_COMPLETED and e.payload.get("terminal"):
-            return True
-        if e.type in (ev.NODE_SOLVED, ev.NODE_FAILED) and e.payload.get("answer") is not None:
-            return True
-    return False
 
 
 def mark_node(store: Store, run_id: int, node_id: int, mark: str) -> Event:
@@ -54,10 +42,10 @@ def mark_node(store: Store, run_id: int, node_id: int, mark: str) -> Event:
     node = tree.nodes.get(int(node_id))
     if node is None:
         raise ValueError(f"node_id: run {run_id} has no node {node_id}")
-    if node.state == PRUNED or not is_terminal_node(events, node.id):
+    if not is_answer_node(node):
         raise ValueError(f"node {node_id} is not a terminal node with an answer; only those "
                          "can be marked correct or wrong")
-    event = store.add_event(int(run_id), ev.NODE_MARKED, node.id, {"mark": mark})
+    event = store.add_event(int(run_id), ev.NODE_MARKED, node.id, ev.NodeMarked(mark=mark).to_payload())
     settle_outcome(store, int(run_id))
     return event
 

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from reasoning import events as ev
 from reasoning.engine import Result, run_search
 from reasoning.evaluators.oracle import check_oracle
 from reasoning.events import Event
+from reasoning.making import run_finished, run_started
 from reasoning.models.base import ModelError
 from reasoning.models.config import ModelConfig, make_model
 from reasoning.models.random_policy import check_task
@@ -100,11 +100,10 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
         model = model if model is not None else make_model(spec.model, api_key)
     except ModelError as e:  # the model could not start: a run with a clear error, not a crash
         rec = Recorder(run_id, sink)
-        rec.emit(ev.RUN_STARTED, None, task=task.name, problem=problem.text, problem_id=problem.id,
-                 strategy=strategy.name, params=strategy.params(), model=spec.model.describe(),
-                 budget=asdict(budget), seed=spec.seed, protocol=strategy.protocol)
-        rec.emit(ev.RUN_FINISHED, None, outcome="error", answer=None, detail=e.reason(),
-                 nodes=0, tokens=0, seconds=round(rec.elapsed(), 3))
+        rec.emit(run_started(task, problem, strategy, spec.model.describe(), budget, spec.seed,
+                             {"protocol": strategy.protocol}))
+        rec.emit(run_finished(Result("error", detail=e.reason()),
+                              seconds=round(rec.elapsed(), 3)))
         rec.flush()
         return Result("error", detail=e.reason())
     rec = Recorder(run_id, sink)

@@ -134,8 +134,7 @@ class Store:
             if seq > 0:  # a run without run_started has nothing to replay: no closing event
                 conn.execute(insert(events).values(
                     run_id=run_id, seq=seq + 1, t=t, type=ev.RUN_FINISHED, node_id=None,
-                    payload=json.dumps({"outcome": "interrupted",
-                                        "detail": "the process running it stopped"})))
+                    payload=json.dumps(ev.RunFinished.interrupted().to_payload())))
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 events=seq + int(seq > 0), seconds=t))
         self._retry(close)

@@ -29,7 +29,7 @@ def child(ctx, node, step):
     """Add a node for ``step`` by hand (a scripted propose)."""
     nid = ctx.new_node(node)
     s, state = ctx.task.apply_step(ctx.problem, ctx.states[node], step)
-    ctx.rec.emit(ev.NODE_COMPLETED, nid, text=step, step=s)
+    ctx.complete(nid, step, s)
     ctx.states[nid] = state
     return nid
 

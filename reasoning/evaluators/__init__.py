@@ -90,12 +90,10 @@ def check_evaluator(name: str, field: str = "evaluator", allow_none: bool = Fals
 def score(ctx: SearchContext, evaluator: Evaluator, node_id: int) -> Score:
     """Score ``node_id`` and record one ``node_scored`` event (value, details, truth)."""
     result = evaluator.evaluate(ctx, node_id)
-    payload: dict[str, Any] = {"value": result.value, "evaluator": evaluator.name,
-                               "details": {**result.details, "norm": round(result.norm, 6)}}
     truth = ctx.task.solvable(ctx.states[node_id]) if node_id in ctx.states else None
-    if truth is not None:
-        payload["truth"] = bool(truth)
-    ctx.rec.emit(ev.NODE_SCORED, node_id, **payload)
+    ctx.score(node_id, result.value, evaluator.name,
+              {**result.details, "norm": round(result.norm, 6)},
+              truth=None if truth is None else bool(truth))
     return result
 
 

@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rules import every_solved_path, solution_ends
 from ..tree import BACKTRACKED, FAILED, PRUNED, SOLVED, Node, Tree
 
 STEP_ROLES = frozenset({"thought", "answer"})
@@ -77,19 +78,9 @@ def has_verdict(node: Node) -> bool:
             and node.finish_reason not in NO_VERDICT_FINISH)
 
 
-def solved_ends(tree: Tree) -> list[int]:
-    """The solved nodes whose paths count: the run's answer node if solved, else every solved node."""
-    if tree.answer_node in tree.nodes and tree.nodes[tree.answer_node].state == SOLVED:
-        return [tree.answer_node]
-    return sorted(n.id for n in tree.nodes.values() if n.state == SOLVED)
-
-
-def on_any_solved_path(tree: Tree) -> set[int]:
-    out: set[int] = set()
-    for n in tree.nodes.values():
-        if n.state == SOLVED:
-            out.update(tree.path_to(n.id))
-    return out
+# the solved path and its ends: one rule, in reasoning.rules
+solved_ends = solution_ends
+on_any_solved_path = every_solved_path
 
 
 def step_text(node: Node) -> str:

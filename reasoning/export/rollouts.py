@@ -93,16 +93,13 @@ def compute_rollouts(tree: Tree, events: list, model: Any, n: int,
     )
     from ..recorder import Recorder
     from ..settings import MAX_NODES_LIMIT, MAX_SECONDS_LIMIT, MAX_TOKENS_LIMIT, Budget
-    from ..tree import fold
 
     targets = rollouts_needed(tree, filters, n) if n >= 1 else {}
     if not targets:
         return []
     task, problem = task_and_problem(tree.info)
     rec = Recorder(tree.run_id)
-    rec.tree = fold(events)  # a private copy that the new events extend
-    rec.t0 = rec.clock() - rec.tree.t
-    rec._next_node = max(rec.tree.nodes) + 1
+    rec.resume(events)  # a private copy of the run that the new events extend
     budget = Budget(MAX_NODES_LIMIT, MAX_TOKENS_LIMIT, MAX_SECONDS_LIMIT)
     ctx = SearchContext(task, problem, model, rec, budget, seed=int(tree.info.get("seed", 0) or 0),
                         cancel=cancel)

@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from ..engine import Result, SearchContext
 from ..evaluators import EVALUATORS, Evaluator, evaluator_settings, make_evaluator
+from ..rules import solution_end
 from ..settings import from_dict
-from ..tree import SOLVED
 
 
 class Strategy:
@@ -95,7 +95,4 @@ class Strategy:
 
 def first_solved(ctx: SearchContext) -> int | None:
     """The node verified correct first (by completion time, then id), or None."""
-    solved = [n for n in ctx.tree.nodes.values() if n.state == SOLVED]
-    if not solved:
-        return None
-    return min(solved, key=lambda n: (n.t_completed or 0.0, n.id)).id
+    return solution_end(ctx.tree)  # one rule: reasoning.rules

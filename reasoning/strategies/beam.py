@@ -154,7 +154,7 @@ class Beam(Strategy):
                                   "verified solution found by an evaluator rollout")
             frontier = self._keep(ctx, values)
         for node in frontier:
-            ctx.rec.emit(ev.NODE_BACKTRACKED, node, reason="depth limit")
+            ctx.backtrack(node, "depth limit")
         return Result("failed", detail=f"depth limit {ctx.task.max_depth} reached without a solution")
 
     def _run_tot(self, ctx: SearchContext) -> Result:
@@ -184,7 +184,6 @@ class Beam(Strategy):
         for r, nid in enumerate(order[b:], start=b + 1):
             ctx.rejected.add(nid)
             ctx.capacity_cut.add(nid)  # better nodes took the room: not the evaluator's 'no'
-            ctx.rec.emit(ev.NODE_PRUNED, nid, value=values[nid],
-                         reason=f"outside beam (value {values[nid]:g}, rank {r} of {len(order)}, "
-                                f"beam width {b})")
+            ctx.prune(nid, f"outside beam (value {values[nid]:g}, rank {r} of {len(order)}, "
+                           f"beam width {b})", values[nid], kind="capacity")
         return order[:b]

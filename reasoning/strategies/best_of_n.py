@@ -18,7 +18,6 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-from .. import events as ev
 from ..engine import Result, SearchContext
 from ..parallel import Ask, propose_many
 from ..settings import check_range
@@ -181,5 +180,5 @@ class BestOfN(Strategy):
             votes = counts[c.answer]
             reason = f"chosen by majority vote: {votes} of {n} chains" if c.answer == winner else \
                 f"lost the majority vote: {votes} vs {counts[winner]} of {n}"
-            ctx.rec.emit(ev.NODE_SCORED, c.end, value=votes / n, evaluator="majority_vote",
-                         details={"votes": votes, "chains": n, "answer": c.answer}, reason=reason)
+            ctx.score(c.end, votes / n, "majority_vote",
+                      {"votes": votes, "chains": n, "answer": c.answer}, reason=reason)

@@ -19,7 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
-from .. import events as ev
 from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
 from ..parallel import prefetch_scores
@@ -132,13 +131,12 @@ class DFS(Strategy):
         for nid, v in values.items():
             if v < self._t:
                 ctx.rejected.add(nid)
-                ctx.rec.emit(ev.NODE_PRUNED, nid, value=v,
-                             reason=f"below threshold (value {v:g} < {self._t:g})")
+                ctx.prune(nid, f"below threshold (value {v:g} < {self._t:g})", v, kind="threshold")
             else:
                 viable[nid] = v
         return viable
 
     def _backtrack(self, ctx: SearchContext, node: int, reason: str) -> None:
         if ctx.tree.nodes[node].parent_id is not None:  # the root is the problem, not a step
-            ctx.rec.emit(ev.NODE_BACKTRACKED, node, reason=reason)
+            ctx.backtrack(node, reason)
         return None

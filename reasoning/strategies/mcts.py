@@ -203,8 +203,7 @@ class MCTS(Strategy):
         for n in path:
             s.visits[n] += 1
             s.value[n] += reward
-        ctx.rec.emit(ev.MCTS_BACKPROP, path[-1], reward=reward, path=path,
-                     updates=[[n, s.visits[n], s.value[n]] for n in path])
+        ctx.backprop(path[-1], reward, path, [[n, s.visits[n], s.value[n]] for n in path])
 
     # -- helpers ------------------------------------------------------------------------------
     def _add(self, s: _Stats, node: int, parent: int | None = None) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .. import events as ev
 from ..engine import Child, Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
 from ..models.base import GenRequest
@@ -81,9 +80,8 @@ class Reflect(Strategy):
                 if node == root:
                     return Result("failed", detail="every first step was rejected")
                 parent = ctx.tree.nodes[node].parent_id
-                ctx.rec.emit(ev.NODE_BACKTRACKED, node,
-                             reason="children exhausted" if ctx.depth(node) < ctx.task.max_depth
-                             else "depth limit")
+                ctx.backtrack(node, "children exhausted" if ctx.depth(node) < ctx.task.max_depth
+                              else "depth limit")
                 node = parent
                 continue
             if child.step is None:
@@ -106,8 +104,7 @@ class Reflect(Strategy):
             value = result.value
             if value < t:
                 ctx.rejected.add(child.node_id)
-                ctx.rec.emit(ev.NODE_BACKTRACKED, child.node_id, value=value,
-                             reason=f"rejected: value {value:g} < threshold {t:g}")
+                ctx.backtrack(child.node_id, f"rejected: value {value:g} < threshold {t:g}", value)
                 if reflections >= self.settings.max_reflections:
                     return self._give_up(reflections)
                 reflections += 1
@@ -134,5 +131,5 @@ class Reflect(Strategy):
             return  # the node is already marked failed with the model error
         text, meta = out
         full = text if ctx.model.mode == "chat" else f"{REFLECTION_LEAD} {text.strip()}"
-        ctx.rec.emit(ev.NODE_COMPLETED, nid, text=full, step=None, label="reflection", **meta)
+        ctx.complete(nid, full, label="reflection", **meta)
         ctx.notes.append((nid, f"{child.step} ({task.describe(child.state)}): {full.strip()}"))
