@@ -79,6 +79,19 @@ def test_metrics_of_a_failed_shortcut():
     assert m.solution_depth is None and m.first_correct_s is None and m.cost is None
 
 
+def test_metrics_cost_uses_the_prices_the_run_was_started_with():
+    events = mcts_log()
+    first = events[0]
+    events[0] = ev.Event(first.run_id, 1, first.t, first.type, None,
+                         {**first.payload, "price_in": 1.0, "price_out": 2.0})
+    tree = fold(events)
+    expected = (810 * 1.0 + 38 * 2.0) / 1e6
+    assert metrics(tree).cost == pytest.approx(expected)          # what Compare shows
+    assert metrics(tree, 0.0, 0.0).cost == 0.0                     # explicit prices win
+    from reasoning.rules import cost
+    assert cost(tree) == pytest.approx(expected)                   # what the status line shows
+
+
 def test_model_calls_counted_from_nodes_when_the_log_has_no_total():
     events = mcts_log()
     last = events[-1]
