@@ -69,10 +69,6 @@ def side_by_side(tree_a: Tree, tree_b: Tree, full_a: Tree, full_b: Tree,
     return figs[0], figs[1]
 
 
-def is_shortcut(strategy_label: str) -> bool:
-    return is_shortcut(strategy_label)
-
-
 def scaling_figure(curve: dict[str, list[dict[str, Any]]], budget_kind: str = "tokens") -> go.Figure:
     """Accuracy vs compute from :func:`runner.experiments.curve_points` (the table's figures)."""
     fig = go.Figure()

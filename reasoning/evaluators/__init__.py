@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .. import events as ev
 from ..engine import SearchContext
 from ..settings import from_dict
 from .base import Evaluator, Score, terminal_score

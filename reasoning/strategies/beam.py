@@ -21,7 +21,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
-from .. import events as ev
 from ..engine import Child, Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
 from ..parallel import Ask, prefetch_scores, propose_many
