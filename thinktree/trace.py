@@ -53,7 +53,7 @@ class Trace:
                                        strategy=self.strategy, params=self.params,
                                        model=self.model, budget={}, seed=self.seed)
         self._rec = Recorder(self.run_id, store.writer(self.run_id))
-        self._rec.emit(ev.RUN_STARTED, None, task=self.task, problem=self.problem,
+        _raw(self._rec, ev.RUN_STARTED, None, task=self.task, problem=self.problem,
                        problem_id=None, strategy=self.strategy, params=self.params,
                        model=self.model, budget={}, seed=self.seed, source="thinktree.Trace")
         return self
@@ -86,8 +86,8 @@ class Trace:
             answer = node.answer
         for n in list(tree.nodes.values()):   # a node left streaming keeps its text
             if n.state == GENERATING:
-                rec.emit(ev.NODE_COMPLETED, n.id, text=n.text, step=None, finish_reason="aborted")
-        rec.emit(ev.RUN_FINISHED, None, outcome=outcome, answer=answer,
+                _raw(rec, ev.NODE_COMPLETED, n.id, text=n.text, step=None, finish_reason="aborted")
+        _raw(rec, ev.RUN_FINISHED, None, outcome=outcome, answer=answer,
                  answer_node=node.id if node else None, detail=detail, nodes=len(tree.nodes),
                  tokens=tree.tokens, seconds=round(rec.elapsed(), 4), **extra)
         rec.flush()
@@ -100,8 +100,8 @@ class Trace:
         if rec.tree.root_id is not None:
             raise TraceError(f"root: this trace already has a root (node {rec.tree.root_id})")
         nid = rec.new_node_id()
-        rec.emit(ev.NODE_CREATED, nid, parent_id=None, depth=0, role="problem", label=label)
-        rec.emit(ev.NODE_COMPLETED, nid, text=str(text), step=None, label=label)
+        _raw(rec, ev.NODE_CREATED, nid, parent_id=None, depth=0, role="problem", label=label)
+        _raw(rec, ev.NODE_COMPLETED, nid, text=str(text), step=None, label=label)
         return self._flushed(nid)
 
     def step(self, parent: int, text: str, label: str = "", role: str = "thought",
@@ -117,7 +117,7 @@ class Trace:
         rec = self._live()
         depth = self._node(parent, "parent").depth + 1
         nid = rec.new_node_id()
-        rec.emit(ev.NODE_CREATED, nid, parent_id=parent, depth=depth, role=role, label=label)
+        _raw(rec, ev.NODE_CREATED, nid, parent_id=parent, depth=depth, role=role, label=label)
         return self._flushed(nid)
 
     def stream(self, node: int, chunk: str) -> None:
@@ -139,7 +139,7 @@ class Trace:
             raise TraceError(f"complete: node {node} is already complete")
         rec.flush()   # streamed text first, so the node's text is whole
         final = n.text if text is None else str(text)
-        rec.emit(ev.NODE_COMPLETED, node, text=final, step=final.strip() or None,
+        _raw(rec, ev.NODE_COMPLETED, node, text=final, step=final.strip() or None,
                  label=label or n.label, **fields)
         return self._flushed(node)
 
@@ -181,7 +181,7 @@ class Trace:
         self._emit(type_, node, **{k: v for k, v in payload.items() if v is not None})
 
     def _emit(self, type_: str, node: int | None, **payload: Any) -> None:
-        self._live().emit(type_, node, **payload)
+        _raw(self._live(), type_, node, **payload)
         self._flushed(node)
 
     def _flushed(self, value: Any) -> Any:
@@ -209,3 +209,8 @@ class _Writer:
 
     def write(self, chunk: str) -> None:
         self.trace.stream(self.id, chunk)
+
+
+def _raw(rec: Recorder, type_: str, node: int | None, **payload: Any) -> None:
+    """Emit an event given as a type and keyword fields (typed through the event format)."""
+    rec.emit(ev.decode(type_, {k: v for k, v in payload.items() if v is not None}), node)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reasoning import events as ev
 from reasoning.engine import Result, SearchContext
 from reasoning.evaluators import check_evaluator, score
 from reasoning.settings import check_range
@@ -64,8 +63,8 @@ class Rebase(Strategy):
             for node, k in shares.items():
                 if k == 0:
                     ctx.rejected.add(node)     # counted as a prune in the evaluator-vs-truth figures
-                    ctx.rec.emit(ev.NODE_PRUNED, node, value=frontier[node],
-                                 reason=f"REBASE: no expansion for score {frontier[node]:.3f}")
+                    ctx.prune(node, f"REBASE: no expansion for score {frontier[node]:.3f}",
+                              frontier[node], kind="capacity")
                     continue
                 taken: set[str] = set()
                 for i in range(k):

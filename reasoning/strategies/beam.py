@@ -166,7 +166,7 @@ class Beam(Strategy):
             for node in frontier:
                 why = tot.dead_end(ctx, node)
                 if why:
-                    ctx.rec.emit(ev.NODE_PRUNED, node, reason=why)
+                    ctx.prune(node, why, kind="threshold")
                     continue
                 candidates += [c.node_id for c in
                                tot.propose_lines(ctx, node, self.settings.temperature)]

@@ -36,7 +36,6 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .. import events as ev
 from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
 from ..parallel import Ask, prefetch_scores, propose_many, rollout_many
@@ -168,7 +167,7 @@ class MCTS(Strategy):
             elif child.step is None:  # invalid / duplicate / model error: pruned, not in the tree
                 continue
             elif child.step in taken:  # one batch expanded this node twice and drew the same step
-                ctx.rec.emit(ev.NODE_PRUNED, child.node_id, reason="duplicate: same step as a sibling")
+                ctx.prune(child.node_id, "duplicate: same step as a sibling", kind="duplicate")
             else:
                 taken.add(child.step)
                 if self._seen.duplicate(ctx, child.node_id) is not None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events as ev
 from ..engine import Child, Result, SearchContext
 from ..models.base import GenRequest
 from ..tasks import game24_tot as tot
@@ -88,13 +87,12 @@ def _step_child(ctx: SearchContext, parent: int, nid: int, line: str, seen: set[
     try:
         step, state = ctx.task.apply_step(ctx.problem, ctx.states[parent], line)
     except InvalidStep as e:
-        ctx.rec.emit(ev.NODE_COMPLETED, nid, text=line, step=None, **extra)
-        ctx.rec.emit(ev.NODE_PRUNED, nid, reason=str(e))
+        ctx.complete(nid, line, **extra)
+        ctx.prune(nid, str(e), kind="invalid")
         return None
-    ctx.rec.emit(ev.NODE_COMPLETED, nid, text=line, step=step, label=ctx.task.describe(state),
-                 **extra)
+    ctx.complete(nid, line, step, label=ctx.task.describe(state), **extra)
     if step in seen:
-        ctx.rec.emit(ev.NODE_PRUNED, nid, reason="duplicate: same step as a sibling")
+        ctx.prune(nid, "duplicate: same step as a sibling", kind="duplicate")
         return None
     seen.add(step)
     ctx.states[nid] = state   # one number left is NOT terminal here: the answer step follows
@@ -103,14 +101,12 @@ def _step_child(ctx: SearchContext, parent: int, nid: int, line: str, seen: set[
 
 def _answer_child(ctx: SearchContext, parent: int, nid: int, line: str, seen: set[str],
                   extra: dict[str, Any]) -> Child | None:
-    ctx.rec.emit(ev.NODE_COMPLETED, nid, text=line, step=line or None,
-                 label="answer", **extra)
+    ctx.complete(nid, line, line or None, label="answer", **extra)
     if not line.lower().startswith("answer:"):
-        ctx.rec.emit(ev.NODE_PRUNED, nid, reason=f"invalid step: not an 'Answer: …' line: "
-                                                 f"{line[:60]!r}")
+        ctx.prune(nid, f"invalid step: not an 'Answer: …' line: {line[:60]!r}", kind="invalid")
         return None
     if line in seen:
-        ctx.rec.emit(ev.NODE_PRUNED, nid, reason="duplicate: same answer as a sibling")
+        ctx.prune(nid, "duplicate: same answer as a sibling", kind="duplicate")
         return None
     seen.add(line)
     return Child(nid, line, None)
@@ -130,8 +126,8 @@ def score(ctx: SearchContext, evaluator: Any, node_id: int) -> float:
         truth = ctx.task.solvable(ctx.states[node_id])
     else:
         truth = tot.check_answer(ctx.problem.text, ctx.tree.nodes[node_id].step or "").correct
-    ctx.rec.emit(ev.NODE_SCORED, node_id, value=result.value, evaluator=evaluator.name,
-                 details={**result.details, "norm": round(result.norm, 6)}, truth=bool(truth))
+    ctx.score(node_id, result.value, evaluator.name,
+              {**result.details, "norm": round(result.norm, 6)}, truth=bool(truth))
     return result.value
 
 
@@ -146,8 +142,10 @@ def judge_final(ctx: SearchContext, finals: list[int], what: str) -> Result:
     for nid in finals:
         v = tot.check_answer(ctx.problem.text, ctx.tree.nodes[nid].step or "")
         verdicts.append(v)
-        ctx.rec.emit(ev.NODE_SOLVED if v.correct else ev.NODE_FAILED, nid, reason=v.reason,
-                     answer=v.answer)
+        if v.correct:
+            ctx.solve(nid, v.answer, v.reason)
+        else:
+            ctx.fail(nid, v.reason, v.answer)
     metrics = {"correct_any": any(v.correct for v in verdicts),
                "correct_top1": bool(verdicts and verdicts[0].correct),
                # how the paper's authors scored their runs (issues #22, #53 of their repo): the

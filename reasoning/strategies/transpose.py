@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from .. import events as ev
 from ..engine import SearchContext
 
 
@@ -32,8 +31,8 @@ class Transpositions:
         first = self.first.setdefault(key, node_id)
         if first == node_id:
             return None
-        ctx.rec.emit(ev.NODE_PRUNED, node_id, reason=f"duplicate state: same as node {first}",
-                     duplicate_of=first)
+        ctx.prune(node_id, f"duplicate state: same as node {first}", kind="duplicate",
+                  duplicate_of=first)
         return first
 
     def _key(self, ctx: SearchContext, node_id: int) -> Hashable | None:
