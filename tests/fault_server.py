@@ -8,7 +8,8 @@ nofinish (stream ends without finish_reason) · badjson (an invalid JSON chunk) 
 answer, ignoring max_tokens) · html (an answer full of HTML / script) · hostile (HTML, script,
 ``javascript:`` links and markdown, streamed slowly: 0.1 s per 6 characters) · hostile-answer (the
 same as a final ``Answer:`` line, at once) · echo-auth (ok; records
-the Authorization header). ``hits[model]`` counts requests; every wait is bounded so the server always
+the Authorization header). ``hits[model]`` counts requests, ``hits["hung up"]`` streams the client
+closed mid-answer; every wait is bounded so the server always
 stops by itself. With ``count_tokens``, ``POST /extras/tokenize/count`` answers like llama.cpp's
 Python server (one token per word; ``hits["count"]`` counts the calls); without, it is a 404.
 """
@@ -96,12 +97,15 @@ class FaultServer:
 
             def _stream(self, text, chat, delay=0.0, finish="stop", pieces=4):
                 self._start_stream()
-                for i in range(0, len(text), pieces):
-                    self._chunk(text[i:i + pieces], chat)
-                    if delay:
-                        time.sleep(delay)
-                self._chunk("", chat, finish)
-                self._raw("data: [DONE]\n\n")
+                try:
+                    for i in range(0, len(text), pieces):
+                        self._chunk(text[i:i + pieces], chat)
+                        if delay:
+                            time.sleep(delay)
+                    self._chunk("", chat, finish)
+                    self._raw("data: [DONE]\n\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    server.hits["hung up"] += 1  # the client closed the stream mid-answer
                 self.close_connection = True
 
             # -- behaviours ----------------------------------------------------------------

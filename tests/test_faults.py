@@ -129,3 +129,30 @@ def test_prompt_tokens_are_counted_by_the_server_when_the_stream_has_no_usage():
         model = OpenAIModel(s.url, "ok", capabilities={"token_count": True}, timeout=5)
         out = model.generate(GenRequest(prompt="four five six ten", max_tokens=20))
         assert out.prompt_tokens == 0 and out.text
+
+
+def test_an_exception_from_on_chunk_passes_through_and_hangs_up(server):
+    """Stop and the time limit end a call from its chunk callback: that exception must reach the
+    caller unchanged (not become a "bad response" model error), with no retry, and the stream
+    is closed so the server stops generating."""
+    import time
+
+    from reasoning.models.base import GenRequest
+
+    class StopListening(Exception):
+        pass
+
+    seen: list[str] = []
+
+    def on_chunk(text, reasoning):
+        seen.append(text)
+        if len(seen) == 2:
+            raise StopListening()
+    before, hung = server.hits["slow"], server.hits["hung up"]
+    with pytest.raises(StopListening):
+        model_for(server.url, "slow", timeout=5).generate(GenRequest(prompt="x", max_tokens=20), on_chunk)
+    assert len(seen) == 2 and server.hits["slow"] - before == 1
+    deadline = time.monotonic() + 3
+    while server.hits["hung up"] == hung and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.hits["hung up"] == hung + 1

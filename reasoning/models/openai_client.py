@@ -39,6 +39,10 @@ MIN_CHAR_CAP = 20_000
 COUNT_CACHE = 512  # distinct prompts whose token count is remembered
 
 
+class _FromCallback(Exception):
+    """Carries an exception raised by ``on_chunk`` past the transport-error handlers below."""
+
+
 def choices_grammar(choices: list[str]) -> str:
     """A GBNF grammar (llama.cpp) accepting exactly one of ``choices``."""
     alts = " | ".join(json.dumps(c) for c in choices)
@@ -126,9 +130,15 @@ class OpenAIModel:
                     text.append(piece)
                     reasoning.append(thought)
                     if on_chunk:
-                        on_chunk(piece, thought)
+                        try:
+                            on_chunk(piece, thought)
+                        except Exception as e:  # the caller stopped listening (Stop, time limit)
+                            stream.close()      # hang up, so the server stops generating
+                            raise _FromCallback() from e
                 if choice.finish_reason:
                     finish = choice.finish_reason
+        except _FromCallback as e:  # the caller's own exception, unchanged (not a model error)
+            raise e.__cause__ from None
         except ModelError:
             raise
         except openai.APITimeoutError as e:
