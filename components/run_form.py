@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import streamlit as st
 
-from reasoning.settings import Budget
+from reasoning.settings import MAX_NODES_LIMIT, MAX_SECONDS_LIMIT, MAX_TOKENS_LIMIT, Budget
 from reasoning.strategies import STRATEGIES
 from reasoning.tasks import TASKS, ensure_plugins, get_task
 from reasoning.tasks.base import Problem
@@ -181,8 +181,11 @@ def settings_summary(run: dict[str, Any]) -> str:
     params = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (run.get("params") or {}).items()
                        if v not in (None, "", {}) and defaults.get(k, object()) != v)
     b = run.get("budget") or {}
-    budget = ", ".join(f"{b[k]:g} {unit}" for k, unit in (("max_nodes", "nodes"), ("max_tokens", "tokens"),
-                                                         ("max_seconds", "s")) if b.get(k) is not None)
+    # a limit at its ceiling is "no limit" (experiments lift the budget they do not count)
+    ceiling = {"max_nodes": MAX_NODES_LIMIT, "max_tokens": MAX_TOKENS_LIMIT, "max_seconds": MAX_SECONDS_LIMIT}
+    budget = ", ".join(f"{b[k]:,g} {unit}" for k, unit in (("max_nodes", "nodes"), ("max_tokens", "tokens"),
+                                                          ("max_seconds", "s"))
+                       if b.get(k) is not None and b[k] < ceiling[k])
     parts = [task.title if task else run["task"], problem,
              run["strategy"] + (f" ({params})" if params else "")]
     return " · ".join(parts + ([f"budget {budget}"] if budget else []) + [f"seed {run.get('seed', 0)}"])

@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = {r["run_id"]: store.get_run(r["run_id"]) for r in made["runs"]}
     notes = {r["run_id"]: r["note"] for r in made["runs"]}
 
-    def pick(strategy: str, word: str = "") -> int:
-        return next(i for i, r in runs.items() if r["strategy"] == strategy and word in notes[i])
+    def pick(strategy: str, word: str = "") -> int | None:
+        return next((i for i, r in runs.items() if r["strategy"] == strategy and word in notes[i]),
+                    None)
 
     mcts, greedy = pick("mcts", "solves"), pick("greedy", "fails")
     proc, url = start_app(folder)
@@ -112,14 +113,21 @@ def main(argv: list[str] | None = None) -> int:
             page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
             page.set_default_timeout(60_000)
 
-            def shot(name: str, path: str, wait: str = ".js-plotly-plot", ms: int = 2500) -> None:
+            def shot(name: str, path: str, wait: str = ".js-plotly-plot", ms: int = 2500,
+                     full: bool = False) -> None:
                 if name not in only:
                     return
                 page.goto(url + path)
                 if wait:
                     page.wait_for_selector(wait)
                 settle(page, ms)
+                if full:  # Streamlit scrolls inside its main area: a taller window shows it all
+                    tall = page.evaluate("document.querySelector('[data-testid=\"stMain\"]')"
+                                         ".scrollHeight")
+                    page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, int(tall))})
+                    page.wait_for_timeout(1500)
                 page.screenshot(path=str(out / f"{name}.png"))
+                page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
                 print(out / f"{name}.png", flush=True)
 
             shot("live_start", "/", wait="")
@@ -132,9 +140,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(out / "live_mid.png", flush=True)
                 thread.join()
             shot("live_mcts", f"/?run={mcts}")
-            shot("sessions", f"/sessions?run={pick('dfs')}")
-            shot("compare", f"/compare?a={greedy}&b={mcts}")
-            shot("experiments", f"/experiments?experiment={made['experiments'][0]}", ms=4000)
+            shot("sessions", f"/sessions?run={pick('dfs') or mcts}")
+            # the whole page: the metrics table under the two trees is the gap in figures
+            shot("compare", f"/compare?a={greedy}&b={mcts}", full=True)
+            shot("experiments", f"/experiments?experiment={made['experiments'][0]}", ms=4000, full=True)
             browser.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -169,3 +169,13 @@ def test_experiment_form_offers_plugin_tasks_in_their_words(db, monkeypatch):
     assert len(labels) == 2 and all(re.fullmatch(r"(solved|not solved) · #\d+", x) for x in labels)
     icons = {ln.proto.icon for ln in at.get("page_link")}
     assert icons <= {":material/check_circle:", ":material/cancel:"}
+
+
+def test_settings_summary_names_what_differs():
+    from components.run_form import settings_summary
+    from reasoning.settings import MAX_NODES_LIMIT
+    run = {"task": "game24", "problem": "1 1 4 6", "problem_id": "1", "strategy": "mcts",
+           "params": {"simulations": 10, "width": 3, "c_uct": 1.4}, "seed": 0,
+           "budget": {"max_nodes": MAX_NODES_LIMIT, "max_tokens": 1500, "max_seconds": 1200}}
+    assert settings_summary(run) == ("Game of 24 · rank 1: 1 1 4 6 · mcts (simulations 10, width 3) · "
+                                     "budget 1,500 tokens, 1,200 s · seed 0")
