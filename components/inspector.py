@@ -3,6 +3,7 @@
 Model output is never rendered as markdown or HTML here."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import streamlit as st
@@ -53,6 +54,10 @@ def facts(node: Node, cost: float | None = None) -> str:
         rows.append(("user mark", node.mark))
     if node.notes:
         rows.append(("reflections in prompt", ", ".join(f"#{i}" for i in node.notes)))
+    if node.duplicate_of is not None:
+        rows.append(("same state as", f"#{node.duplicate_of}"))
+    for key, value in sorted(node.extra.items()):  # fields or events from a newer writer: kept
+        rows.append((f"{key} (unknown field)", json.dumps(value, ensure_ascii=False)[:200]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 

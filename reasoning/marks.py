@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from . import events as ev
 from .events import Event
-from .tree import PRUNED, Tree
+from .rules import is_answer_node
+from .tree import Tree
 
-MARKS = ("correct", "wrong")
+MARKS = ev.MARKS
 
 
 def marks(tree: Tree) -> dict[int, str]:
@@ -20,8 +21,7 @@ def can_mark(tree: Tree, node_id: int | None) -> bool:
     """True for a node that ended with an answer (what the inspector offers marks for) once the
     run has finished; :func:`runner.marks.mark_node` checks the same against the events."""
     node = tree.nodes.get(node_id) if node_id is not None else None
-    return (node is not None and tree.outcome is not None and node.state != PRUNED
-            and (node.answer is not None or node.id == tree.answer_node))
+    return node is not None and tree.outcome is not None and is_answer_node(node, tree)
 
 
 def answer_and_marks(events: list[Event]) -> tuple[int | None, dict[str, str]]:

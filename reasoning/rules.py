@@ -62,14 +62,16 @@ def every_solved_path(tree: Tree) -> set[int]:
 
 
 # -- answers ------------------------------------------------------------------------------------
-def is_answer_node(node: Node) -> bool:
+def is_answer_node(node: Node, tree: Tree | None = None) -> bool:
     """A node that ended with an answer (what a user may mark correct or wrong).
 
-    Flagged ``terminal`` when it completed, or judged by the verifier with an answer; a pruned
-    node never counts.
+    Flagged ``terminal`` when it completed, judged by the verifier with an answer, or the
+    answer node ``tree`` reported; a pruned node never counts.
     """
     if node.state == PRUNED:
         return False
+    if tree is not None and node.id == tree.answer_node:
+        return True
     return node.terminal or node.answer is not None and node.state in (SOLVED, "failed")
 
 

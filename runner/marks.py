@@ -42,7 +42,7 @@ def mark_node(store: Store, run_id: int, node_id: int, mark: str) -> Event:
     node = tree.nodes.get(int(node_id))
     if node is None:
         raise ValueError(f"node_id: run {run_id} has no node {node_id}")
-    if not is_answer_node(node):
+    if not is_answer_node(node, tree):
         raise ValueError(f"node {node_id} is not a terminal node with an answer; only those "
                          "can be marked correct or wrong")
     event = store.add_event(int(run_id), ev.NODE_MARKED, node.id, ev.NodeMarked(mark=mark).to_payload())

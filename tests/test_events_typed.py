@@ -153,3 +153,32 @@ def test_recorder_refuses_untyped_payloads():
     from reasoning.recorder import Recorder
     with pytest.raises(TypeError, match="typed payload"):
         Recorder(1).emit("node_created", 0)  # the old keyword form is gone
+
+
+def test_the_inspector_shows_what_a_newer_writer_added():
+    from components.inspector import facts
+    log = EventLog()
+    log.add(ev.RUN_STARTED, task="t", problem="p", strategy="s")
+    log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem", colour="teal")
+    log.add("node_annotated", 0, note="<b>kept</b>")
+    text = facts(fold(log.events).nodes[0])
+    rows = {k.strip(): v for k, v in (line.split("  ", 1) for line in text.splitlines())}
+    assert rows["colour (unknown field)"].strip() == '"teal"'
+    assert rows["node_annotated (unknown field)"].strip() == '{"note": "<b>kept</b>"}'
+
+
+def test_one_rule_for_answer_nodes_in_marks_and_the_inspector():
+    from reasoning.marks import can_mark
+    from reasoning.rules import is_answer_node
+    log = EventLog()
+    log.add(ev.RUN_STARTED, task="t", problem="p", strategy="s")
+    log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
+    log.add(ev.NODE_COMPLETED, 0, text="p")
+    for nid, fields in [(1, {"terminal": True, "answer": "42"}), (2, {}), (3, {"terminal": True})]:
+        log.add(ev.NODE_CREATED, nid, parent_id=0, depth=1)
+        log.add(ev.NODE_COMPLETED, nid, text="x", **fields)
+    log.add(ev.NODE_PRUNED, 3, reason="invalid")
+    log.add(ev.RUN_FINISHED, outcome="answered", answer="42", answer_node=1)
+    tree = fold(log.events)
+    assert [is_answer_node(tree.nodes[i], tree) for i in (0, 1, 2, 3)] == [False, True, False, False]
+    assert [can_mark(tree, i) for i in (0, 1, 2, 3)] == [False, True, False, False]
