@@ -174,11 +174,13 @@ def test_one_rule_for_answer_nodes_in_marks_and_the_inspector():
     log.add(ev.RUN_STARTED, task="t", problem="p", strategy="s")
     log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
     log.add(ev.NODE_COMPLETED, 0, text="p")
-    for nid, fields in [(1, {"terminal": True, "answer": "42"}), (2, {}), (3, {"terminal": True})]:
+    for nid, fields in [(1, {"terminal": True, "answer": "42"}), (2, {}), (3, {"terminal": True}),
+                        (4, {})]:
         log.add(ev.NODE_CREATED, nid, parent_id=0, depth=1)
         log.add(ev.NODE_COMPLETED, nid, text="x", **fields)
     log.add(ev.NODE_PRUNED, 3, reason="invalid")
-    log.add(ev.RUN_FINISHED, outcome="answered", answer="42", answer_node=1)
+    log.add(ev.RUN_FINISHED, outcome="answered", answer="41", answer_node=4)  # the run's answer
     tree = fold(log.events)
-    assert [is_answer_node(tree.nodes[i], tree) for i in (0, 1, 2, 3)] == [False, True, False, False]
-    assert [can_mark(tree, i) for i in (0, 1, 2, 3)] == [False, True, False, False]
+    expected = [False, True, False, False, True]
+    assert [is_answer_node(tree.nodes[i], tree) for i in range(5)] == expected
+    assert [can_mark(tree, i) for i in range(5)] == expected
