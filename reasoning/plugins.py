@@ -26,7 +26,7 @@ PLUGIN_ENV = "THINKTREE_PLUGIN_PATH"
 RESERVED = frozenset({
     "task", "problem", "task_file", "strategy", "max_nodes", "max_tokens", "max_seconds", "seed",
     "db", "base_url", "model", "api_key_env", "mode", "price_in", "price_out", "probe", "quiet",
-    "help", "h"})
+    "parallel", "help", "h"})
 SCALARS = (bool, int, float, str)
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -193,6 +193,12 @@ class Store:
             conn.execute(update(runs).where(runs.c.id == run_id).values(events=seq))
             return Event(run_id, seq, t, type_, node_id, payload)
         return self._retry(add)
+
+    def delete_run(self, run_id: int) -> None:
+        """Remove a run and its events (an ingest whose input turned out bad keeps nothing)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(events).where(events.c.run_id == run_id))
+            conn.execute(delete(runs).where(runs.c.id == run_id))
 
     def writer(self, run_id: int) -> RunWriter:
         return RunWriter(self, run_id)

@@ -54,6 +54,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     ids = run_ids_for(store, parse_ids(args.runs) if args.runs else None,
                       None if args.runs else parse_int("experiment", args.experiment))
+    if args.kind == "events":
+        from runner.open_verbs import export_events
+        counts = export_events(store, ids, args.out)
+        print(json.dumps(counts), file=sys.stderr if args.out == "-" else sys.stdout)
+        return 0
     rollouts = None
     if n_rollouts > 0:
         est = rollout_budget(store, ids, n_rollouts, filters)
