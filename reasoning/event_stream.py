@@ -124,6 +124,10 @@ class EventReader:
         payload = obj.get("payload", {})
         if not isinstance(payload, dict):
             raise LineError(line, "payload must be a JSON object", run)
+        if obj["type"] == ev.RUN_FINISHED:   # totals a hand-written log leaves out, from the tree
+            tree = run.tree
+            payload = {"nodes": len(tree.nodes), "tokens": tree.tokens, "seconds": float(t),
+                       **payload}
         event = Event(run.key if run.key is not None else 0, seq, float(t), obj["type"], node_id,
                       payload)
         try:
