@@ -34,6 +34,7 @@ def test_live_page_follows_a_trace_while_it_runs(tmp_path):
         with Trace(db=db, task="toy", problem="grow", strategy="by hand") as t:
             root = t.root("root")
             a = t.step(root, "first step")
+            t.score(a, 0.5)                 # a burst: every call must reach the page at once
             go.wait(60)                     # the page looks at the run now
             b = t.step(a, "second step")
             t.solve(b, answer="done")
@@ -45,6 +46,9 @@ def test_live_page_follows_a_trace_while_it_runs(tmp_path):
         page.goto(f"{url}/?run=1")
         first = status(page, r"Run 1 · by hand .* nodes 2 .*running")
         assert "outcome" not in first
+        # the last call before the pause (the score) is on the page too: the inspector's input
+        from storage import open_store
+        assert [e.type for e in open_store(db).events(1)][-1] == "node_scored"
         go.set()
         final = status(page, r"Run 1 · by hand .* nodes 3 .*outcome: solved")
         assert "answer: done" in final
