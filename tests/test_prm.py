@@ -124,6 +124,13 @@ def test_chat_grader_scores_steps_apart_from_the_policy_and_counts_against_truth
     assert [p for p, _, _ in g.requests[:2]] == ["/classify", "/pooling"]   # probed once: 404s
     finished = rec.events[-1].payload
     assert finished["scored_with_truth"] == len(scored) and finished["false_prunes"] == 0
+    assert finished["auc"] == 1.0     # a grader that knows the truth ranks states perfectly
+    # the inspector shows the grader's value beside the exact truth, and its details
+    from components.inspector import facts
+    node = rec.tree.nodes[steps[0].node_id]
+    text = facts(node)
+    assert f"{node.value:.4g}  (prm)" in text and "solvable" in text
+    assert node.score_details["grader"] == "grader-7b"
     assert finished["model_calls"] == len(policy.requests) + len(chats)
     started = rec.events[0].payload["params"]
     assert started["prm_model"] == "grader-7b" and started["prm_route"] == "auto"
