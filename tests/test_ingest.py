@@ -228,3 +228,15 @@ def test_a_bash_loop_is_a_producer(tmp_path):
     assert all(n.state == "pruned" for n in tree.nodes.values()
                if n.id not in tree.path_to(solved[0].id) and n.parent_id is not None)
     assert tree.nodes[1].text == "is it in 1..50?"      # streamed in two tokens events
+
+
+def test_ingest_and_a_bad_stream_on_any_database(db_url):
+    from storage import open_store
+    out = cli("ingest", "-", "--db", db_url, stdin=lines(GOOD))
+    assert out.returncode == 0, out.stderr
+    kept = json.loads(out.stdout)["run_id"]
+    bad = cli("ingest", "-", "--db", db_url, stdin=lines(GOOD[:4]) + "{not json\n")
+    assert bad.returncode == 2 and "line 5: not valid JSON" in bad.stderr
+    store = open_store(db_url)
+    assert [r["id"] for r in store.list_runs()] == [kept]      # the bad stream left nothing
+    assert fold(store.events(kept)).answer == "42"
