@@ -53,9 +53,9 @@ class Trace:
                                        strategy=self.strategy, params=self.params,
                                        model=self.model, budget={}, seed=self.seed)
         self._rec = Recorder(self.run_id, store.writer(self.run_id))
-        _raw(self._rec, ev.RUN_STARTED, None, task=self.task, problem=self.problem,
-                       problem_id=None, strategy=self.strategy, params=self.params,
-                       model=self.model, budget={}, seed=self.seed, source="thinktree.Trace")
+        self._rec.emit(ev.RunStarted(task=self.task, problem=self.problem, strategy=self.strategy,
+                                     params=self.params, model=self.model, seed=self.seed,
+                                     extra={"source": "thinktree.Trace"}))
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -86,10 +86,11 @@ class Trace:
             answer = node.answer
         for n in list(tree.nodes.values()):   # a node left streaming keeps its text
             if n.state == GENERATING:
-                _raw(rec, ev.NODE_COMPLETED, n.id, text=n.text, step=None, finish_reason="aborted")
-        _raw(rec, ev.RUN_FINISHED, None, outcome=outcome, answer=answer,
-                 answer_node=node.id if node else None, detail=detail, nodes=len(tree.nodes),
-                 tokens=tree.tokens, seconds=round(rec.elapsed(), 4), **extra)
+                rec.emit(ev.NodeCompleted(text=n.text, finish_reason="aborted"), n.id)
+        rec.emit(ev.RunFinished(**_typed(ev.RunFinished, {
+            "outcome": outcome, "answer": answer, "answer_node": node.id if node else None,
+            "detail": detail, "nodes": len(tree.nodes), "tokens": tree.tokens,
+            "prompt_tokens": tree.prompt_tokens, "seconds": round(rec.elapsed(), 4), **extra})))
         rec.flush()
         self._done = True
 
@@ -100,8 +101,8 @@ class Trace:
         if rec.tree.root_id is not None:
             raise TraceError(f"root: this trace already has a root (node {rec.tree.root_id})")
         nid = rec.new_node_id()
-        _raw(rec, ev.NODE_CREATED, nid, parent_id=None, depth=0, role="problem", label=label)
-        _raw(rec, ev.NODE_COMPLETED, nid, text=str(text), step=None, label=label)
+        rec.emit(ev.NodeCreated(parent_id=None, depth=0, role="problem", label=label or None), nid)
+        rec.emit(ev.NodeCompleted(text=str(text), label=label or None), nid)
         return self._flushed(nid)
 
     def step(self, parent: int, text: str, label: str = "", role: str = "thought",
@@ -117,7 +118,7 @@ class Trace:
         rec = self._live()
         depth = self._node(parent, "parent").depth + 1
         nid = rec.new_node_id()
-        _raw(rec, ev.NODE_CREATED, nid, parent_id=parent, depth=depth, role=role, label=label)
+        rec.emit(ev.NodeCreated(parent_id=parent, depth=depth, role=role, label=label or None), nid)
         return self._flushed(nid)
 
     def stream(self, node: int, chunk: str) -> None:
@@ -139,8 +140,9 @@ class Trace:
             raise TraceError(f"complete: node {node} is already complete")
         rec.flush()   # streamed text first, so the node's text is whole
         final = n.text if text is None else str(text)
-        _raw(rec, ev.NODE_COMPLETED, node, text=final, step=final.strip() or None,
-                 label=label or n.label, **fields)
+        rec.emit(ev.NodeCompleted(**_typed(ev.NodeCompleted, {
+            "text": final, "step": final.strip() or None, "label": label or n.label or None,
+            **fields})), node)
         return self._flushed(node)
 
     @contextmanager
@@ -156,32 +158,32 @@ class Trace:
               **details: Any) -> None:
         """A value for ``node`` (any scale; shown in the inspector, sizes nodes)."""
         self._node(node)
-        payload: dict[str, Any] = {"value": float(value), "evaluator": evaluator, "details": details}
-        if truth is not None:
-            payload["truth"] = bool(truth)
-        self._emit(ev.NODE_SCORED, node, **payload)
+        self._emit(ev.NodeScored(value=float(value), evaluator=evaluator, details=details,
+                                 truth=None if truth is None else bool(truth)), node)
 
     def prune(self, node: int, reason: str = "", value: float | None = None) -> None:
-        self._verdict(ev.NODE_PRUNED, node, reason=reason, value=value)
+        self._verdict(ev.NodePruned(reason=reason, value=value), node)
 
     def backtrack(self, node: int, reason: str = "") -> None:
-        self._verdict(ev.NODE_BACKTRACKED, node, reason=reason)
+        self._verdict(ev.NodeBacktracked(reason=reason), node)
 
     def solve(self, node: int, answer: str | None = None, reason: str = "") -> None:
-        self._verdict(ev.NODE_SOLVED, node, reason=reason or "solved", answer=answer)
+        self._verdict(ev.NodeSolved(reason=reason or "solved",
+                                    answer=None if answer is None else str(answer)), node)
 
     def fail(self, node: int, reason: str = "", answer: str | None = None) -> None:
-        self._verdict(ev.NODE_FAILED, node, reason=reason, answer=answer)
+        self._verdict(ev.NodeFailed(reason=reason, answer=None if answer is None else str(answer)),
+                      node)
 
     # -- plumbing -------------------------------------------------------------------------------------
-    def _verdict(self, type_: str, node: int, **payload: Any) -> None:
+    def _verdict(self, data: ev.Payload, node: int) -> None:
         n = self._node(node)
         if n.state == GENERATING:
             self.complete(node)
-        self._emit(type_, node, **{k: v for k, v in payload.items() if v is not None})
+        self._emit(data, node)
 
-    def _emit(self, type_: str, node: int | None, **payload: Any) -> None:
-        _raw(self._live(), type_, node, **payload)
+    def _emit(self, data: ev.Payload, node: int | None) -> None:
+        self._live().emit(data, node)
         self._flushed(node)
 
     def _flushed(self, value: Any) -> Any:
@@ -211,6 +213,9 @@ class _Writer:
         self.trace.stream(self.id, chunk)
 
 
-def _raw(rec: Recorder, type_: str, node: int | None, **payload: Any) -> None:
-    """Emit an event given as a type and keyword fields (typed through the event format)."""
-    rec.emit(ev.decode(type_, {k: v for k, v in payload.items() if v is not None}), node)
+def _typed(cls: type[ev.Payload], values: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``cls``: its own fields, and everything else in ``extra``."""
+    import dataclasses
+    names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+    return {**{k: v for k, v in values.items() if k in names},
+            "extra": {k: v for k, v in values.items() if k not in names}}

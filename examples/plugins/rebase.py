@@ -62,9 +62,9 @@ class Rebase(Strategy):
             children: dict[int, float] = {}
             for node, k in shares.items():
                 if k == 0:
-                    ctx.rejected.add(node)     # counted as a prune in the evaluator-vs-truth figures
+                    ctx.rejected.add(node)     # counted in the evaluator-vs-truth figures
                     ctx.prune(node, f"REBASE: no expansion for score {frontier[node]:.3f}",
-                              frontier[node], kind="capacity")
+                              value=frontier[node], kind="capacity")
                     continue
                 taken: set[str] = set()
                 for i in range(k):
