@@ -48,3 +48,18 @@ def test_experiment_form_help_lists_plugin_strategies_and_evaluator_settings(plu
     text = strategies_help()
     assert "**rebase**: expansions=8, balance_temperature=0.2" in text
     assert "evaluator **prm**: prm_base_url, prm_model, prm_api_key_env" in text
+
+
+def test_an_experiment_takes_a_plugin_strategy_and_checks_its_settings(plugin_env, tmp_path):
+    from runner import experiments as exp
+    from storage import open_store
+    store = open_store(str(tmp_path / "exp.db"))
+    config = exp.ExperimentConfig(task="game24", problems="901-902",
+                                  strategies="greedy,rebase:expansions=4,evaluator=prm,prm_samples=2",
+                                  budgets="500", seeds="0")
+    eid = exp.create_experiment(config, store)
+    cells = exp.cells(exp.load_config(store, eid))
+    assert {c.strategy for c in cells} == {"greedy", "rebase:evaluator=prm,expansions=4,prm_samples=2"}
+    with pytest.raises(ValueError, match="expansions: must be between 1 and 1000"):
+        exp.create_experiment(exp.ExperimentConfig(task="game24", problems="901",
+                                                   strategies="rebase:expansions=0"), store)
