@@ -88,10 +88,15 @@ def check_strategy(cls: type) -> list[dict[str, Any]]:
         return f"{result.outcome} with {len(rec.tree.nodes)} nodes ({result.detail[:80]})"
 
     def budget() -> str:
-        result, rec = _run(cls(), {**RUN_BUDGET, "max_nodes": 4})
-        assert len(rec.tree.nodes) <= 4, f"max_nodes 4 but {len(rec.tree.nodes)} nodes were made"
+        # Game of 24 needs 3 steps: within 3 nodes (root + 2) no run can end on its own merits
+        result, rec = _run(cls(), {**RUN_BUDGET, "max_nodes": 3})
+        n = len(rec.tree.nodes)
+        assert n <= 3, f"max_nodes 3 but {n} nodes were made"
         assert result.outcome != "error", f"the run ended in error: {result.detail}"
-        return f"{len(rec.tree.nodes)} nodes, outcome {result.outcome}"
+        assert n < 3 or result.outcome == "budget", \
+            f"the run used all 3 nodes but ended {result.outcome!r}, not 'budget': does run() " \
+            "catch the budget exception (a bare 'except Exception')?"
+        return f"{n} nodes, outcome {result.outcome}"
 
     def same_seed() -> str:
         trees = [[(e.type, e.node_id) for e in _run(cls(), seed=3)[1].events] for _ in range(2)]

@@ -259,6 +259,41 @@ def test_check_passes_the_example_and_names_what_a_bad_strategy_breaks(tmp_path)
     assert "FAIL  strategy sloppy: runs on defaults" in out.stderr
 
 
+def test_check_catches_a_strategy_that_swallows_the_budget(tmp_path):
+    (tmp_path / "greedy_forever.py").write_text(textwrap.dedent('''
+        from dataclasses import dataclass
+        from reasoning.engine import Result
+        from reasoning.strategies import Strategy
+
+        @dataclass
+        class S:
+            tries: int = 50
+
+        class Stubborn(Strategy):
+            name = "stubborn"
+            title = "Keeps going whatever happens"
+            Settings = S
+
+            def run(self, ctx):
+                node = ctx.root()
+                for _ in range(self.settings.tries):
+                    try:
+                        child = ctx.propose(node, 0.0)
+                    except Exception:          # also swallows the budget: a bug
+                        continue
+                    if child is None or child.terminal:
+                        break
+                    node = child.node_id
+                return Result("failed", detail="gave up")
+    '''))
+    out = _cli(["check", str(tmp_path)])
+    assert out.returncode == 1
+    checks = {c["check"]: c for c in json.loads(out.stdout)["plugins"][0]["checks"]}
+    assert not checks["honours max_nodes"]["ok"]
+    assert "ended 'failed', not 'budget'" in checks["honours max_nodes"]["detail"]
+    assert checks["runs on defaults"]["ok"]
+
+
 def test_check_reports_a_crash_with_its_traceback_and_an_empty_folder(tmp_path):
     (tmp_path / "crash.py").write_text(textwrap.dedent('''
         from dataclasses import dataclass
