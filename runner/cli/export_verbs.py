@@ -12,8 +12,10 @@ from .common import parse_float, parse_int
 
 def register(sub) -> None:
     x = sub.add_parser("export", help="write training data (pairs, step values, traces) as JSONL")
-    x.add_argument("kind", choices=["pairs", "values", "traces", "graph"],
-                   help="graph: the runs' trees as a networkx graph (--out FILE.graphml or .json)")
+    x.add_argument("kind", choices=["pairs", "values", "traces", "graph", "events"],
+                   help="graph: the runs' trees as a networkx graph (--out FILE.graphml or .json); "
+                   "events: the runs' event logs as JSONL, what 'ingest' reads (--out - for "
+                   "standard output)")
     src = x.add_mutually_exclusive_group(required=True)
     src.add_argument("--runs", help="run ids, comma separated: 3,4,7")
     src.add_argument("--experiment", help="every run of this experiment id")
@@ -54,6 +56,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     ids = run_ids_for(store, parse_ids(args.runs) if args.runs else None,
                       None if args.runs else parse_int("experiment", args.experiment))
+    if args.kind == "events":
+        from runner.open_verbs import export_events
+        counts = export_events(store, ids, args.out)
+        print(json.dumps(counts), file=sys.stderr if args.out == "-" else sys.stdout)
+        return 0
     if args.kind == "events":
         from runner.open_verbs import export_events
         counts = export_events(store, ids, args.out)
