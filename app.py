@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.context import MODEL_KEY, db_url, get_store
+from app_context import MODEL_KEY, db_url, get_store
 from components.model_panel import model_panel
 from storage import StorageError
 from storage.db import display_url

@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 import time
 
-from components.layout import StableLayout, motion, off_centre, tidy_layout
 from reasoning.engine import run_search
+from reasoning.layout import StableLayout, motion, off_centre, tidy_layout
 from reasoning.models.scripted import ScriptedModel
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy

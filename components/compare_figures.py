@@ -1,9 +1,9 @@
 """Drawing for the Compare and Experiments pages (pure plotly, no Streamlit).
 
 * :func:`side_by_side` — two tree figures at the same scale (axis ranges and height from the
-  larger of the two *complete* trees, and every node at its place in its complete tree, so
-  nothing moves while a replay slider moves), with the divergence node of each marked by a star
-  and a short note.
+  larger of the two *complete* runs, and every node at its place in its complete run — the run
+  view's positions, the same as live and in replay — so nothing moves while a slider moves),
+  with the divergence node of each marked by a star and a short note.
 * :func:`scaling_figure` — the accuracy-vs-compute curve: x = mean generated tokens per problem
   (log scale), y = solved rate with its 95 % interval; one line per strategy, the shortcut
   (greedy) as points only.
@@ -15,13 +15,20 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from reasoning.layout import Positions
 from reasoning.rules import is_shortcut
 from reasoning.tree import Tree
 
-from .layout import Positions
 from .tree_figure import LEVEL_PX, tidy_layout, tree_figure
 
 DIVERGENCE_COLOR = "#ffbf00"
+
+
+def from_zero(pos: Positions) -> Positions:
+    """The drawing shifted so its leftmost node is at x = 0 (two runs then share one x range;
+    a stable layout may have placed nodes left of 0). Nothing moves relative to anything else."""
+    lo = min((x for x, _ in pos.values()), default=0.0)
+    return {k: (x - lo, y) for k, (x, y) in pos.items()}
 
 
 def _extent(pos: Positions) -> tuple[float, float]:
@@ -48,17 +55,19 @@ def mark_node(fig: go.Figure, tree: Tree, node_id: int | None, note: str,
     return True
 
 
-def side_by_side(tree_a: Tree, tree_b: Tree, full_a: Tree, full_b: Tree,
+def side_by_side(tree_a: Tree, tree_b: Tree, pos_a: Positions, pos_b: Positions,
                  marks: tuple[int | None, int | None] = (None, None), note: str = "",
                  uirevision: str = "compare") -> tuple[go.Figure, go.Figure]:
-    """Figures for the replayed trees ``tree_a`` / ``tree_b`` at one scale set by the full trees,
-    every node where it is in its full tree."""
-    full_pos = (tidy_layout(full_a), tidy_layout(full_b))
-    (wa, da), (wb, db) = _extent(full_pos[0]), _extent(full_pos[1])
+    """Figures for the replayed trees ``tree_a`` / ``tree_b`` at one scale set by the complete
+    runs' positions ``pos_a`` / ``pos_b`` (each run view's), every node at its place there
+    (each drawing shifted to start at x = 0, see :func:`from_zero`)."""
+    pos_a, pos_b = from_zero(pos_a), from_zero(pos_b)
+    (wa, da), (wb, db) = _extent(pos_a), _extent(pos_b)
     width, depth = max(wa, wb, 1.0), max(da, db)
     height = int(max(320, LEVEL_PX * (depth + 1) + 120))
     figs = []
-    for side, (tree, mark, pos) in enumerate(zip((tree_a, tree_b), marks, full_pos, strict=True)):
+    for side, (tree, mark, pos) in enumerate(zip((tree_a, tree_b), marks, (pos_a, pos_b),
+                                                 strict=True)):
         fig = tree_figure(tree, uirevision=f"{uirevision}-{side}-{tree.run_id}", show_labels=width <= 24,
                           positions=pos)
         fig.update_layout(height=height, xaxis={"range": [-0.7, width - 0.3]},

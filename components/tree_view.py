@@ -3,18 +3,19 @@
 A click on a node (plotly selection, ``customdata = [node_id]``) or the node selectbox chooses the
 node shown in the inspector. The figure is rebuilt only when the tree or the view changed.
 
-Positions: a live view keeps one :class:`StableLayout` per run and view (drawn nodes stay put as
-the tree grows); a replay passes the final tree, whose layout every frame reuses."""
+Positions come from the run's :class:`~reasoning.run_view.RunView` (one policy for live, replay and
+compare), so a replay frame draws every node where the live view's last frame did."""
 from __future__ import annotations
 
 from typing import Any
 
 import streamlit as st
 
+from reasoning.layout import ViewRange
+from reasoning.run_view import RunView
 from reasoning.tree import Tree
 
 from .inspector import MarkHandler, node_option_label, render_inspector
-from .layout import Positions, StableLayout, tidy_layout
 from .status import counts_text, generating_text, outcome_badge, status_text
 from .tree_figure import tree_figure
 from .tree_view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
@@ -43,41 +44,30 @@ def _layout_opts(opts: ViewOptions) -> tuple:
     return (opts.focus, opts.max_depth, opts.collapse_pruned)
 
 
-def _final_positions(final: Tree, key: str, opts: ViewOptions) -> Positions:
-    stamp = (final.run_id, final.last_seq, _layout_opts(opts))
-    cached = st.session_state.get(f"{key}_final_pos")
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, tidy_layout(project(final, opts)[0]))
-        st.session_state[f"{key}_final_pos"] = cached
-    return cached[1]
-
-
-def _positions(shown: Tree, key: str, opts: ViewOptions, final: Tree | None):
-    """Positions and the chart's x range."""
-    if final is not None:  # replay: the final tree's places; nodes it folds away are fitted in
-        final_pos = _final_positions(final, key, opts)
-        layout = StableLayout(positions=final_pos)
-        layout.view_range(final_pos)
-        pos = layout.update(shown)
-        return pos, layout.view_range(pos)
-    stamp = (shown.run_id, _layout_opts(opts))
-    kept = st.session_state.get(f"{key}_layout")
+def _positions(view: RunView, shown: Tree, key: str, opts: ViewOptions, live: bool):
+    """Positions (the run view's one policy) and the chart's x range: a live chart keeps its
+    range until a node falls outside; a replay frame uses the whole run's, so it never rescales."""
+    lkey = _layout_opts(opts)
+    pos = view.place(shown, lkey, lambda t, o=ViewOptions(*lkey): project(t, o)[0])
+    if not live:
+        return pos, view.full_range(pos, lkey)
+    stamp = (view.run_id, lkey)
+    kept = st.session_state.get(f"{key}_range")
     if kept is None or kept[0] != stamp:
-        kept = (stamp, StableLayout())
-        st.session_state[f"{key}_layout"] = kept
-    pos = kept[1].update(shown)
-    return pos, kept[1].view_range(pos)
+        kept = (stamp, ViewRange())
+        st.session_state[f"{key}_range"] = kept
+    return pos, kept[1].fit(pos)
 
 
-def _figure(tree: Tree, key: str, opts: ViewOptions, final: Tree | None = None):
+def _figure(view: RunView, tree: Tree, key: str, opts: ViewOptions, live: bool):
     # The figure does not depend on the selection: rebuilding it on every click would make the
     # chart re-render and drop plotly's own selection state.
-    stamp = (id(tree), tree.last_seq, opts, None if final is None else (final.run_id, final.last_seq))
+    stamp = (id(view), view.last_seq, tree.last_seq, opts, live)
     cached = st.session_state.get(f"{key}_fig")
     if cached is not None and cached[0] == stamp:
         return cached[1]
     shown, hits = project(tree, opts)
-    pos, x_range = _positions(shown, key, opts, final)
+    pos, x_range = _positions(view, shown, key, opts, live)
     fig = tree_figure(shown, uirevision=f"{key}-{tree.run_id}-{opts.focus}", highlight=hits,
                       solved=tree.solved_path(), positions=pos, x_range=x_range)
     st.session_state[f"{key}_fig"] = (stamp, fig)
@@ -118,18 +108,18 @@ def status_line(tree: Tree, running: bool) -> None:
         st.text(status_text(tree, running))
 
 
-def tree_and_inspector(tree: Tree, key: str, final: Tree | None = None,
+def tree_and_inspector(view: RunView, tree: Tree, key: str, live: bool = True,
                        on_mark: MarkHandler | None = None) -> int | None:
-    """Draw ``tree``, the streaming line, a node picker and the inspector; returns the node shown.
-    ``final`` (a replay): the run's whole tree, whose positions every frame keeps. ``on_mark``:
-    store a user's mark on an answer node (the inspector then offers Mark correct / wrong)."""
+    """Draw ``tree`` (``view``'s live tree, or a replay frame of it when not ``live``), the
+    streaming line, a node picker and the inspector; returns the node shown. ``on_mark``: store
+    a user's mark on an answer node (the inspector then offers Mark correct / wrong)."""
     pick_key = f"{key}_node"
     if not tree.nodes:
         st.info("No nodes yet.")
         return None
     # one chart widget per run, so a selection made in another run's tree never carries over
     opts = view_controls(tree, key)
-    event = st.plotly_chart(_figure(tree, key, opts, final), key=f"{key}_chart_{tree.run_id}", on_select="rerun",
+    event = st.plotly_chart(_figure(view, tree, key, opts, live), key=f"{key}_chart_{tree.run_id}", on_select="rerun",
                             selection_mode="points", config=PLOTLY_CONFIG)
     click = clicked_node(event)
     if click is not None and click < 0:  # a folded marker: nothing to inspect

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.context import get_store
+from app_context import get_store
+from components.export_controls import counts_caption, filter_settings
 from reasoning.export import (
     KINDS,
     PROMPT_FORMATS,
@@ -62,24 +63,9 @@ if not ids:
     st.info("Choose at least one run.")
     st.stop()
 
-c1, c2, c3, c4 = st.columns(4)
-only_solved = c1.checkbox("Only solved runs", key="export_only_solved")
-dedupe = c1.checkbox("Drop duplicate rows", value=True, key="export_dedupe")
-min_depth = c2.number_input("Min depth (0 = any)", 0, 100, 0, key="export_min_depth")
-max_depth = c2.number_input("Max depth (0 = any)", 0, 100, 0, key="export_max_depth")
-prompt_format = c3.selectbox("Prompt", PROMPT_FORMATS, key="export_prompt_format",
-                             help="task: the task's completions prompt (what the model saw); "
-                                  "chat: messages; plain: problem + steps so far")
-include_open = c3.checkbox("Pairs: also untried siblings", key="export_include_open",
-                           help="Reject open siblings the search never tried (no rollout below them)")
-whole = c4.checkbox("Traces: whole exploration", key="export_whole",
-                    help="The exploration with its dead ends and backtracks as one chain of thought")
-split = c4.slider("Validation share (by problem)", 0.0, 0.5, 0.0, 0.05, key="export_split")
-
+settings, split = filter_settings(PROMPT_FORMATS)
 try:
-    filters = Filters(only_solved=only_solved, dedupe=dedupe, min_depth=min_depth or None,
-                      max_depth=max_depth or None, prompt_format=prompt_format,
-                      include_open=include_open, whole=whole)
+    filters = Filters(**settings)
 except ValueError as e:
     st.error(str(e))
     st.stop()
@@ -94,15 +80,8 @@ for col, kind, label in zip(m, KINDS, ("pairs", "steps", "traces"), strict=True)
 for tab, kind in zip(st.tabs([TITLES[k] for k in KINDS]), KINDS, strict=True):
     res = results[kind]
     with tab:
-        counts = res.counts()
         train, val = split_rows(res.rows, split, universe)
-        st.caption(f"{counts['rows']} rows from {counts['runs_with_rows']} of {counts['runs']} "
-                   f"runs, {counts['problems']} problems · train {len(train)} · validation "
-                   f"{len(val)} · duplicates dropped {counts['duplicates']} · outside the depth "
-                   f"filter {counts['filtered']}")
-        if counts["reasons"]:
-            st.caption("Runs that gave nothing, and why:")
-            st.json(counts["reasons"])
+        counts_caption(res.counts(), len(train), len(val))
         for i, row in enumerate(res.rows[:PREVIEW_ROWS]):
             st.code(row_as_text(kind, row), language=None, wrap_lines=True)
             with st.expander(f"Row {i + 1} as JSON"):

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_context import get_store, mark_handler, model_config, run_view, through_app
 from components import run_form
-from components.context import get_store, model_config, through_app
 from components.tree_view import status_line, tree_and_inspector
-from reasoning.tree import Tree, fold
+from reasoning.tree import Tree
 from runner import RunSpec, active_runs, start_run, stop_run
-from runner.marks import mark_node
 
 POLL_SECONDS = 0.4
 
@@ -18,15 +17,10 @@ st.title("Thinktree · live run")
 
 
 def live_tree(run_id: int) -> Tree:
-    """The session's tree for ``run_id``, brought up to date with only the events not yet read."""
-    live = st.session_state.get("live_tree")
-    if live is None or live.run_id != run_id:
-        live = Tree(run_id=run_id)
-        st.session_state["live_tree"] = live
-    new = store.events(run_id, after_seq=live.last_seq)
-    if new:
-        fold(new, live)
-    return live
+    """The run's tree, brought up to date with the events not yet read (the run view's tail)."""
+    view = run_view(run_id, "live")
+    view.poll()
+    return view.tree
 
 
 def is_running(run_id: int | None) -> bool:
@@ -96,25 +90,15 @@ if run_clicked or both_clicked:
             st.session_state["live_pair"] = (shortcut, run_id) if shortcut is not None else None
             st.session_state["live_run_id"] = run_id
             st.query_params["run"] = str(run_id)
-            st.session_state.pop("live_tree", None)
             st.session_state.pop("live_node", None)
             st.rerun()  # redraw the buttons (Run off, Stop on) and start polling
-
-
-def mark(run_id: int, node_id: int, verdict: str) -> None:
-    try:
-        mark_node(store, run_id, node_id, verdict)
-    except ValueError as e:
-        st.error(str(e))
-    else:
-        st.rerun()  # the live tree folds the new node_marked event
 
 
 def live_view(run_id: int, polling: bool) -> None:
     tree = live_tree(run_id)
     finished = tree.outcome is not None
     status_line(tree, running=not finished)
-    tree_and_inspector(tree, key="live", on_mark=lambda nid, verdict: mark(run_id, nid, verdict))
+    tree_and_inspector(run_view(run_id, "live"), tree, key="live", on_mark=mark_handler(run_id))
     if polling and finished:
         st.rerun()  # a full rerun: the fragment stops polling and the buttons update
 

@@ -1,6 +1,6 @@
 """Sessions & replay: every stored run; choose one (or open ``?run=ID``) and replay it event by
-event. The tree is ``fold(events up to seq k)`` drawn by the same figure as the Live page, with
-every node at its place in the whole run's tree, so scrubbing never moves a node."""
+event. The tree is the run view's frame (the fold of events 1..k) drawn by the same figure as the
+Live page, every node where the live view's last frame had it, so scrubbing never moves a node."""
 from __future__ import annotations
 
 import time
@@ -9,12 +9,10 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from components.context import get_store, through_app
+from app_context import get_store, mark_handler, run_view, through_app
 from components.session_tools import demo_offer, graph_downloads
 from components.tree_view import status_line, tree_and_inspector
-from reasoning.tree import Tree, fold
 from runner.demo import load_demo
-from runner.marks import mark_node
 
 PLAY_TICK_SECONDS = 0.6
 PLAY_STEPS = 60  # a replay plays in about this many ticks, whatever the run's length
@@ -67,27 +65,6 @@ if last == 0:
     st.stop()
 
 
-def replay_tree(run_id: int, upto: int) -> Tree:
-    """Fold events 1..upto, reusing the previous fold when the slider only moved forward."""
-    cached: Tree | None = st.session_state.get("replay_tree")
-    if cached is None or cached.run_id != run_id or cached.last_seq > upto:
-        cached = Tree(run_id=run_id)
-    fold(store.events(run_id, after_seq=cached.last_seq, upto_seq=upto), cached)
-    st.session_state["replay_tree"] = cached
-    return cached
-
-
-def final_tree(run_id: int, last: int) -> Tree:
-    """The whole run (up to ``last``), folded once per run and reused by every frame."""
-    cached: Tree | None = st.session_state.get("replay_final")
-    if cached is None or cached.run_id != run_id or cached.last_seq > last:
-        cached = Tree(run_id=run_id)
-    if cached.last_seq < last:
-        fold(store.events(run_id, after_seq=cached.last_seq, upto_seq=last), cached)
-    st.session_state["replay_final"] = cached
-    return cached
-
-
 playing = st.session_state.get("replay_playing") == run_id
 slider_key = f"replay_seq_{run_id}"
 p1, p2 = st.columns([1, 9])
@@ -100,16 +77,6 @@ if p1.button("Pause" if playing else "Play", key="replay_play"):
     st.rerun()
 
 
-def mark(run_id: int, node_id: int, verdict: str) -> None:
-    try:
-        mark_node(store, run_id, node_id, verdict)
-    except ValueError as e:
-        st.error(str(e))
-    else:
-        st.session_state[slider_key + "_end"] = True   # show the run with its new mark
-        st.rerun()
-
-
 def replay_view(run_id: int, last: int, playing: bool) -> None:
     st.session_state.setdefault(slider_key, last)
     if st.session_state.pop(slider_key + "_end", False):
@@ -118,17 +85,17 @@ def replay_view(run_id: int, last: int, playing: bool) -> None:
         st.session_state["replay_tick"] = time.monotonic()
         st.session_state[slider_key] = min(last, st.session_state[slider_key] + max(1, last // PLAY_STEPS))
     k = st.slider("Event (seq)", 1, last, key=slider_key)
-    tree = replay_tree(run_id, k)
-    e = store.events(run_id, after_seq=k - 1, upto_seq=k)
-    what = f"seq {k}/{last}: {e[0].type}" + (f" · node {e[0].node_id}" if e and e[0].node_id is not None
-                                               else "") if e else f"seq {k}/{last}"
+    view = run_view(run_id, "replay")
+    tree = view.frame(k)
+    e = view.event_at(k)
+    what = f"seq {k}/{last}: {e.type}" + (f" · node {e.node_id}" if e.node_id is not None
+                                          else "") if e else f"seq {k}/{last}"
     st.text(what + f" · t = {tree.t:.2f} s")
     status_line(tree, running=False)
-    # at the last event the frame is the whole run: no second fold
-    final = tree if k >= last else final_tree(run_id, last)
-    tree_and_inspector(tree, key="replay", final=final,
-                       on_mark=lambda nid, verdict: mark(run_id, nid, verdict))
-    graph_downloads(final)
+    # after a mark the replay jumps to the end, where the mark is
+    tree_and_inspector(view, tree, key="replay", live=False, on_mark=mark_handler(
+        run_id, lambda: st.session_state.__setitem__(slider_key + "_end", True)))
+    graph_downloads(view.final())
     if playing and k >= last:
         st.session_state["replay_playing"] = None
         st.rerun()

@@ -33,6 +33,8 @@ from reasoning.idrange import parse_id_ranges
 from reasoning.tree import Tree, fold
 from storage import Store
 
+from .views import final_tree
+
 
 def run_ids_for(store: Store, run_ids: Iterable[int] | None = None,
                 experiment_id: int | None = None) -> list[int]:
@@ -62,7 +64,7 @@ def load_tree(store: Store, run_id: int) -> tuple[Tree, list]:
 
 
 def load_trees(store: Store, run_ids: Iterable[int]) -> list[Tree]:
-    return [load_tree(store, rid)[0] for rid in run_ids]
+    return [final_tree(store, rid) for rid in run_ids]
 
 
 def export_runs(store: Store, kind: str, run_ids: Iterable[int],

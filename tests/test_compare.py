@@ -249,15 +249,18 @@ def test_steps_reaching_the_same_state_are_not_a_divergence():
 
 
 def test_side_by_side_replay_keeps_every_node_at_its_final_place():
-    from components.compare_figures import side_by_side
+    from components.compare_figures import from_zero, side_by_side
     from components.tree_figure import tidy_layout
+    from reasoning.run_view import as_view
     events_a, events_b = greedy_log(), mcts_log()
     full_a, full_b = fold(events_a), fold(events_b)
-    final_b = tidy_layout(full_b)
+    # the complete runs' places are the run views' (the live view's final frame)
+    view_a, view_b = as_view(1, events_a), as_view(2, events_b)
+    final_b = from_zero(view_b.positions())   # (a shift of the whole drawing)
     seen = {}
     for cut in range(4, len(events_b) + 1):
         part_b = fold(events_b[:cut])
-        _, fig_b = side_by_side(full_a, part_b, full_a, full_b)
+        _, fig_b = side_by_side(full_a, part_b, view_a.positions(), final_b)
         for t in fig_b.data:
             if t.customdata is None or t.name == "divergence":
                 continue
@@ -268,3 +271,33 @@ def test_side_by_side_replay_keeps_every_node_at_its_final_place():
     # the tidy layout of a partial tree would have put some node elsewhere
     assert any(tidy_layout(fold(events_b[:cut]))[n] != final_b[n]
                for cut in range(4, len(events_b)) for n in fold(events_b[:cut]).nodes)
+
+
+def test_compare_page_shows_each_runs_cost_at_its_own_prices(tmp_path, monkeypatch):
+    """The metrics table and the status line above it give one cost (they used to disagree:
+    dollars above, "—" in the table)."""
+    from components.status import run_cost, status_text
+    from reasoning.models.config import ModelConfig
+    from reasoning.models.scripted import ScriptedModel
+    from runner.run import RunSpec, execute
+    from runner.views import final_tree
+    from storage import open_store
+    from tests.helpers import pick_first
+    from tests.test_experiments import app_with_all_pages
+    at = app_with_all_pages(tmp_path, monkeypatch)
+    store = open_store(str(tmp_path / "pages.db"))
+    prices = [ModelConfig(), ModelConfig(price_in=2.0, price_out=8.0)]
+    ids = [execute(RunSpec(task="game24", problem="4 5 6 10", strategy=s, model=m,
+                           params={"n": 3} if s == "best_of_n" else {}), store,
+                   model=ScriptedModel(pick_first))[0]
+           for s, m in zip(("greedy", "best_of_n"), prices, strict=True)]
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    costs = list(table.loc["cost ($)"])
+    tree_b = final_tree(store, ids[1])
+    want = run_cost(tree_b)
+    assert costs[0] == "—" and want and costs[1] == f"{want:.4g}"
+    assert f"cost ${want:.4f}" in status_text(tree_b, running=False)
+    assert any(f"cost ${want:.4f}" in t.value for t in at.text)   # the status line, same figure

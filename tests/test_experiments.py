@@ -279,10 +279,10 @@ def app_with_all_pages(tmp_path, monkeypatch):
     root = Path(__file__).resolve().parents[1]
     monkeypatch.setenv("THINKTREE_DB", str(tmp_path / "pages.db"))
     # AppTest resets PagesManager.uses_pages_directory before every run, so the pages' one-off
-    # "go through app.py" rerun (components.context.through_app) would fire on every AppTest run
+    # "go through app.py" rerun (app_context.through_app) would fire on every AppTest run
     # and swallow button clicks; on a real server it fires once per process.
-    import components.context
-    monkeypatch.setattr(components.context, "through_app", lambda: None)
+    import app_context
+    monkeypatch.setattr(app_context, "through_app", lambda: None)
     source = (root / "app.py").read_text()
     for page in ("pages/compare.py", "pages/experiments.py"):
         assert f'st.Page("{page}"' in source, f"app.py does not list {page}"

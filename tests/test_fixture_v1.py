@@ -33,13 +33,15 @@ def test_the_fixture_covers_every_kind_of_event_a_run_wrote():
 
 @pytest.mark.parametrize("run_id", sorted(RECORDED, key=int))
 def test_an_old_run_replays_to_the_recorded_tree(old_store, run_id):
-    from reasoning.tree import fold
+    from runner.views import open_view
     want = RECORDED[run_id]
     row = old_store.get_run(int(run_id))
     assert {k: row[k] for k in want["run"]} == want["run"]
-    events = old_store.events(int(run_id))
-    tree = fold(events)
-    assert len(events) == want["events"] and tree.last_seq == want["events"]
+    view = open_view(old_store, int(run_id))
+    tree = view.final()
+    assert view.last_seq == want["events"]
     assert json.loads(json.dumps(snapshot(tree))) == want["tree"]
-    middle = fold(old_store.events(int(run_id), upto_seq=want["events"] // 2))
+    # replay frames fold the same prefix whichever way the slider went
+    middle = view.frame(want["events"] // 2)
     assert middle.last_seq == want["events"] // 2 and set(middle.nodes) <= set(tree.nodes)
+    assert view.frame(want["events"]) is tree

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from benchmarks.bench_layout import search_events as bench_search_events
-from components.layout import Growth, StableLayout, motion, off_centre, tidy_layout
 from components.tree_view_model import ViewOptions, marker_id, project
+from reasoning.layout import Growth, StableLayout, motion, off_centre, tidy_layout
 from reasoning.tree import Tree
 
 SEARCHES = {

@@ -10,10 +10,12 @@ records exactly what graded it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..engine import Result, SearchContext
 from ..evaluators import EVALUATORS, Evaluator, evaluator_settings, make_evaluator
+from ..layout import Growth
 from ..rules import solution_end
 from ..settings import from_dict
 
@@ -81,6 +83,12 @@ class Strategy:
         if self.protocol != "constrained" and self.protocol not in getattr(task, "protocols", ()):
             raise ValueError(f"protocol: {self.protocol} is defined for Game of 24 only, "
                              f"not for {task.name}")
+
+    @classmethod
+    def layout_hint(cls, params: Mapping[str, Any]) -> Growth | None:
+        """How this strategy's tree grows, for the stable layout (see ``reasoning.layout``):
+        room kept for a family and the gap between families. None: the layout's default."""
+        return None
 
     def run(self, ctx: SearchContext) -> Result:
         raise NotImplementedError

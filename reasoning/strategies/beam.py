@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..engine import Child, Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
+from ..layout import Growth, int_setting
 from ..parallel import Ask, prefetch_scores, propose_many
 from ..settings import check_range
 from . import tot
@@ -110,6 +112,11 @@ class Beam(Strategy):
     name = "beam"
     title = "Beam search (Tree-of-Thoughts BFS)"
     Settings = BeamSettings
+
+    @classmethod
+    def layout_hint(cls, params: Mapping[str, Any]) -> Growth:
+        # a node's proposals arrive together: keep room for all of them
+        return Growth.every_family(int_setting(params, "proposals", BeamSettings.proposals))
 
     def run(self, ctx: SearchContext) -> Result:
         if self.settings.protocol == "tot":

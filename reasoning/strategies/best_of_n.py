@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..engine import Result, SearchContext
+from ..layout import Growth, int_setting
 from ..parallel import Ask, propose_many
 from ..settings import check_range
 from ..tree import FAILED, PRUNED, SOLVED
@@ -95,6 +98,11 @@ class BestOfN(Strategy):
     name = "best_of_n"
     title = "Best-of-N (verifier, else majority vote)"
     Settings = BestOfNSettings
+
+    @classmethod
+    def layout_hint(cls, params: Mapping[str, Any]) -> Growth:
+        # the root's n samples, each a chain
+        return Growth.root_family(int_setting(params, "n", BestOfNSettings.n))
 
     def run(self, ctx: SearchContext) -> Result:
         root = ctx.root()

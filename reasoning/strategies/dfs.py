@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
+from ..layout import Growth, int_setting
 from ..parallel import prefetch_scores
 from ..settings import check_range
 from . import tot
@@ -52,6 +54,11 @@ class DFS(Strategy):
     name = "dfs"
     title = "Depth-first search with backtracking (Tree-of-Thoughts DFS)"
     Settings = DFSSettings
+
+    @classmethod
+    def layout_hint(cls, params: Mapping[str, Any]) -> Growth:
+        # a node's proposals arrive together: keep room for all of them
+        return Growth.every_family(int_setting(params, "proposals", DFSSettings.proposals))
 
     def run(self, ctx: SearchContext) -> Result:
         tot_protocol = self.settings.protocol == "tot"

@@ -1,9 +1,12 @@
 """Greedy chain of thought: the shortcut. One chain, temperature 0, no backtracking."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..engine import Result, SearchContext
+from ..layout import Growth
 from ..settings import check_range
 from .base import Strategy
 
@@ -20,6 +23,10 @@ class Greedy(Strategy):
     name = "greedy"
     title = "Greedy chain of thought (shortcut)"
     Settings = GreedySettings
+
+    @classmethod
+    def layout_hint(cls, params: Mapping[str, Any]) -> Growth:
+        return Growth(None, 1.0)  # one chain
 
     def run(self, ctx: SearchContext) -> Result:
         node = ctx.root()

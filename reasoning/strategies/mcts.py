@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
+from ..layout import Growth, int_setting
 from ..parallel import Ask, prefetch_scores, propose_many, rollout_many
 from ..settings import check_range
 from .base import Strategy, first_solved
@@ -97,6 +100,12 @@ class MCTS(Strategy):
     name = "mcts"
     title = "MCTS (UCT with rollouts)"
     Settings = MCTSSettings
+
+    @classmethod
+    def layout_hint(cls, params: Mapping[str, Any]) -> Growth:
+        # the first simulations give the root its `width` children; below it families grow one
+        # child per visit and all run long, so a spare unit between families
+        return Growth.root_family(int_setting(params, "width", MCTSSettings.width), 2.0)
 
     def run(self, ctx: SearchContext) -> Result:
         s = _Stats()

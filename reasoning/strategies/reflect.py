@@ -16,10 +16,13 @@ even a model that ignores the notes does not repeat it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..engine import Child, Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
+from ..layout import Growth
 from ..models.base import GenRequest
 from ..settings import check_range
 from .base import Strategy
@@ -60,6 +63,11 @@ class Reflect(Strategy):
     name = "reflect"
     title = "Reflect and backtrack (one chain, o1-style)"
     Settings = ReflectSettings
+
+    @classmethod
+    def layout_hint(cls, params: Mapping[str, Any]) -> Growth:
+        # attempts and reflections come one at a time: no kept slots, a spare unit between
+        return Growth(None, 2.0)
 
     def run(self, ctx: SearchContext) -> Result:
         evaluator = self.make_evaluator()

@@ -106,14 +106,14 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from reasoning.compare import compare
-    from reasoning.tree import fold
+    from runner.views import final_tree
     store = open_store(args.db)
     trees = []
     for name in ("run_a", "run_b"):
         rid = parse_int(name, getattr(args, name))
         if store.get_run(rid) is None:
             raise ValueError(f"{name}: no run {rid} in {store.engine.url}")
-        trees.append(fold(store.events(rid)))
+        trees.append(final_tree(store, rid))
     out = compare(*trees)
     keys = ["strategy", "outcome", "answer", "nodes", "model_calls", "prompt_tokens",
             "completion_tokens", "seconds", "solution_depth", "first_correct_s"]

@@ -1,12 +1,20 @@
-"""Session glue shared by app.py and the pages: the one cached store and the sidebar's model.
+"""Session glue shared by app.py and the pages: the one cached store, the session's run views
+and the sidebar's model. (Components draw; they never open the database — this module does.)
 
 ``THINKTREE_DB`` (a path or SQLAlchemy URL; default ./thinktree.db) is resolved on each call, and
-the store for that URL is opened once per server process with ``st.cache_resource``."""
+the store for that URL is opened once per server process with ``st.cache_resource``. A page
+reads a run through :func:`run_view`: one :class:`~reasoning.run_view.RunView` per page slot and
+run, kept in the session, so the live tail, replay frames and positions are never folded twice
+and every page follows the same rules for when to start over (another run, another database)."""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
 from reasoning.models.config import ModelConfig
+from reasoning.run_view import RunView
+from runner.views import open_view
 from storage import Store, default_url, open_store
 
 MODEL_KEY = "model_config"
@@ -52,3 +60,32 @@ def get_store() -> Store:
 def model_config() -> ModelConfig | None:
     """The config built by the sidebar's Model panel in this session (None when invalid)."""
     return st.session_state.get(MODEL_KEY, ModelConfig())
+
+
+def run_view(run_id: int, slot: str) -> RunView:
+    """The session's view of ``run_id`` for one page ``slot`` (e.g. "live", "replay", "cmp_a");
+    a new view when the slot shows another run or the database changed."""
+    store = get_store()
+    key = f"{slot}_run_view"
+    kept = st.session_state.get(key)
+    if kept is None or kept[0] != (run_id, str(store.engine.url)):
+        kept = ((run_id, str(store.engine.url)), open_view(store, run_id))
+        st.session_state[key] = kept
+    return kept[1]
+
+
+def mark_handler(run_id: int, after: Callable[[], None] | None = None) -> Callable[[int, str], None]:
+    """What the inspector's Mark correct / wrong buttons call: store the user's mark on a node of
+    ``run_id`` (a message when it cannot be marked), then ``after()`` and a rerun, so the view
+    folds the new ``node_marked`` event."""
+    def mark(node_id: int, verdict: str) -> None:
+        from runner.marks import mark_node
+        try:
+            mark_node(get_store(), run_id, node_id, verdict)
+        except ValueError as e:
+            st.error(str(e))
+            return
+        if after is not None:
+            after()
+        st.rerun()
+    return mark

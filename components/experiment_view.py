@@ -1,0 +1,70 @@
+"""What the Experiments page shows of an experiment: progress line, settings, results table and
+the per-problem matrix whose cells open a run's replay. Plain data in, widgets out."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+
+def eta_text(done: int, total: int, eta_s: float | None) -> str:
+    if done >= total:
+        return "done"
+    if eta_s is None:
+        return "ETA after the first cell"
+    return f"ETA {int(eta_s // 60)} min {int(eta_s % 60):02d} s"
+
+
+def progress_bar(p: Any, status: str) -> None:
+    """``p``: a ``runner.experiments.Progress``."""
+    st.progress(p.fraction, text=f"{status} · {p.done}/{p.total} cells · solved {p.solved} · "
+                f"{eta_text(p.done, p.total, p.eta_s)}"
+                + (f" · {p.errors} error(s), rerun on resume" if p.errors else ""))
+    if p.current:
+        st.text("now: " + "; ".join(p.current))
+
+
+def settings_caption(config: Any) -> None:
+    """``config``: an ``ExperimentConfig``."""
+    st.caption((f"task file {config.task_file}" if config.task_file else config.task)
+               + f" · problems {config.problems} · protocol {config.protocol}"
+               + f" · strategies {', '.join(config.strategies)} · budgets "
+               f"{', '.join(map(str, config.budgets))} {config.budget_kind} · seeds "
+               f"{', '.join(map(str, config.seeds))} · concurrency {config.concurrency} · model "
+               f"{config.model.get('kind', 'embedded')} {config.model.get('model', '')}")
+
+
+def results_table(rows: list[Any], extra: dict[str, str]) -> pd.DataFrame:
+    """``rows``: ``runner.experiments.ResultRow`` objects; ``extra``: figure key -> column label
+    (``runner.run_figures.figure_columns``)."""
+    return pd.DataFrame([{
+        "strategy": r.strategy, "budget": r.budget, "solved": r.solved, "total": r.total,
+        "solved rate": r.rate, "95% CI": f"{r.ci_low:.0%}–{r.ci_high:.0%}" if r.total else "—",
+        "mean tokens": r.mean_tokens, "mean seconds": r.mean_seconds,
+        "cells": r.cells, "errors": r.errors,
+        **{label: r.figures.get(k) for k, label in extra.items()}} for r in rows])
+
+
+def matrix_grid(columns: list[str], rows: list[dict[str, Any]], replay_page: str) -> None:
+    """Problems × strategies; a cell links to its run in ``replay_page``."""
+    head = st.columns([1] + [2] * len(columns))
+    head[0].markdown("**problem**")
+    for c, label in zip(head[1:], columns, strict=True):
+        c.text(label)
+    for row in rows:
+        cols = st.columns([1] + [2] * len(columns))
+        cols[0].text(row["problem"])
+        for c, label in zip(cols[1:], columns, strict=True):
+            cell = row.get(label)
+            if cell is None:
+                c.text("·")
+                continue
+            # words and Streamlit's own icon font: they render whatever fonts the machine has
+            # (check marks and emoji showed as empty boxes in a headless browser)
+            word, icon = ("solved", ":material/check_circle:") if cell["solved"] else \
+                ("not solved", ":material/cancel:") if cell["n"] else ("running", ":material/pending:")
+            text = f"{word} · #{cell['run_id']}" if cell["n"] <= 1 else \
+                f"{cell['solved']}/{cell['n']} solved · #{cell['run_id']}"
+            c.page_link(replay_page, label=text, icon=icon, query_params={"run": str(cell["run_id"])},
+                        help=f"open run {cell['run_id']} ({cell['outcome']}) in Sessions & replay")

@@ -1,0 +1,187 @@
+"""One run as every view sees it: the events read so far, their fold, and where nodes are drawn.
+
+A :class:`RunView` is fed by a *reader* — ``read(after_seq, upto_seq) -> events`` in seq order
+(``Store.events`` bound to a run id, or a list in a test) — and offers:
+
+* :meth:`RunView.poll` — the live tail: the events after the last seq read, folded into
+  :attr:`RunView.tree` (the Live page calls it on every refresh);
+* :meth:`RunView.frame` — replay: the fold of events 1..k (moving forward folds only what is new);
+* :meth:`RunView.final` — the whole run as stored now;
+* :meth:`RunView.place` — positions for drawing any of those, from **one position policy**
+  (:class:`Placement`).
+
+The position policy is a function of the event log alone, never of when a page happened to
+refresh: a :class:`~reasoning.layout.StableLayout` with the strategy's layout hint is advanced
+at fixed points of the log (every ``node_created`` while the tree is small, then each time the
+tree has grown by a fifth, or doubled past ``BIG_TREE`` nodes, and at ``run_finished``). The
+live view, a replay and Compare all advance it through the same events, so the live view's
+final frame and every replay frame put each node at the same place. Between two fixed points a live view places the newest nodes
+provisionally (they may shift once at the next fixed point).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable
+from typing import Any, NamedTuple
+
+from . import events as ev
+from .events import Event
+from .layout import Positions, StableLayout, ViewRange
+from .tree import Tree, fold
+
+Reader = Callable[[int, int | None], list[Event]]
+Projection = Callable[[Tree], Tree]
+
+EVERY_NODE_UPTO = 256   # the policy steps at every new node up to this tree size, then each
+GROWTH_STEP = 1.2       # time the tree has grown by a fifth, and past BIG_TREE nodes each time
+BIG_TREE = 10_000       # it has doubled: following a whole run costs a few full layouts
+
+
+class Stamp(NamedTuple):
+    """When an event happened: enough to align two replays by time
+    (:func:`reasoning.compare.locked_seqs` reads ``seq`` and ``t``)."""
+    seq: int
+    t: float
+
+
+def _identity(tree: Tree) -> Tree:
+    return tree
+
+
+class Placement:
+    """The one position policy: a stable layout advanced at fixed points of the event log.
+
+    ``project`` maps the tree to the tree actually drawn (a view that folds pruned subtrees or
+    limits the depth); the layout is of that projection. Feed every event with :meth:`observe`
+    after applying it to the tree; :meth:`positions` gives the places for the tree now."""
+
+    def __init__(self, project: Projection = _identity) -> None:
+        self.project = project
+        self.layout = StableLayout()
+        self._next = 1   # the tree size at which the layout next steps
+        self.steps = 0   # how often it stepped (the cost of following a run)
+
+    def observe(self, tree: Tree, event: Event) -> None:
+        if event.type == ev.NODE_CREATED and len(tree.nodes) >= self._next:
+            self._step(tree)
+        elif event.type == ev.RUN_FINISHED:
+            self._step(tree)
+
+    def _step(self, tree: Tree) -> None:
+        self.layout.update(self.project(tree))
+        self.steps += 1
+        n = len(tree.nodes)
+        self._next = n + 1 if n < EVERY_NODE_UPTO else \
+            math.ceil(n * (GROWTH_STEP if n < BIG_TREE else 2.0))
+
+    def positions(self, tree: Tree) -> Positions:
+        """Places for the projection of ``tree`` (the tree this placement observed): the
+        layout's, with nodes that arrived since its last step placed on a copy of it."""
+        shown = self.project(tree)
+        pos = self.layout.pos
+        if all(k in pos for k in shown.nodes):
+            return {k: pos[k] for k in shown.nodes}
+        return StableLayout(tol=self.layout.tol, positions=pos).update(shown)
+
+
+class RunView:
+    """The live tail, replay frames, the final tree and node positions of one run."""
+
+    def __init__(self, run_id: int | str | None, read: Reader) -> None:
+        self.run_id = run_id
+        self._read = read
+        self.tree = Tree(run_id=run_id)   # every event read so far, folded
+        self._frame: Tree | None = None   # the last replay frame (a prefix of the events)
+        self._placements: dict[Hashable, Placement] = {}   # made on first use (see placement)
+        self.timeline: list[Stamp] = []   # (seq, t) of every event read
+
+    @property
+    def last_seq(self) -> int:
+        return self.tree.last_seq
+
+    @property
+    def finished(self) -> bool:
+        return self.tree.outcome is not None
+
+    # -- reading ----------------------------------------------------------------------------------
+    def poll(self) -> list[Event]:
+        """The live tail: read and fold the events after the last seq read; returns them."""
+        new = self._read(self.tree.last_seq, None)
+        for e in new:
+            self.tree.apply(e)
+            self.timeline.append(Stamp(e.seq, e.t))
+            for placement in self._placements.values():
+                placement.observe(self.tree, e)
+        return new
+
+    def final(self) -> Tree:
+        """The whole run as stored now (what is new is read first)."""
+        self.poll()
+        return self.tree
+
+    def frame(self, k: int) -> Tree:
+        """Replay: the fold of events 1..k. At or past the last event read this is the run's
+        tree itself; moving forward folds only the events between the two frames."""
+        if k >= self.tree.last_seq:
+            self.poll()
+            if k >= self.tree.last_seq:
+                return self.tree
+        f = self._frame
+        if f is None or f.last_seq > k:
+            f = Tree(run_id=self.run_id)
+        if f.last_seq < k:
+            fold(self._read(f.last_seq, k), f)
+        self._frame = f
+        return f
+
+    def event_at(self, seq: int) -> Event | None:
+        got = self._read(seq - 1, seq)
+        return got[0] if got else None
+
+    # -- positions --------------------------------------------------------------------------------
+    def placement(self, key: Hashable = None, project: Projection | None = None) -> Placement:
+        """The policy for one way of drawing the run (``key`` names the ``project`` function:
+        equal keys must mean equal projections). A new one is advanced through every event read
+        so far, so it is where it would be had it watched the run from the start."""
+        if key not in self._placements:
+            placement = Placement(project or _identity)
+            replay = Tree(run_id=self.run_id)
+            for e in self._read(0, self.tree.last_seq) if self.tree.last_seq else []:
+                replay.apply(e)
+                placement.observe(replay, e)
+            self._placements[key] = placement
+        return self._placements[key]
+
+    def positions(self, key: Hashable = None) -> Positions:
+        """Places of the nodes of the run read so far (drawn with the ``key`` projection)."""
+        return self.placement(key).positions(self.tree)
+
+    def place(self, shown: Tree, key: Hashable = None, project: Projection | None = None) -> Positions:
+        """Positions for ``shown``: the run's tree, a replay frame, or their projection by
+        ``project`` (named ``key``). Every node keeps its place in the run read so far; a node
+        only ``shown`` has (a frame's node that the whole run's view folds away) is fitted in
+        without moving the others."""
+        base = self.placement(key, project).positions(self.tree)
+        if all(k in base for k in shown.nodes):
+            return {k: base[k] for k in shown.nodes}
+        return StableLayout(positions=base).update(shown)
+
+    def full_range(self, pos: Positions, key: Hashable = None) -> tuple[float, float]:
+        """A replay chart's x range: the whole run's, so scrubbing never rescales."""
+        rng = ViewRange()
+        rng.fit(self.positions(key))
+        return rng.fit(pos)
+
+
+def list_reader(events: list[Event]) -> Reader:
+    """A reader over events in memory (tests, notebooks, an imported trace)."""
+    def read(after_seq: int, upto_seq: int | None = None) -> list[Event]:
+        return [e for e in events if e.seq > after_seq and (upto_seq is None or e.seq <= upto_seq)]
+    return read
+
+
+def as_view(run_id: Any, events: list[Event]) -> RunView:
+    """A view of a complete event list, read at once."""
+    view = RunView(run_id, list_reader(events))
+    view.poll()
+    return view

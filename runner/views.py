@@ -1,0 +1,21 @@
+"""Run views over storage: :class:`reasoning.run_view.RunView` fed by ``Store.events``.
+
+Every reader of a stored run goes through here — the pages (via ``app_context.run_view``), the
+CLI's ``compare``, exports and marks — so there is one way to read and fold a run."""
+from __future__ import annotations
+
+from reasoning.run_view import RunView
+from reasoning.tree import Tree
+from storage import Store
+
+
+def open_view(store: Store, run_id: int) -> RunView:
+    """A view of ``run_id`` that reads from ``store`` (nothing is read until it is asked)."""
+    def read(after_seq: int, upto_seq: int | None = None):
+        return store.events(run_id, after_seq=after_seq, upto_seq=upto_seq)
+    return RunView(run_id, read)
+
+
+def final_tree(store: Store, run_id: int) -> Tree:
+    """The run's tree as stored now."""
+    return open_view(store, run_id).final()
