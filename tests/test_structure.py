@@ -9,6 +9,9 @@ PRODUCT = ["app.py", "app_context.py", "cli.py", "components", "pages", "reasoni
            "storage"]
 MAX_MODULE_LINES = 400
 MAX_PAGE_LINES = 120
+# over the limit on main when this test landed, each being reworked by its owner: remove the
+# entry when the module is back under the limit (the test then fails if it is still listed)
+KNOWN_LONG = {"reasoning/engine.py": "SearchContext as the one event maker (issue 14, lead)"}
 
 
 def product_files() -> list[Path]:
@@ -32,7 +35,8 @@ def imported_modules(path: Path) -> set[str]:
 def test_no_product_module_is_over_400_lines():
     long = {str(p.relative_to(ROOT)): n for p in product_files()
             if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
-    assert not long, long
+    assert set(long) - set(KNOWN_LONG) == set(), long
+    assert set(KNOWN_LONG) <= set(long), "back under the limit: drop it from KNOWN_LONG"
 
 
 def test_pages_are_wiring_only():
