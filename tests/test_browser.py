@@ -206,6 +206,8 @@ def test_live_nodes_keep_their_place_and_replay_never_moves_them(app_url, page, 
         if len(samples) == 12:
             screenshot(page, "live_mcts_growing.png")
     assert status.count(), "the run did not finish"
+    page.wait_for_timeout(1000)
+    live_final, _ = node_positions(page)   # the live view's final frame
     grown = [s for s in samples if len(s[0]) >= 3]
     assert len(grown) >= 5 and len(grown[-1][0]) > len(grown[0][0])
     pairs = moved = rescales = 0
@@ -229,6 +231,8 @@ def test_live_nodes_keep_their_place_and_replay_never_moves_them(app_url, page, 
     page.wait_for_timeout(1000)
     final, final_range = node_positions(page)
     assert len(final) == len(grown[-1][0])
+    # the replay draws the run exactly where the live view's final frame had it
+    assert final == live_final, (final, live_final)
     page.get_by_role("button", name="Play").click()
     frames = []
     for _ in range(8):
