@@ -178,21 +178,22 @@ class NodeBacktracked(Payload):
 
 
 @dataclass(frozen=True)
-class NodeSolved(Payload):
-    """A terminal node the verifier accepted."""
-    TYPE: ClassVar[str] = NODE_SOLVED
+class _Verdict(Payload):
     reason: str = ""
     answer: str | None = None
     value: float | None = None
 
 
 @dataclass(frozen=True)
-class NodeFailed(Payload):
+class NodeSolved(_Verdict):
+    """A terminal node the verifier accepted."""
+    TYPE: ClassVar[str] = NODE_SOLVED
+
+
+@dataclass(frozen=True)
+class NodeFailed(_Verdict):
     """A terminal node the verifier rejected, or a node whose generation failed."""
     TYPE: ClassVar[str] = NODE_FAILED
-    reason: str = ""
-    answer: str | None = None
-    value: float | None = None
 
 
 @dataclass(frozen=True)
