@@ -13,7 +13,7 @@ the embedded model is slow on a laptop CPU:
    (greedy fails, MCTS solves; if MCTS did not solve it with seed 0, further seeds are tried
    outside the experiment);
 3. **beam** search on that puzzle (kept only if it pruned something) and **DFS** (kept only if
-   it backtracked).
+   it backtracked), scored without model calls (see ``BEAM`` and ``DFS``).
 
 Every run goes to a scratch database first (``--db``; run again with the same one and finished
 runs and experiment cells are reused, so an interrupted recording resumes); only the chosen runs
@@ -41,8 +41,11 @@ from storage import experiments as exp_repo  # noqa: E402
 from storage import open_store  # noqa: E402
 
 MCTS = "mcts:simulations=10,width=3"
-BEAM = {"beam_width": 2, "proposals": 2}
-DFS = {"proposals": 2}
+# Beam and DFS score states without value-prompt calls (three model calls per state, too slow on
+# a shared CPU): beam ranks by the oracle (exact solvability), DFS by the verifier (neutral until
+# an answer, so it backtracks from each wrong answer). The notes say which.
+BEAM = {"beam_width": 2, "proposals": 2, "evaluator": "oracle"}
+DFS = {"proposals": 2, "evaluator": "verifier"}
 TOKENS = 1500                      # the experiment's budget (generated tokens per run)
 BUDGET = {"max_nodes": 80, "max_tokens": 3000, "max_seconds": 1200}
 
@@ -162,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(2) as pool:
         found = list(pool.map(lambda a: first_with(*a), (("beam", BEAM, "pruned"),
                                                           ("dfs", DFS, "backtracked"))))
-    for rid, what in zip(found, ("beam search prunes", "DFS backtracks"), strict=True):
+    for rid, what in zip(found, ("beam search (oracle values) prunes",
+                                 "DFS (verifier values) backtracks"), strict=True):
         if rid is None:
             log(f"no run where {what} on rank {rank}; try other --seeds")
             return 1
