@@ -240,3 +240,15 @@ def test_ingest_and_a_bad_stream_on_any_database(db_url):
     store = open_store(db_url)
     assert [r["id"] for r in store.list_runs()] == [kept]      # the bad stream left nothing
     assert fold(store.events(kept)).answer == "42"
+
+
+def test_the_hand_written_log_in_the_docs_ingests(tmp_path):
+    from storage import open_store
+    doc = (ROOT / "docs" / "events.md").read_text()
+    block = doc.split("A minimal log, by hand:", 1)[1].split("```", 2)[1]
+    db = str(tmp_path / "doc.db")
+    out = cli("ingest", "-", "--db", db, stdin=block.strip("\n") + "\n")
+    assert out.returncode == 0, out.stderr
+    tree = fold(open_store(db).events(json.loads(out.stdout)["run_id"]))
+    assert (tree.outcome, tree.answer, len(tree.nodes)) == ("solved", "42", 2)
+    assert tree.nodes[1].text == "a first step" and tree.nodes[1].state == "solved"
