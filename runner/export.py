@@ -59,6 +59,7 @@ def parse_ids(text: str) -> list[int]:
 
 
 def load_tree(store: Store, run_id: int) -> tuple[Tree, list]:
+    """The run's tree and its events (drawing rollouts continues the event log)."""
     events = store.events(run_id)
     return fold(events), events
 

@@ -15,8 +15,9 @@ from reasoning import events as ev
 from reasoning.events import Event
 from reasoning.marks import MARKS, answer_and_marks, can_mark, marks
 from reasoning.rules import is_answer_node
-from reasoning.tree import fold
 from storage import Store
+
+from .views import final_tree
 
 __all__ = ["MARKS", "SETTLED_BY_MARK", "answer_and_marks", "can_mark", "mark_node", "marks",
            "settle_outcome"]
@@ -37,8 +38,7 @@ def mark_node(store: Store, run_id: int, node_id: int, mark: str) -> Event:
         raise ValueError(f"run_id: no run {run_id}")
     if run["status"] == "running":
         raise ValueError(f"run {run_id} is still running; mark its nodes when it has finished")
-    events = store.events(int(run_id))
-    tree = fold(events)
+    tree = final_tree(store, int(run_id))
     node = tree.nodes.get(int(node_id))
     if node is None:
         raise ValueError(f"node_id: run {run_id} has no node {node_id}")
@@ -53,7 +53,7 @@ def mark_node(store: Store, run_id: int, node_id: int, mark: str) -> Event:
 def settle_outcome(store: Store, run_id: int) -> str | None:
     """Set the run row's outcome from a mark on the run's answer node (if any); returns it."""
     run = store.get_run(run_id)
-    tree = fold(store.events(run_id))
+    tree = final_tree(store, run_id)
     node = tree.nodes.get(tree.answer_node) if tree.answer_node is not None else None
     if run is None or node is None or node.mark is None or run["outcome"] not in SETTLED_BY_MARK:
         return None if run is None else run["outcome"]

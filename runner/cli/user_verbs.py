@@ -94,12 +94,12 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_export_graph(args: argparse.Namespace) -> int:
     """``export graph``: the runs as one networkx graph (a forest when several), GraphML or JSON."""
     from reasoning.graph import runs_graph, write_graph
-    from reasoning.tree import fold
     from runner.export import parse_ids, run_ids_for
+    from runner.views import final_tree
     store = open_store(args.db)
     ids = run_ids_for(store, parse_ids(args.runs) if args.runs else None,
                       None if args.runs else parse_int("experiment", args.experiment))
-    g = runs_graph(fold(store.events(i)) for i in ids)
+    g = runs_graph(final_tree(store, i) for i in ids)
     path = write_graph(g, args.out)
     print(json.dumps({"out": str(path), "format": path.suffix.lstrip("."), "runs": len(ids),
                       "nodes": g.number_of_nodes(), "edges": g.number_of_edges()}))
