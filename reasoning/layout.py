@@ -273,7 +273,9 @@ class _Placer:
         if lo > hi:
             return False
         x = min(max(want, lo), hi)
-        if abs(x - want) > self.owner.tol:
+        # a folded marker has no place of its own to keep: the nearest free slot will do, so
+        # folding a view never moves the nodes it still shows
+        if abs(x - want) > self.owner.tol and self.tree.nodes[k].role != "collapsed":
             return False
         self.pos[k] = (x, y)
         self.owner.placed += 1
