@@ -63,3 +63,34 @@ def test_an_experiment_takes_a_plugin_strategy_and_checks_its_settings(plugin_en
     with pytest.raises(ValueError, match="expansions: must be between 1 and 1000"):
         exp.create_experiment(exp.ExperimentConfig(task="game24", problems="901",
                                                    strategies="rebase:expansions=0"), store)
+
+
+def test_sessions_and_compare_show_a_trace_and_an_ingested_run(tmp_path, monkeypatch):
+    """Runs from outside (a Trace, an ingest) replay like any run on Sessions and Compare."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.test_pages_apptest import chart_node_ids
+    from thinktree import Trace
+    db = str(tmp_path / "outside.db")
+    monkeypatch.setenv("THINKTREE_DB", db)
+    with Trace(db=db, task="toy", problem="reach 11", strategy="my dfs") as t:
+        root = t.root("start")
+        a = t.step(root, "+3")
+        t.prune(t.step(root, "*2"), "too small")
+        t.solve(t.step(a, "*2 +3"), answer="11")
+    out = subprocess.run(f"bash {ROOT / 'examples' / 'ingest' / 'bisect.sh'} 37 | {sys.executable} "
+                         f"{ROOT / 'cli.py'} ingest - --db {db}", shell=True, capture_output=True,
+                         text=True, timeout=120)
+    ingested = json.loads(out.stdout)["run_id"]
+    at = app()
+    at.switch_page("pages/sessions.py").run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["strategy"]) == {"my dfs", "bisection (bash)"}
+    at.selectbox(key="sessions_run").set_value(t.run_id).run()
+    assert not at.exception and chart_node_ids(at) == [0, 1, 2, 3]
+    at.selectbox(key="sessions_run").set_value(ingested).run()
+    assert not at.exception and len(chart_node_ids(at)) == 15
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
