@@ -88,14 +88,16 @@ def check_strategy(cls: type) -> list[dict[str, Any]]:
         return f"{result.outcome} with {len(rec.tree.nodes)} nodes ({result.detail[:80]})"
 
     def budget() -> str:
-        # Game of 24 needs 3 steps: within 3 nodes (root + 2) no run can end on its own merits
+        # the same seed makes the same tree, so a capped run is a prefix of the uncapped one: if
+        # that one needed more than 3 nodes, the capped run must stop on the budget
+        _, full = _run(cls())
         result, rec = _run(cls(), {**RUN_BUDGET, "max_nodes": 3})
         n = len(rec.tree.nodes)
         assert n <= 3, f"max_nodes 3 but {n} nodes were made"
         assert result.outcome != "error", f"the run ended in error: {result.detail}"
-        assert n < 3 or result.outcome == "budget", \
-            f"the run used all 3 nodes but ended {result.outcome!r}, not 'budget': does run() " \
-            "catch the budget exception (a bare 'except Exception')?"
+        assert len(full.tree.nodes) <= 3 or result.outcome in ("budget", "solved"), \
+            f"the run reached max_nodes 3 but ended {result.outcome!r}, not 'budget': does " \
+            "run() catch the budget exception (a bare 'except Exception')?"
         return f"{n} nodes, outcome {result.outcome}"
 
     def same_seed() -> str:
@@ -105,7 +107,7 @@ def check_strategy(cls: type) -> list[dict[str, Any]]:
 
     def strings() -> str:
         defaults = dataclasses.asdict(cls.Settings())
-        s = make_strategy(cls.name, {k: str(v) for k, v in defaults.items()})
+        s = make_strategy(cls.name, {k: str(v) for k, v in defaults.items() if v is not None})
         assert dataclasses.asdict(s.settings) == defaults, "string settings did not parse back"
         return f"{len(defaults)} settings"
 

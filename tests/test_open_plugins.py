@@ -354,3 +354,25 @@ def test_rebase_gives_each_node_its_share_and_prunes_the_rest(registry):
     assert all(len(tree.nodes[n].children) == 1 for n in depth1) and len(depth2) == 4
     pruned = [n for n in tree.nodes.values() if n.state == "pruned"]
     assert all(n.reason.startswith("REBASE: no expansion") for n in pruned)
+
+
+def test_check_runs_evaluators_and_names_a_norm_out_of_range(tmp_path):
+    (tmp_path / "good.py").write_text(GOOD)
+    out = _cli(["check", str(tmp_path)])
+    assert out.returncode == 0, out.stderr
+    kinds = {(p["kind"], p["name"]): p["checks"] for p in json.loads(out.stdout)["plugins"]}
+    assert set(kinds) == {("strategy", "chain2"), ("evaluator", "halfway")}
+    assert kinds[("evaluator", "halfway")][0]["detail"] == "3 nodes scored, last value 0.5"
+    (tmp_path / "good.py").write_text(GOOD.replace("return Score(self.s.level, self.s.level,",
+                                                   "return Score(self.s.level, 3.0,"))
+    out = _cli(["check", str(tmp_path)])
+    assert out.returncode == 1
+    assert "FAIL  evaluator halfway: scores nodes: norm 3.0 is outside 0..1" in out.stderr
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_STRATEGIES))
+def test_every_builtin_strategy_passes_the_plugin_contract(name):
+    """The contract holds for the strategies that ship, so a failure names a real problem."""
+    from reasoning.plugin_check import check_strategy
+    failed = [c for c in check_strategy(BUILTIN_STRATEGIES[name]) if not c["ok"]]
+    assert failed == []
