@@ -144,6 +144,8 @@ class NodeCompleted(Payload):
     terminal: bool | None = None     # the node ends with an answer (what a user may mark)
     answer: str | None = None
     purpose: str | None = None       # what the model call was for: proposal, rollout, answer …
+    call_text: str | None = None     # protocol tot: the whole output of the call whose line this is
+    call_lines: int | None = None    # … and how many lines (children) it gave
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,23 @@ class RunFinished(Payload):
     model_seconds: float | None = None
     seconds: float = 0.0
     traceback: str | None = None
+    # best_of_n: chains drawn to the end, how many were right, drawn until one was right?
+    chains: int | None = None
+    chains_correct: int | None = None
+    chains_anytime: bool | None = None
+    # protocol tot: the final answers, any right, the best by value right, the authors' rule
+    final_answers: int | None = None
+    correct_any: bool | None = None
+    correct_top1: bool | None = None
+    correct_first_valid: bool | None = None
+    # the evaluator against exact solvability (reasoning/truth.py)
+    scored_with_truth: int | None = None
+    false_prunes: int | None = None
+    false_prunes_threshold: int | None = None
+    false_prunes_capacity: int | None = None
+    false_keeps: int | None = None
+    auc: float | None = None
+    value_truth: list | None = None  # [[value, solvable, unsolvable], …] by value
 
     @classmethod
     def interrupted(cls) -> RunFinished:
