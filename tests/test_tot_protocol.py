@@ -39,7 +39,7 @@ def tot_model(judge: dict[str, str] | None = None) -> ScriptedModel:
 
     def respond(req: GenRequest) -> str:
         assert req.choices is None                       # no grammar anywhere in this protocol
-        p = str(req.prompt)
+        p = req.prompt[0]["content"] if isinstance(req.prompt, list) else str(req.prompt)
         last = p.rstrip("\n").splitlines()[-1]
         if p.endswith("Possible next steps:\n"):
             return "\n".join(PROPOSALS[p.splitlines()[-2][len("Input: "):]]) + "\n"
@@ -54,9 +54,10 @@ def tot_model(judge: dict[str, str] | None = None) -> ScriptedModel:
     return ScriptedModel(respond)
 
 
-def run_tot(strategy: str = "beam", judge=None, **params):
+def run_tot(strategy: str = "beam", judge=None, mode: str = "completions", **params):
     task = get_task("game24")
     model = tot_model(judge)
+    model.mode = mode
     result, rec = run_search(make_strategy(strategy, {"protocol": "tot", **params}), task,
                              task.parse_problem("1 1 4 6"), model, run_id=1, budget=Budget())
     return result, fold(rec.events), model, rec
@@ -114,6 +115,13 @@ def test_tot_beam_no_early_stop_and_the_papers_two_metrics():
     assert (fin["correct_any"], fin["correct_top1"], fin["final_answers"]) == (True, True, 2)
     assert result.outcome == "solved" and result.answer_node == s[RIGHT].id
     assert rec.events[0].payload["protocol"] == "tot"
+
+
+def test_tot_sends_a_chat_model_each_prompt_as_one_user_message():
+    result, _, model, rec = run_tot(beam_width=2, mode="chat")
+    assert all(isinstance(r.prompt, list) and len(r.prompt) == 1 and r.prompt[0]["role"] == "user"
+               for r in model.requests)
+    assert rec.events[-1].payload["correct_top1"] is True and result.outcome == "solved"
 
 
 def test_tot_beam_top1_is_the_best_by_value_even_when_wrong():
