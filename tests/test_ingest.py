@@ -150,10 +150,14 @@ def test_a_bad_line_is_named_and_nothing_is_stored(tmp_path, name):
             assert open_store(db).list_runs() == []
 
 
-def test_input_that_stops_before_run_finished_is_kept_as_interrupted(tmp_path):
+@pytest.mark.parametrize("how", ["file", "stdin"])
+def test_input_that_stops_before_run_finished_is_kept_as_interrupted(tmp_path, how):
     from storage import open_store
     db = str(tmp_path / "cut.db")
-    out = cli("ingest", "-", "--db", db, stdin=lines(GOOD[:5]))
+    path = tmp_path / "cut.jsonl"
+    path.write_text(lines(GOOD[:5]))
+    out = cli("ingest", "-", "--db", db, stdin=lines(GOOD[:5])) if how == "stdin" else \
+        cli("ingest", str(path), "--db", db)
     assert out.returncode == 0, out.stderr
     run = open_store(db).get_run(json.loads(out.stdout)["run_id"])
     assert (run["outcome"], run["nodes"], run["events"]) == ("interrupted", 2, 6)
