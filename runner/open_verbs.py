@@ -54,7 +54,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         path = Path(args.source)
         if not path.is_file():
             raise ValueError(f"source: no file {args.source!r}")
-        with path.open(encoding="utf-8") as f:
+        with path.open(encoding="utf-8-sig") as f:   # a BOM from an editor is not an error
             out = ingest_file(f, store)
     for w in out.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
