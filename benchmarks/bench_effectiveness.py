@@ -49,17 +49,16 @@ STRATEGIES: list[tuple[str, dict[str, Any]]] = [   # cheapest first (the embedde
 EVALUATED = {"beam", "dfs", "mcts"}
 
 
-def random_model() -> Any:
+def random_model() -> tuple[str, Any]:
+    """(name in the runs file, model): the random baseline policy."""
     try:
         from reasoning.models.random_policy import RandomPolicy
-        return RandomPolicy()
+        return "random", RandomPolicy()
     except ImportError:  # before the baseline model landed: the same policy, scripted
         import random
 
         from reasoning.models.scripted import ScriptedModel
-        model = ScriptedModel(lambda r: random.Random(r.seed).choice(r.choices))
-        model.name = "random"
-        return model
+        return "random-scripted", ScriptedModel(lambda r: random.Random(r.seed).choice(r.choices))
 
 
 def embedded() -> Any:
@@ -160,14 +159,14 @@ def ranks_text(ranks: list[str]) -> str:
 
 def run(quick: bool) -> list[dict]:
     slices = QUICK if quick else SLICES
-    floor_model = random_model()
+    floor_name, floor_model = random_model()
     rows, lines = [], ["| slice | strategy | embedded model | random policy (floor) | "
                        "random proposer + oracle evaluator (ceiling) |", "|---|---|---|---|---|"]
     for name, ranks in slices.items():
         emb = summarise(measure("embedded", SLICES[name]))       # whatever was measured
-        rnd = summarise(measure("random", ranks, model=floor_model, cache=not quick))
+        rnd = summarise(measure(floor_name, ranks, model=floor_model, cache=not quick))
         from reasoning.evaluators import EVALUATORS
-        orc = summarise(measure("random", ranks, "oracle", model=floor_model, cache=not quick)) \
+        orc = summarise(measure(floor_name, ranks, "oracle", model=floor_model, cache=not quick)) \
             if "oracle" in EVALUATORS else {}
         for strategy, _ in STRATEGIES:
             e, r, o = emb.get(strategy), rnd.get(strategy), orc.get(strategy)
