@@ -53,13 +53,21 @@ def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
+# The first run a user sees: "Run both" on the task's default problem runs greedy (the shortcut)
+# and this exploration; chosen by measurement on the embedded model (README: "A first run that
+# shows the gap"). Only starting values: every widget can be changed.
+DEMO_STRATEGY = "mcts"
+DEMO_BUDGET: dict[str, Any] = {"max_tokens": 1500}
+
+
 def _start(key: str, **default: Any) -> dict[str, Any]:
     """A widget's starting value, unless its key already holds one (set by
     :func:`prefill_from_run`): Streamlit warns when a widget gets both."""
     return {} if key in st.session_state else default
 
 
-def dataclass_inputs(cls: type, prefix: str, columns: int = 2) -> dict[str, Any]:
+def dataclass_inputs(cls: type, prefix: str, columns: int = 2,
+                     start: dict[str, Any] | None = None) -> dict[str, Any]:
     """One input per dataclass field, starting at the field's default; returns ``{field: value}``.
 
     Optional fields whose default is None start empty (None = "use the default"); ``from_dict``
@@ -71,6 +79,7 @@ def dataclass_inputs(cls: type, prefix: str, columns: int = 2) -> dict[str, Any]
     for i, f in enumerate(fields):
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        default = (start or {}).get(f.name, default)
         kind, optional = _concrete(hints[f.name])
         choices = _field_choices(f.name, hints[f.name], default)
         key, label = f"{prefix}_{f.name}", _label(f.name)
@@ -197,7 +206,9 @@ def strategy_settings() -> tuple[str, dict[str, Any]]:
     broken = ensure()   # plug-in strategies and evaluators join the lists; failures are shown
     names = list(STRATEGIES)
     name = st.selectbox("Strategy", names, format_func=lambda n: STRATEGIES[n].title,
-                        key="live_strategy")
+                        key="live_strategy", **_start(
+                            "live_strategy",
+                            index=names.index(DEMO_STRATEGY) if DEMO_STRATEGY in names else 0))
     with st.expander(f"{STRATEGIES[name].title} settings", expanded=True):
         params = dataclass_inputs(STRATEGIES[name].Settings, f"live_param_{name}")
         # the chosen evaluator's own settings (e.g. the prm grader's endpoint), as prm_model=…
@@ -215,7 +226,7 @@ def strategy_settings() -> tuple[str, dict[str, Any]]:
 
 def budget_and_seed() -> tuple[dict[str, Any], int]:
     with st.expander("Budget and seed", expanded=True):
-        budget = dataclass_inputs(Budget, "live_budget", columns=1)
+        budget = dataclass_inputs(Budget, "live_budget", columns=1, start=DEMO_BUDGET)
         seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="live_seed",
                                **_start("live_seed", value=0))
     return budget, int(seed)

@@ -77,12 +77,16 @@ def test_live_page_renders_its_widgets(db):
     assert any(str(Path(db).resolve()) in c.value for c in at.sidebar.caption)  # the DB in use
     assert at.selectbox(key="live_task").value == "game24"
     puzzle = at.selectbox(key="live_problem_game24")
-    assert puzzle.format_func(puzzle.value) == "rank 950: 1 6 6 6"
+    assert puzzle.format_func(puzzle.value) == "rank 18: 1 1 12 12"   # the measured first run
     strategy = at.selectbox(key="live_strategy")
     assert set(strategy.options) == {cls.title for cls in STRATEGIES.values()}
+    # the first run: MCTS (its defaults) on a 1,500-token budget ("Run both" adds greedy)
+    assert strategy.value == "mcts"
+    assert at.number_input(key="live_budget_max_tokens").value == 1500
     # the settings form follows the strategy's dataclass, with its defaults
+    strategy.set_value("greedy").run()
     assert at.number_input(key="live_param_greedy_temperature").value == 0.0
-    strategy.set_value("mcts").run()
+    at.selectbox(key="live_strategy").set_value("mcts").run()
     assert at.number_input(key="live_param_mcts_simulations").value == 50
     assert at.number_input(key="live_param_mcts_c_uct").value == pytest.approx(1.4)
     assert at.checkbox(key="live_param_mcts_stop_on_solution").value is True
@@ -130,6 +134,7 @@ def test_bad_puzzle_shows_an_error_and_starts_nothing(db):
 
 def test_bad_strategy_setting_names_the_field(db):
     at = app()
+    at.selectbox(key="live_strategy").set_value("greedy").run()
     at.number_input(key="live_param_greedy_temperature").set_value(5.0).run()
     at.button(key="live_run").click().run()
     assert [e.value.split(":")[0] for e in at.error] == ["temperature"]
@@ -235,7 +240,7 @@ def test_run_both_starts_the_shortcut_and_the_exploration_on_the_same_problem(db
     from storage import open_store
     runs = sorted(open_store(db).list_runs(), key=lambda r: r["id"])
     assert [r["strategy"] for r in runs] == ["greedy", "mcts"]
-    assert runs[0]["problem"] == runs[1]["problem"] == "1 6 6 6"
+    assert runs[0]["problem"] == runs[1]["problem"] == "1 1 12 12"
     assert runs[0]["seed"] == runs[1]["seed"]
     links = [p for p in at.get("page_link")]
     assert links and f"a={runs[0]['id']}" in str(links[0].proto)
