@@ -189,13 +189,36 @@ def run(quick: bool) -> list[dict]:
     return rows
 
 
+def demo_candidates(ranks: list[str], seeds: int = 5) -> list[tuple[float, float, str]]:
+    """How soon search pays on each puzzle: (median calls to a solution for MCTS, for best_of_n
+    n=4 anytime; 999 = not solved) over ``seeds`` seeds with the random policy, fewest first.
+    Rank 37 (the Live page's first puzzle) came out first of ranks 1-120."""
+    _, model = random_model()
+    out = []
+    for rank in ranks:
+        med = []
+        for strategy, params in (("mcts", {"anytime": True}), ("best_of_n", {"n": 4, "anytime": True})):
+            calls = [r["calls"] if r["outcome"] == "solved" else 999 for r in
+                     (one_run(model, "random", strategy, params, rank, seed) for seed in range(seeds))]
+            med.append(statistics.median(calls))
+        out.append((med[0], med[1], rank))
+    return sorted(out, key=lambda t: (t[0], t[1], int(t[2])))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_effectiveness")
     ap.add_argument("--embedded", type=int, default=0, metavar="N",
                     help="measure the embedded model on the first N puzzles of each slice")
     ap.add_argument("--strategies", default=",".join(s for s, _ in STRATEGIES))
     ap.add_argument("--slices", default=",".join(SLICES))
+    ap.add_argument("--demo-candidates", default="", metavar="RANKS",
+                    help="rank puzzles by how soon search pays (random policy), e.g. 1-120")
     args = ap.parse_args(argv)
+    if args.demo_candidates:
+        lo, _, hi = args.demo_candidates.partition("-")
+        for row in demo_candidates([str(r) for r in range(int(lo), int(hi or lo) + 1)])[:10]:
+            print(row)
+        return 0
     wanted = [(s, p) for s, p in STRATEGIES if s in args.strategies.split(",")]
     if args.embedded:
         model = embedded()

@@ -77,7 +77,7 @@ def test_live_page_renders_its_widgets(db):
     assert any(str(Path(db).resolve()) in c.value for c in at.sidebar.caption)  # the DB in use
     assert at.selectbox(key="live_task").value == "game24"
     puzzle = at.selectbox(key="live_problem_game24")
-    assert puzzle.format_func(puzzle.value) == "rank 18: 1 1 12 12"   # the measured first run
+    assert puzzle.format_func(puzzle.value) == "rank 37: 12 12 12 12"   # the measured first run
     strategy = at.selectbox(key="live_strategy")
     assert set(strategy.options) == {cls.title for cls in STRATEGIES.values()}
     # the first run: MCTS (its defaults) on a 1,500-token budget ("Run both" adds greedy)
@@ -240,7 +240,7 @@ def test_run_both_starts_the_shortcut_and_the_exploration_on_the_same_problem(db
     from storage import open_store
     runs = sorted(open_store(db).list_runs(), key=lambda r: r["id"])
     assert [r["strategy"] for r in runs] == ["greedy", "mcts"]
-    assert runs[0]["problem"] == runs[1]["problem"] == "1 1 12 12"
+    assert runs[0]["problem"] == runs[1]["problem"] == "12 12 12 12"
     assert runs[0]["seed"] == runs[1]["seed"]
     links = [p for p in at.get("page_link")]
     assert links and f"a={runs[0]['id']}" in str(links[0].proto)

@@ -130,7 +130,7 @@ class Game24(Task):
     title = "Game of 24"
     # the Live page's first puzzle: greedy fails on it, MCTS finds an answer (README: "A first
     # run that shows the gap")
-    problem_noun, problem_example, default_problem = "puzzle", "4 5 6 10", "18"
+    problem_noun, problem_example, default_problem = "puzzle", "4 5 6 10", "37"
     default_problems = "901-910"  # ranks: middling puzzles, where exploring starts to pay
     max_depth = 3
     step_max_tokens = 40
