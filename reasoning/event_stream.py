@@ -130,8 +130,8 @@ class EventReader:
                        **payload}
         event = Event(run.key if run.key is not None else 0, seq, float(t), obj["type"], node_id,
                       payload)
-        try:
-            ev.validate_event(event)
+        try:   # the checked payload is the event's typed payload: decoded once, not twice
+            event.__dict__["data"] = ev.validate_event(event)
         except ev.EventFormatError as e:
             raise LineError(line, str(e), run) from None
         if event.type == ev.RUN_FINISHED and event.data.outcome not in ev.OUTCOMES:
