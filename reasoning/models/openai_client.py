@@ -186,10 +186,12 @@ class OpenAIModel:
         request = urllib.request.Request(token_count_url(self.base_url), method="POST",
                                          data=json.dumps({"input": text}).encode(), headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=min(self.timeout, 10.0)) as r:
+            # the same timeout as a generation: a busy single-threaded server (llama.cpp's) answers
+            # the count only after the generations queued before it
+            with urllib.request.urlopen(request, timeout=self.timeout) as r:
                 count = int(json.loads(r.read())["count"])
         except (OSError, ValueError, KeyError, TypeError):  # (URLError/HTTPError are OSErrors)
-            count = 0  # a count is a nicety: never fail a generation over it
+            return 0  # never fail a generation over a count; not cached: the next call retries
         self._counts[text] = count
         if len(self._counts) > COUNT_CACHE:
             self._counts.popitem(last=False)
