@@ -136,9 +136,9 @@ class PRMEvaluator(Evaluator):
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return json.loads(r.read())
 
-    def _http_value(self, route: str, text: str) -> float | None:
+    def _http_value(self, route: str, text: str, timeout: float = 30.0) -> float | None:
         path = "/classify" if route == "classify" else "/pooling"
-        out = self._post(path, {"model": self.s.model, "input": [text]})
+        out = self._post(path, {"model": self.s.model, "input": [text]}, timeout)
         rows = out.get("data") if isinstance(out, dict) else None
         value = _last_number(rows[0]) if isinstance(rows, list) and rows else None
         return None if value is None or math.isnan(value) else squash(value)
@@ -159,7 +159,8 @@ class PRMEvaluator(Evaluator):
     def _probe(self) -> str:
         for route in ("classify", "reward"):
             try:
-                if self._http_value(route, "1 + 1 = 2") is not None:
+                # a short wait: a server without the route should say 404 at once
+                if self._http_value(route, "1 + 1 = 2", timeout=5.0) is not None:
                     return route
             except (OSError, ValueError, KeyError, TypeError):  # 404, not JSON, other shape
                 continue
