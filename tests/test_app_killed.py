@@ -16,7 +16,7 @@ from reasoning.tree import fold
 from tests.fault_server import FaultServer
 from tests.harness import CHROMIUM, browser_page, running_app
 from tests.test_browser import choose
-from tests.test_browser_hostile import use_endpoint
+from tests.test_browser_hostile import set_inputs, start_live_run, use_endpoint
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
@@ -32,12 +32,9 @@ def test_killed_app_server_leaves_an_interrupted_run_with_its_events(tmp_path):
             page.get_by_text("Thinktree · live run").wait_for()
             use_endpoint(page, server.url, "slow")
             choose(page, "Strategy", "MCTS (UCT with rollouts)")
-            for name, value in (("simulations", "300"), ("max seconds", "300")):
-                box = page.get_by_label(name, exact=True)
-                box.fill(value)
-                box.press("Enter")
-            page.wait_for_timeout(500)
-            page.get_by_role("button", name="Run", exact=True).click()
+            set_inputs(page, {"simulations": "300", "max nodes": "500", "max tokens": "20000",
+                              "max seconds": "300"})
+            start_live_run(page)
             store = open_store(db)  # opened while the run's process lives: it marks nothing
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
