@@ -256,3 +256,19 @@ def test_the_hand_written_log_in_the_docs_ingests(tmp_path):
     tree = fold(open_store(db).events(json.loads(out.stdout)["run_id"]))
     assert (tree.outcome, tree.answer, len(tree.nodes)) == ("solved", "42", 2)
     assert tree.nodes[1].text == "a first step" and tree.nodes[1].state == "solved"
+
+
+def test_interleaved_runs_are_told_apart_by_their_run_id(tmp_path):
+    from storage import open_store
+    db = str(tmp_path / "two.db")
+    a = [{**e, "run_id": "a"} for e in GOOD]
+    b = [{**e, "run_id": "b"} for e in GOOD[:5]] + \
+        [{"run_id": "b", "type": "run_finished", "payload": {"outcome": "failed"}}]
+    mixed = [x for pair in zip(a, b, strict=False) for x in pair] + a[len(b):]
+    out = cli("ingest", "-", "--db", db, stdin=lines(mixed))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["outcomes"] == ["solved", "failed"] and result["events"] == 13
+    store = open_store(db)
+    trees = [fold(store.events(i)) for i in result["run_ids"]]
+    assert [len(t.nodes) for t in trees] == [2, 2] and trees[0].answer == "42"
