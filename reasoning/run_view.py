@@ -93,6 +93,7 @@ class RunView:
         self.tree = Tree(run_id=run_id)   # every event read so far, folded
         self._frame: Tree | None = None   # the last replay frame (a prefix of the events)
         self._placements: dict[Hashable, Placement] = {}   # made on first use (see placement)
+        self._unplaced: list[Event] = []  # events read before the first placement existed
         self.timeline: list[Stamp] = []   # (seq, t) of every event read
 
     @property
@@ -112,6 +113,8 @@ class RunView:
             self.timeline.append(Stamp(e.seq, e.t))
             for placement in self._placements.values():
                 placement.observe(self.tree, e)
+        if not self._placements:  # kept for the first placement, so it need not read them again
+            self._unplaced.extend(new)
         return new
 
     def final(self) -> Tree:
@@ -146,10 +149,13 @@ class RunView:
         if key not in self._placements:
             placement = Placement(project or _identity)
             replay = Tree(run_id=self.run_id)
-            for e in self._read(0, self.tree.last_seq) if self.tree.last_seq else []:
+            events = self._unplaced if not self._placements else \
+                self._read(0, self.tree.last_seq) if self.tree.last_seq else []
+            for e in events:
                 replay.apply(e)
                 placement.observe(replay, e)
             self._placements[key] = placement
+            self._unplaced = []
         return self._placements[key]
 
     def positions(self, key: Hashable = None) -> Positions:

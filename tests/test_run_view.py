@@ -192,3 +192,23 @@ def test_the_layout_hint_comes_from_the_strategy_class(monkeypatch):
         if name in ("wide", "nohint"):
             continue
         assert "layout_hint" in vars(cls), name   # every built-in strategy gives its own
+
+
+def test_the_first_placement_uses_the_events_already_read():
+    """Opening a big run reads its events once: the first policy replays what the tail read;
+    only a second way of drawing (another projection) reads the log again."""
+    from benchmarks.bench_layout import search_events
+    events = search_events("dfs", {"proposals": 3}, 30)
+    reads = []
+
+    def read(after, upto=None):
+        reads.append((after, upto))
+        return [e for e in events if e.seq > after and (upto is None or e.seq <= upto)]
+
+    view = RunView(1, read)
+    view.poll()
+    first = view.positions()
+    assert reads == [(0, None)] and set(first) == set(view.tree.nodes)
+    assert first == as_view(1, events).positions()
+    view.positions(key="other")  # (the same identity projection under another name)
+    assert reads[1:] == [(0, len(events))]
