@@ -139,3 +139,30 @@ def test_unpriced_runs_have_no_cost():
     _, _, fin = _run("greedy", {}, RandomPolicy())
     assert "cost" not in fin and fin["calls_by_purpose"] == {"proposal": 3}
     assert fin["prompt_tokens"] > 10 * fin["completion_tokens"] > 0
+
+
+@pytest.mark.parametrize("strategy,params", [("beam", {"beam_width": 2, "proposals": 3}),
+                                             ("mcts", {"simulations": 6, "batch": 2})])
+def test_parallel_calls_count_the_same_compute(strategy, params):
+    """Calls made N at a time (reasoning.parallel) are counted by purpose like sequential ones."""
+    figures = []
+    for n in (1, 3):
+        model = ScriptedModel(first_allowed)
+        model.capabilities = {**model.capabilities, "parallel": n}
+        _, tree, fin = _run(strategy, params, model, task=Spell("ccc", "abc"))
+        figures.append((fin["calls_by_purpose"], fin["tokens_by_purpose"], fin["model_calls"],
+                        len(model.requests)))
+    assert figures[0] == figures[1]
+    calls, _, total, requests = figures[1]
+    assert sum(calls.values()) == total == requests and "other" not in calls
+
+
+def test_calls_counted_only_by_bumping_model_calls_are_other():
+    from reasoning.compute import Compute, Metered
+
+    class Ctx(Metered):
+        compute = Compute()
+    ctx = Ctx()
+    ctx.compute.call("proposal")
+    ctx.model_calls += 2          # what code that predates purposes does
+    assert ctx.model_calls == 3 and ctx.compute.calls == {"proposal": 1, "other": 2}
