@@ -6,10 +6,10 @@
 Each strategy runs every puzzle with :class:`~reasoning.models.random_policy.RandomPolicy` (no
 server) under the same budget in model calls (``max_calls``; every purpose counts, value prompts
 included), stopping at the first verified solution. Strategies that can use more than the budget
-(best-of-N chains, MCTS simulations) are given plenty and cut by it, keeping a solution found
-before the cut. beam and dfs run twice: with the value prompt (answered by the random policy: a
-chance-level evaluator) and with the oracle (exact solvability, no call). Prints a markdown table
-and one JSON line; solved % is over puzzles x seeds, with the spread over seeds.
+run until it ends them (best-of-N in waves of 5 chains, MCTS ``anytime``), keeping a solution
+found before the cut. beam and dfs run twice: with the value prompt (answered by the random
+policy: a chance-level evaluator) and with the oracle (exact solvability, no call). Prints a
+markdown table and one JSON line; solved % is over puzzles x seeds, with the spread over seeds.
 """
 from __future__ import annotations
 
@@ -27,10 +27,10 @@ from reasoning.tasks import get_task
 
 CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("greedy", "greedy", {}),
-    ("best_of_n (n up to 1000)", "best_of_n", {"n": 1000}),
+    ("best_of_n (waves of 5 chains, anytime)", "best_of_n", {"n": 5, "anytime": True}),
     ("beam (value prompt: random verdicts)", "beam", {}),
     ("dfs (value prompt: random verdicts)", "dfs", {}),
-    ("mcts (rollouts)", "mcts", {"simulations": 10_000}),
+    ("mcts (rollouts, anytime)", "mcts", {"anytime": True}),
     ("beam + oracle evaluator", "beam", {"evaluator": "oracle"}),
     ("dfs + oracle evaluator", "dfs", {"evaluator": "oracle"}),
 ]

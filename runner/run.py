@@ -44,10 +44,10 @@ class RunSpec:
         """Validate and build (task, problem, strategy, budget); ValueError names the field."""
         task = JsonlTask(self.task_file) if self.task_file else get_task(self.task)
         problem = task.resolve_problem(self.problem)
-        if self.model.kind == "random":  # the baseline can only pick among legal steps
-            check_task(task, problem)
         strategy = make_strategy(self.strategy, self.params)
         strategy.check_task(task)
+        if self.model.kind == "random":  # the baseline can only pick among legal steps
+            check_task(task, problem, strategy.protocol)
         check_oracle(task, getattr(strategy.settings, "evaluator", ""))
         budget = from_dict(Budget, self.budget)
         if not isinstance(self.seed, int) or not (0 <= self.seed < 2**31):

@@ -71,6 +71,8 @@ def test_budgets_in_calls_and_tokens(tmp_path, flag, value, field):
     (["--task", "gsm8k", "--strategy", "beam", "--evaluator", "oracle"],
      "evaluator: oracle needs a task with an exact solver"),
     (["--model", "gemma"], "model: 'gemma' needs --base-url"),
+    (["--model", "random", "--strategy", "beam", "--protocol", "tot"],
+     "model: the random baseline picks one legal step per call; the tot protocol"),
     (["--max-calls", "0", "--model", "random"], "max_calls: must be between"),
     (["--max-prompt-tokens", "many", "--model", "random"], "max_prompt_tokens: expected a whole"),
 ])

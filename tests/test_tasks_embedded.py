@@ -38,7 +38,7 @@ def run(store, **kw):
 
 
 @pytest.mark.parametrize("task,problem,outcomes", [
-    ("game24", "4 5 6 10", {"solved", "failed"}),
+    ("game24", "4 5 6 10", {"failed"}),   # greedy at T=0: always (10 * 6) * (5 * 4) = 1200
     ("gsm8k", "2", {"solved", "failed"}),
     ("math", "1", {"solved", "failed"}),
     ("free", "What is the capital of France?", {"answered"}),

@@ -69,8 +69,12 @@ class RandomPolicy:
                           completion_tokens=estimate_tokens(text), usage_estimated=True)
 
 
-def check_task(task: Any, problem: Any) -> None:
-    """ValueError unless ``task`` offers legal steps: the baseline has nothing else to pick."""
+def check_task(task: Any, problem: Any, protocol: str = "constrained") -> None:
+    """ValueError unless ``task`` offers legal steps, one asked for at a time (the constrained
+    protocol): the baseline has nothing else to pick, and writes no free text to parse."""
     if task.legal_steps(task.initial_state(problem)) is None:
         raise ValueError(f"model: the random baseline needs a task with legal steps; "
                          f"{task.name} has none (Game of 24 has them)")
+    if protocol != "constrained":
+        raise ValueError(f"model: the random baseline picks one legal step per call; the "
+                         f"{protocol} protocol asks for free text (use --protocol constrained)")
