@@ -166,3 +166,16 @@ def test_calls_counted_only_by_bumping_model_calls_are_other():
     ctx.compute.call("proposal")
     ctx.model_calls += 2          # what code that predates purposes does
     assert ctx.model_calls == 3 and ctx.compute.calls == {"proposal": 1, "other": 2}
+
+
+def test_a_prompt_count_that_failed_is_asked_again():
+    """Prompt tokens come from the server's tokenizer where streams carry no usage; a count that
+    failed (a busy server) reads 0 for that call but is not remembered as the prompt's size."""
+    from reasoning.models.openai_client import OpenAIModel
+    from tests.fault_server import FaultServer
+    with FaultServer(count_tokens=False) as s:
+        model = OpenAIModel(s.url, "ok", capabilities={"token_count": True}, timeout=5)
+        assert model.generate(GenRequest(prompt="four five six ten", max_tokens=20)).prompt_tokens == 0
+        s.count_tokens = True                      # the counter answers again
+        again = model.generate(GenRequest(prompt="four five six ten", max_tokens=20))
+        assert again.prompt_tokens == 4 and s.hits["count"] == 1
