@@ -55,16 +55,18 @@ class RunSpec:
         return task, problem, strategy, budget
 
 
-_ACTIVE = CancelRegistry()
+# The runs this process is running, each with the Event that stops it: the one owner of that
+# state (pages and the CLI go through active_runs / stop_run; experiments have their own).
+RUNS = CancelRegistry()
 
 
 def active_runs() -> list[int]:
-    return _ACTIVE.keys()
+    return RUNS.keys()
 
 
 def stop_run(run_id: int) -> bool:
     """Ask a run of this process to stop; True if it was running here."""
-    return _ACTIVE.stop(run_id)
+    return RUNS.stop(run_id)
 
 
 def _price_info(cfg: ModelConfig) -> dict[str, float]:
@@ -121,25 +123,25 @@ def execute(spec: RunSpec, store: Store, cancel: threading.Event | None = None,
     with a ready model object (experiments inject one; tests pass a scripted fake)."""
     run_id, parts = _create(spec, store)
     cancel = cancel or threading.Event()
-    _ACTIVE.add(run_id, cancel)
+    RUNS.add(run_id, cancel)
     try:
         return run_id, _execute_created(run_id, parts, spec, store, cancel, on_events, api_key,
                                         model)
     finally:
-        _ACTIVE.discard(run_id)
+        RUNS.discard(run_id)
 
 
 def start_run(spec: RunSpec, store: Store, api_key: str | None = None) -> int:
     """Validate, create the run row, and run it in a daemon thread; returns the run id at once."""
     run_id, parts = _create(spec, store)
     cancel = threading.Event()
-    _ACTIVE.add(run_id, cancel)
+    RUNS.add(run_id, cancel)
 
     def work() -> None:
         try:
             _execute_created(run_id, parts, spec, store, cancel, None, api_key)
         finally:
-            _ACTIVE.discard(run_id)
+            RUNS.discard(run_id)
 
     threading.Thread(target=work, name=f"thinktree-run-{run_id}", daemon=True).start()
     return run_id
