@@ -138,17 +138,19 @@ def load(dirs: list[Path], taken: dict[str, dict[str, str]]) -> Found:
     """Import every plug-in file in ``dirs`` once and sort its classes by kind.
 
     ``taken`` maps kind ("task", "strategy", "evaluator") to the names already in use, so a
-    plug-in cannot silently replace a built-in.
+    plug-in cannot silently replace a built-in. Evaluators that pass are registered in
+    ``EVALUATORS`` as soon as they are found (before strategies are checked): a strategy's
+    settings validate their ``evaluator`` against that registry, and may name one from the
+    same folder.
     """
     from .evaluators.base import Evaluator
     from .strategies.base import Strategy
     from .tasks.base import Task
     found = Found()
+    # evaluators before strategies: a strategy's defaults may name one from the same folder
     kinds = (("task", Task, discovery.check_task_class, found.tasks),
-             ("strategy", Strategy, check_strategy_class, found.strategies),
-             ("evaluator", Evaluator, check_evaluator_class, found.evaluators))
-    # evaluators first: a strategy's defaults may name an evaluator from the same folder
-    kinds = (kinds[0], kinds[2], kinds[1])
+             ("evaluator", Evaluator, check_evaluator_class, found.evaluators),
+             ("strategy", Strategy, check_strategy_class, found.strategies))
     names = {k: dict(taken.get(k, {})) for k, *_ in kinds}
     modules = []
     for folder in dirs:
@@ -175,7 +177,7 @@ def load(dirs: list[Path], taken: dict[str, dict[str, str]]) -> Found:
                 out[cls.name] = cls
                 names[kind][cls.name] = str(path)
                 found.files.setdefault(str(path), []).append(f"{kind} {cls.name}")
-                if kind == "evaluator":  # later strategies may validate against it
+                if kind == "evaluator":
                     _registries()[2][cls.name] = cls
     return found
 
