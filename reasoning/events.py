@@ -238,6 +238,12 @@ class RunFinished(Payload):
     model_seconds: float | None = None
     seconds: float = 0.0
     traceback: str | None = None
+    # compute by purpose (reasoning/compute.py): proposal / value / rollout / answer / reflection
+    completion_tokens: int | None = None     # = tokens (generated), counted call by call
+    calls_by_purpose: dict | None = None     # {purpose: calls}
+    tokens_by_purpose: dict | None = None    # {purpose: {"prompt": n, "completion": n}}
+    cost: float | None = None                # $ when the run is priced
+    cost_by_purpose: dict | None = None      # {purpose: $}
     # best_of_n: chains drawn to the end, how many were right, drawn until one was right?
     chains: int | None = None
     chains_correct: int | None = None
