@@ -89,6 +89,15 @@ def test_dfs_anytime_restarts_with_new_first_steps():
     assert result.outcome == "solved" and result.answer == "cb"
 
 
+def test_dfs_anytime_rounds_widen_every_kept_node_not_only_the_root():
+    # round 1: a -> aa fails; round 2 proposes b at the root AND a second step from a: ab
+    result, tree, _, _ = letters("dfs", {"proposals": 1, "anytime": True}, policy(),
+                                 Letters(target="ab"))
+    assert result.outcome == "solved" and result.answer == "ab"
+    assert tree.nodes[result.answer_node].parent_id == 1 and words(tree)[1] == "a"
+    assert [words(tree)[n] for n in tree.nodes] == ["", "a", "aa", "b", "ab"]
+
+
 def test_mcts_anytime_ignores_the_simulation_count():
     once, rec1, _ = g24("mcts", {"simulations": 2}, ScriptedModel(seeded), puzzle="1 2 3 4")
     result, rec, tree = g24("mcts", {"simulations": 2, "anytime": True}, ScriptedModel(seeded),

@@ -9,8 +9,9 @@ stops at the first verified solution or when the budget runs out.
 A child whose state another node already reached (the task's ``state_key``) is pruned as a
 duplicate (``transpositions``): a subtree is never searched twice. A node's children are scored in
 one batch (concurrently with ``--parallel N``). ``anytime``: when the whole tree is exhausted
-without a solution, the search restarts from the root with ``proposals`` first steps not tried
-before, until a solution, the budget, or no untried first step is left.
+without a solution, the search goes round again from the root: every node it keeps proposes
+``proposals`` more steps not tried there before, until a solution, the budget, or no untried
+step is left anywhere.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class DFSSettings:
     temperature: float = 0.7
     evaluator: str = "value_prompt"
     protocol: Literal["constrained", "tot"] = "constrained"   # tot: the paper's (Game of 24)
-    anytime: bool = False         # restart from the root with new first steps until the budget
+    anytime: bool = False         # new rounds that widen every kept node, until the budget
     transpositions: bool = True   # prune a child whose state another node already reached
 
     def __post_init__(self) -> None:
@@ -71,28 +72,32 @@ class DFS(Strategy):
         self._seen = Transpositions(self.settings.transpositions)
         self._seen.add(ctx, root)
         self._taken: dict[int, set[str]] = defaultdict(set)
-        self._k0 = 0
+        self._viable: dict[int, dict[int, float]] = defaultdict(dict)  # kept children, by node
+        self._round = 0
         for restart in itertools.count():
-            before = len(self._taken[root])
+            before = sum(len(t) for t in self._taken.values())
             solved = self._visit(ctx, root)
             if solved is not None:
                 return Result("solved", ctx.answer_of(solved), solved, "verified solution")
             if not self.settings.anytime:
                 break
-            if len(self._taken[root]) == before:
+            if sum(len(t) for t in self._taken.values()) == before:
                 return Result("failed", detail=f"search space exhausted without a solution "
-                                               f"after {restart + 1} restarts: no untried first step")
-            self._k0 += self.settings.proposals  # the next restart draws new first steps
+                                               f"after {restart + 1} rounds: no untried step left")
+            self._round += 1  # the next round draws new steps (new seeds, earlier ones excluded)
         return Result("failed", detail="search space exhausted without a solution")
 
     def _visit(self, ctx: SearchContext, node: int) -> int | None:
-        """Depth-first from ``node``; the solved node id, or None after backtracking."""
+        """Depth-first from ``node``; the solved node id, or None after backtracking.
+
+        A round proposes ``proposals`` steps not proposed from ``node`` before; the children
+        kept in earlier rounds are visited again with the new ones (best first), so an anytime
+        restart widens every kept node, not only the root."""
         if ctx.depth(node) >= ctx.task.max_depth:
             return self._backtrack(ctx, node, "depth limit")
-        root = ctx.tree.nodes[node].parent_id is None
-        kids, solved = propose_children(ctx, node, self.settings.proposals,
-                                        self.settings.temperature, self._taken[node],
-                                        self._k0 if root else 0)
+        k = self.settings.proposals
+        kids, solved = propose_children(ctx, node, k, self.settings.temperature,
+                                        self._taken[node], self._round * k)
         if solved is not None:
             return solved.node_id
         kids = [c for c in kids if self._seen.duplicate(ctx, c.node_id) is None]
@@ -104,7 +109,8 @@ class DFS(Strategy):
             found = solution_found(ctx, result)
             if found is not None:
                 return found
-        viable = self._cut(ctx, values)
+        self._viable[node].update(self._cut(ctx, values))
+        viable = self._viable[node]
         for nid in rank(viable):
             found = self._visit(ctx, nid)
             if found is not None:
