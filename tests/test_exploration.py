@@ -16,7 +16,7 @@ from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import FAILED, PRUNED, SOLVED, fold
-from tests.test_strategies import Letters, policy, words
+from tests.test_strategies import Letters, of_type, policy, words
 
 
 def g24(strategy, params, model, puzzle="4 5 6 10", budget=None, seed=0):
@@ -60,23 +60,26 @@ def test_best_of_n_anytime_without_a_verifier_votes_when_the_budget_ends():
     assert "max_nodes" in result.detail
 
 
-def test_beam_anytime_starts_new_rounds_with_untried_first_steps():
+def test_beam_anytime_rounds_draw_new_steps_and_rank_them_with_the_kept_nodes():
     task = Letters(target="cb")
-    respond = policy(prefs={"c": "b"})          # from c the policy goes to b; else alphabetical
+    respond = policy(prefs={"c": "b"}, verdicts={"c": "sure"})   # c is valued best
     one, _, _, _ = letters("beam", {"beam_width": 1, "proposals": 1}, respond, task)
     result, tree, _, rec = letters("beam", {"beam_width": 1, "proposals": 1, "anytime": True},
                                    respond, task)
     assert one.outcome == "failed"
-    firsts = [words(tree)[n.id] for n in tree.nodes.values() if n.depth == 1]
-    assert firsts == ["a", "b", "c"]                                 # one new first step per round
+    # round 2: b ties with the kept a (a stays: lower id) and a gets a new step, ab;
+    # round 3: c outranks a, takes the beam and is widened: cb
+    assert [words(tree)[n] for n in tree.nodes] == ["", "a", "aa", "b", "ab", "c", "cb"]
     assert result.outcome == "solved" and result.answer == "cb"
-    assert [words(tree)[n] for n in tree.nodes] == ["", "a", "aa", "b", "ba", "c", "cb"]
+    assert [(n, r.split(" (")[0]) for n, r in of_type(rec, ev.NODE_PRUNED)] == [
+        (3, "outside beam"), (1, "outside beam")]
 
 
-def test_beam_anytime_stops_when_no_first_step_is_left():
+def test_beam_anytime_stops_when_no_step_is_left():
     result, tree, _, _ = letters("beam", {"beam_width": 1, "proposals": 1, "anytime": True},
                                  policy(), Letters(target="cc", letters="ab"))
-    assert result.outcome == "failed" and "no untried first step left after 3 rounds" in result.detail
+    assert result.outcome == "failed" and "no untried step left after 3 rounds" in result.detail
+    assert [words(tree)[n] for n in tree.nodes] == ["", "a", "aa", "b", "ab"]
 
 
 def test_dfs_anytime_restarts_with_new_first_steps():

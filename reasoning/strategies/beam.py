@@ -126,31 +126,33 @@ class Beam(Strategy):
         seen = Transpositions(self.settings.transpositions)
         seen.add(ctx, root)
         taken: dict[int, set[str]] = defaultdict(set)
+        kept: dict[int, dict[int, float]] = defaultdict(dict)   # depth -> kept nodes, values
         for r in itertools.count():
-            before = len(taken[root])
-            result = self._round(ctx, root, evaluator, seen, taken, r * self.settings.proposals)
+            before = sum(len(t) for t in taken.values())
+            result = self._round(ctx, root, evaluator, seen, taken, kept, r * self.settings.proposals)
             if result.outcome == "solved" or not self.settings.anytime:
                 return result
-            if len(taken[root]) == before:
-                return Result("failed", detail=f"{result.detail}; no untried first step left "
+            if sum(len(t) for t in taken.values()) == before:
+                return Result("failed", detail=f"{result.detail}; no untried step left "
                                                 f"after {r + 1} rounds")
 
     def _round(self, ctx: SearchContext, root: int, evaluator, seen: Transpositions,
-               taken: dict[int, set[str]], k0: int) -> Result:
+               taken: dict[int, set[str]], kept: dict[int, dict[int, float]], k0: int) -> Result:
+        """One pass from the root. A later (anytime) round draws new steps from every node it
+        keeps and ranks them with the nodes kept at that depth before, so it widens the beam's
+        best nodes instead of starting over."""
         frontier = [root]
         for depth in range(ctx.task.max_depth):
-            # the root's seed index moves on each round, so a new round draws new first steps
             kids, solved = propose_round_robin(ctx, frontier, self.settings.proposals,
-                                               self.settings.temperature, taken,
-                                               k0 if depth == 0 else 0)
+                                               self.settings.temperature, taken, k0)
             if solved is not None:
                 return Result("solved", ctx.answer_of(solved.node_id), solved.node_id,
                               f"verified solution at depth {depth + 1}")
             candidates = [c.node_id for c in kids if seen.duplicate(ctx, c.node_id) is None]
-            if not candidates:
+            if not candidates and not kept[depth + 1]:
                 return Result("failed", detail=f"no open candidate at depth {depth + 1}")
             prefetch_scores(ctx, evaluator, candidates)
-            values = {}
+            values = dict(kept[depth + 1])
             for nid in candidates:
                 result = score(ctx, evaluator, nid)
                 values[nid] = result.value
@@ -159,6 +161,7 @@ class Beam(Strategy):
                     return Result("solved", ctx.answer_of(found), found,
                                   "verified solution found by an evaluator rollout")
             frontier = self._keep(ctx, values)
+            kept[depth + 1] = {n: values[n] for n in frontier}
         for node in frontier:
             ctx.backtrack(node, "depth limit")
         return Result("failed", detail=f"depth limit {ctx.task.max_depth} reached without a solution")
