@@ -18,6 +18,11 @@ def status_text(tree: Tree, running: bool) -> str:
         parts.append(f"problem {info['problem']}")
     parts.append(f"nodes {len(tree.nodes)}")
     parts.append(f"tokens {tree.tokens}")
+    calls = (tree.finished or {}).get("calls_by_purpose")
+    if calls:  # compute by purpose: a forced verdict is cheap to write, not to read
+        parts.append(f"prompt tokens {tree.finished.get('prompt_tokens', 0)}")
+        parts.append(f"calls {sum(calls.values())} (" +
+                     ", ".join(f"{k} {v}" for k, v in calls.items()) + ")")
     cost = run_cost(tree)
     if cost is not None:
         parts.append(f"cost ${cost:.4f}")

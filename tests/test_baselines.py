@@ -179,3 +179,14 @@ def test_a_prompt_count_that_failed_is_asked_again():
         s.count_tokens = True                      # the counter answers again
         again = model.generate(GenRequest(prompt="four five six ten", max_tokens=20))
         assert again.prompt_tokens == 4 and s.hits["count"] == 1
+
+
+def test_the_status_line_shows_compute_by_purpose():
+    pytest.importorskip("streamlit")
+    from components.status import status_text
+    _, tree, fin = _run("beam", {"beam_width": 2, "proposals": 3}, ScriptedModel(first_allowed),
+                        task=Spell("ccc", "abc"))
+    line = status_text(tree, running=False)
+    calls = fin["calls_by_purpose"]
+    assert (f"prompt tokens {fin['prompt_tokens']} · calls {fin['model_calls']} "
+            f"(proposal {calls['proposal']}, value {calls['value']})") in line
