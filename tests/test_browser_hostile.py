@@ -26,8 +26,11 @@ MARKUP = """() => ({
   js_links: document.querySelectorAll('a[href^="javascript:"]').length,
   bad_imgs: document.querySelectorAll('img[src="x"]').length,
   headings: [...document.querySelectorAll('h1,h2,h3')].filter(h => h.textContent.includes('Heading')).length,
+  bold: [...document.querySelectorAll('strong,b')].filter(b => b.textContent === 'bold').length,
+  inline_code: [...document.querySelectorAll('code')].filter(c => c.textContent === 'code').length,
 })"""
-CLEAN = {"scripts": 0, "handlers": 0, "js_links": 0, "bad_imgs": 0, "headings": 0}
+CLEAN = {"scripts": 0, "handlers": 0, "js_links": 0, "bad_imgs": 0, "headings": 0, "bold": 0,
+         "inline_code": 0}
 
 
 def use_endpoint(page, url: str, model: str) -> None:
