@@ -65,3 +65,21 @@ def test_reasoning_uses_neither_streamlit_nor_sqlalchemy():
         if hits:
             bad[str(p.relative_to(ROOT))] = sorted(hits)
     assert not bad, bad
+
+
+def test_pages_and_components_read_runs_only_through_the_run_view():
+    """No page or component folds events or reads them from the store itself (no fold caches of
+    their own): the run view (``app_context.run_view``) is the one reader."""
+    bad = {}
+    for folder in ("pages", "components"):
+        for p in sorted((ROOT / folder).glob("*.py")):
+            calls = set()
+            for node in ast.walk(ast.parse(p.read_text(), str(p))):
+                if isinstance(node, ast.Call):
+                    f = node.func
+                    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                    if name in ("fold", "events"):
+                        calls.add(name)
+            if calls:
+                bad[f"{folder}/{p.name}"] = sorted(calls)
+    assert not bad, bad
