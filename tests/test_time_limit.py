@@ -23,7 +23,7 @@ from reasoning.tasks import get_task
 from reasoning.tree import FAILED, GENERATING, fold
 from tests.fault_server import ANSWER, FaultServer
 
-SLACK_S = 0.6   # scheduling on a busy 2-core machine; the cut-off itself polls every 0.05 s
+SLACK_S = 1.0   # the bar: within about a second (measured: +0.000 to +0.004 s over the limit)
 
 
 @pytest.fixture(scope="module")
