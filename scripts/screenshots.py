@@ -114,13 +114,19 @@ def main(argv: list[str] | None = None) -> int:
             page.set_default_timeout(60_000)
 
             def shot(name: str, path: str, wait: str = ".js-plotly-plot", ms: int = 2500,
-                     full: bool = False) -> None:
+                     full: bool = False, scroll_to: str = "") -> None:
                 if name not in only:
                     return
                 page.goto(url + path)
                 if wait:
                     page.wait_for_selector(wait)
                 settle(page, ms)
+                if scroll_to:  # e.g. the replay's slider: its tree under it
+                    page.evaluate("""(text) => {
+                        const main = document.querySelector('[data-testid="stMain"]');
+                        const el = [...document.querySelectorAll('label, p')].find(e => e.innerText === text);
+                        main.scrollTop += el.getBoundingClientRect().top - 20; }""", scroll_to)
+                    page.wait_for_timeout(1200)
                 if full:  # Streamlit scrolls inside its main area: a taller window shows it all
                     tall = page.evaluate("document.querySelector('[data-testid=\"stMain\"]')"
                                          ".scrollHeight")
@@ -140,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(out / "live_mid.png", flush=True)
                 thread.join()
             shot("live_mcts", f"/?run={mcts}")
-            shot("sessions", f"/sessions?run={pick('dfs') or mcts}")
+            shot("sessions", f"/sessions?run={pick('dfs') or mcts}", scroll_to="Event (seq)")
             # the whole page: the metrics table under the two trees is the gap in figures
             shot("compare", f"/compare?a={greedy}&b={mcts}", full=True)
             shot("experiments", f"/experiments?experiment={made['experiments'][0]}", ms=4000, full=True)

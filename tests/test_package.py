@@ -115,6 +115,9 @@ def test_readme_notebook_snippet_draws_a_stored_run(tmp_path, monkeypatch):
     db = tmp_path / "thinktree.db"
     load_demo(open_store(str(db)))
     monkeypatch.chdir(tmp_path)          # the snippet opens ./thinktree.db, as a user's would
+    import plotly.io as pio
+    # the renderer plotly itself picks inside a Jupyter kernel (outside one it picks none)
+    monkeypatch.setattr(pio.renderers, "default", "plotly_mimetype+notebook")
     code = readme_notebook_snippet()
     tree = ast.parse(code)
     *body, last = tree.body

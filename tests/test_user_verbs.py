@@ -159,11 +159,12 @@ def test_bundled_demo_has_what_the_readme_promises(tmp_path):
     runs = {r["id"]: r for r in store.list_runs()}
     assert sorted(runs) == sorted(made["runs"]) and len(made["experiments"]) == 1
     trees = {i: fold(store.events(i)) for i in runs}
-    solo = [i for i in made["runs"] if runs[i]["experiment_id"] is None]
-    by = {runs[i]["strategy"]: i for i in solo}
-    assert {"greedy", "mcts", "beam", "dfs"} <= set(by)
+    by = {runs[i]["strategy"]: i for i in made["runs"]}    # one run of each strategy
+    assert set(by) == {"greedy", "mcts", "beam", "dfs"} and len(by) == len(runs)
     g, m = runs[by["greedy"]], runs[by["mcts"]]
+    # the gap: greedy fails where MCTS solves the same puzzle (the experiment's two cells)
     assert g["problem"] == m["problem"] and g["outcome"] == "failed" and m["outcome"] == "solved"
+    assert g["experiment_id"] == m["experiment_id"] == made["experiments"][0]
     assert trees[by["beam"]].counts()["pruned"] > 0
     assert trees[by["dfs"]].counts()["backtracked"] > 0
     for i in runs:     # real recordings: the embedded model's tokens, a finished run
@@ -171,7 +172,7 @@ def test_bundled_demo_has_what_the_readme_promises(tmp_path):
         assert trees[i].tokens > 0
     (eid,) = made["experiments"]
     cells = store.list_runs(experiment_id=eid)
-    assert len(cells) >= 4 and all(exp.is_finished(r) for r in cells)
+    assert len(cells) >= 2 and all(exp.is_finished(r) for r in cells)
     assert sum(r.total for r in exp.results(store, eid)) == len(cells)
     listed = [json.loads(x)["run_id"] for x in cli("runs", "--db", db).stdout.splitlines()]
     assert sorted(listed) == sorted(runs)
