@@ -6,8 +6,8 @@
 Each strategy runs every puzzle with :class:`~reasoning.models.random_policy.RandomPolicy` (no
 server) under the same budget in model calls (``max_calls``; every purpose counts, value prompts
 included), stopping at the first verified solution. Strategies that can use more than the budget
-run until it ends them (best-of-N in waves of 5 chains, MCTS ``anytime``), keeping a solution
-found before the cut. beam and dfs run twice: with the value prompt (answered by the random
+run until it ends them (best-of-N in waves of 5 chains, MCTS ``anytime``; beam and DFS also as
+``anytime`` rows), keeping a solution found before the cut. beam and dfs run twice: with the value prompt (answered by the random
 policy: a chance-level evaluator) and with the oracle (exact solvability, no call). Prints a
 markdown table and one JSON line; solved % is over puzzles x seeds, with the spread over seeds.
 """
@@ -33,6 +33,11 @@ CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
     ("mcts (rollouts, anytime)", "mcts", {"anytime": True}),
     ("beam + oracle evaluator", "beam", {"evaluator": "oracle"}),
     ("dfs + oracle evaluator", "dfs", {"evaluator": "oracle"}),
+    # anytime: new rounds until a solution or the budget, so every row can spend the same calls
+    ("beam (random verdicts, anytime)", "beam", {"anytime": True}),
+    ("dfs (random verdicts, anytime)", "dfs", {"anytime": True}),
+    ("beam + oracle (anytime)", "beam", {"evaluator": "oracle", "anytime": True}),
+    ("dfs + oracle (anytime)", "dfs", {"evaluator": "oracle", "anytime": True}),
 ]
 
 
