@@ -44,8 +44,10 @@ if wanted is not None and "sessions_run" not in st.session_state:
     except ValueError:
         st.warning(f"?run= must be a run id, got {wanted!r}")
 
-picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
-                      key="sessions_table")
+# with a run chosen, its replay is the page: the table folds away (open it to pick another)
+with st.expander(f"All runs ({len(runs)})", expanded=st.session_state.get("sessions_run") is None):
+    picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
+                          key="sessions_table")
 rows = (picked or {}).get("selection", {}).get("rows", []) if picked is not None else []
 if rows and ids[rows[0]] != st.session_state.get("sessions_last_row"):
     st.session_state["sessions_last_row"] = ids[rows[0]]

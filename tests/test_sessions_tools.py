@@ -63,3 +63,16 @@ def test_replay_offers_graph_files_and_marks(db):
     # the replay jumps to the new last event, so the mark is on screen
     assert at.slider(key=f"replay_seq_{run_id}").value == last + 1
     assert any("marked wrong" in c.value for c in at.caption)
+
+
+def test_a_chosen_run_folds_the_table_away(db):
+    from storage import open_store
+    store = open_store(db)
+    run_id = stored(store, "game24", "4 5 6 10", "greedy", ScriptedModel(pick_first))
+    at = app()
+    at.switch_page("pages/sessions.py").run()
+    (table,) = [e for e in at.expander if e.label.startswith("All runs")]
+    assert table.label == "All runs (1)" and table.proto.expanded       # nothing chosen yet
+    at.selectbox(key="sessions_run").set_value(run_id).run()
+    (table,) = [e for e in at.expander if e.label.startswith("All runs")]
+    assert not table.proto.expanded and at.get("plotly_chart")
