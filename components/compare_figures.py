@@ -78,7 +78,8 @@ def side_by_side(tree_a: Tree, tree_b: Tree, pos_a: Positions, pos_b: Positions,
     return figs[0], figs[1]
 
 
-def scaling_figure(curve: dict[str, list[dict[str, Any]]], budget_kind: str = "tokens") -> go.Figure:
+def scaling_figure(curve: dict[str, list[dict[str, Any]]], budget_kind: str = "tokens",
+                   x_title: str = "mean generated tokens per problem") -> go.Figure:
     """Accuracy vs compute from :func:`runner.experiments.curve_points` (the table's figures)."""
     fig = go.Figure()
     for label, pts in curve.items():
@@ -92,11 +93,12 @@ def scaling_figure(curve: dict[str, list[dict[str, Any]]], budget_kind: str = "t
                      "arrayminus": [p["y"] - p["ci_low"] for p in pts], "thickness": 1},
             customdata=[[p["budget"], p["n"], p["ci_low"], p["ci_high"]] for p in pts],
             hovertemplate=(f"<b>{html.escape(label)}</b><br>budget %{{customdata[0]}} {budget_kind}"
-                           "<br>mean tokens %{x:.0f}<br>solved %{y:.0%} of %{customdata[1]}"
+                           f"<br>{html.escape(x_title)} %{{x:.4g}}<br>solved %{{y:.0%}} of "
+                           "%{customdata[1]}"
                            "<br>95% CI %{customdata[2]:.0%}–%{customdata[3]:.0%}<extra></extra>")))
     fig.update_layout(
         height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis={"type": "log", "title": "mean generated tokens per problem (log scale)"},
+        xaxis={"type": "log", "title": f"{x_title} (log scale)"},
         yaxis={"title": "solved rate", "range": [-0.03, 1.03], "tickformat": ".0%"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
     return fig

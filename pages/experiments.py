@@ -98,9 +98,12 @@ def results_view(eid: int) -> None:
     rows = exp.results(store, eid)
     st.subheader("Results")
     st.dataframe(results_table(rows, figure_columns([r.figures for r in rows])), hide_index=True)
-    curve = exp.curve_points(rows)
+    x = st.radio("Curve x axis", list(exp.CURVE_X), horizontal=True, key="exp_curve_x",
+                 help="the compute each strategy really used, per problem: generated tokens, "
+                      "prompt tokens, both, model calls, or $ (priced runs)")
+    curve = exp.curve_points(rows, x)
     if curve:
-        st.plotly_chart(scaling_figure(curve, config.budget_kind), key="exp_curve")
+        st.plotly_chart(scaling_figure(curve, config.budget_kind, exp.CURVE_X[x]), key="exp_curve")
     d1, d2 = st.columns(2)
     d1.download_button("Results CSV", exp.results_csv(rows), f"experiment-{eid}-results.csv",
                        "text/csv", key="exp_csv_results")

@@ -33,3 +33,31 @@ def test_random_policy_and_oracle_run_from_the_live_page(db, monkeypatch):  # no
     assert run["params"]["evaluator"] == "oracle" and run["outcome"] in ("solved", "failed")
     fin = store.events(run["id"])[-1].payload
     assert fin["calls_by_purpose"] == {"proposal": fin["model_calls"]}   # the oracle calls nothing
+
+
+def test_experiment_curve_x_axis_can_be_any_unit_of_compute(tmp_path, monkeypatch):
+    import json
+
+    from runner import experiments as exp
+    from storage import open_store
+    from tests.test_experiments import app_with_all_pages
+    at = app_with_all_pages(tmp_path, monkeypatch)
+    store = open_store(str(tmp_path / "pages.db"))
+    eid = exp.create_experiment(exp.ExperimentConfig(
+        problems="901-902", strategies="greedy,dfs", budgets="40", budget_kind="calls",
+        model={"kind": "random"}), store)
+    exp.run_experiment(eid, store)
+    at.run()
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception, at.exception
+    radio = at.radio(key="exp_curve_x")
+    assert radio.options == list(exp.CURVE_X) and radio.value == "tokens"
+    rows = {r.strategy: r for r in exp.results(store, eid)}
+    for x, title in (("tokens", "mean generated tokens"), ("calls", "mean model calls"),
+                     ("prompt_tokens", "mean prompt tokens")):
+        at.radio(key="exp_curve_x").set_value(x).run()
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        assert spec["layout"]["xaxis"]["title"]["text"].startswith(title)
+        plotted = {t["name"]: t["x"] for t in spec["data"]}
+        want = {s: [r.mean_tokens if x == "tokens" else r.compute[x]] for s, r in rows.items()}
+        assert plotted == want

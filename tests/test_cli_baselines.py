@@ -107,3 +107,21 @@ def test_experiment_with_the_random_baseline_in_calls(tmp_path):
     # greedy makes its 3 calls whatever the budget: the same run at 20 and 60 calls
     assert rows[("greedy", 20)]["mean_tokens"] == rows[("greedy", 60)]["mean_tokens"]
     assert rows[("dfs", 20)]["mean_tokens"] < rows[("dfs", 60)]["mean_tokens"]
+    # every unit of compute is in the results, and the curve can use any of them as x
+    assert rows[("greedy", 20)]["mean_calls"] == 3 and rows[("dfs", 60)]["mean_calls"] <= 60
+    assert rows[("dfs", 20)]["mean_prompt_tokens"] > rows[("dfs", 20)]["mean_tokens"]
+    from runner import experiments as exp
+    from storage import open_store
+    store = open_store(str(tmp_path / "e.db"))
+    result_rows = exp.results(store, summary["experiment_id"])
+    for x in exp.CURVE_X:
+        curve = exp.curve_points(result_rows, x)
+        if x == "cost":          # unpriced runs: no cost, no points
+            assert curve == {}
+            continue
+        (pt,) = [p for p in curve["greedy"] if p["budget"] == 20]
+        want = {"tokens": "mean_tokens", "calls": "mean_calls", "prompt_tokens": "mean_prompt_tokens",
+                "total_tokens": "mean_total_tokens"}[x]
+        assert pt["x"] == rows[("greedy", 20)][want]
+    with pytest.raises(ValueError, match="^x: must be one of"):
+        exp.curve_points(result_rows, "watts")

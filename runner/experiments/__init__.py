@@ -36,6 +36,7 @@ from .config import (
 )
 from .results import (
     CELL_FIGURES,
+    CURVE_X,
     FINISHED_OUTCOMES,
     Progress,
     ResultRow,
@@ -65,7 +66,7 @@ from .scheduling import (
 __all__ = [
     "BACKGROUND", "BUDGET_KINDS", "CELL_FIGURES", "FINISHED_OUTCOMES", "MAX_CELLS", "Cell",
     "ExperimentConfig", "Progress", "ProgressFn", "ResultRow", "cell_spec", "cells", "cells_csv",
-    "create_experiment", "curve_points", "db_progress", "eta_seconds", "finished_keys",
+    "create_experiment", "CURVE_X", "curve_points", "db_progress", "eta_seconds", "finished_keys",
     "is_active", "is_finished", "last_error", "latest_runs", "load_config", "matrix",
     "parse_ids", "parse_numbers", "parse_strategies", "results", "results_csv",
     "run_experiment", "split_strategy", "start_experiment", "stop_experiment",

@@ -128,13 +128,16 @@ class ResultRow:
     cells: int          # planned cells in this group
     errors: int = 0
     figures: dict[str, Any] = field(default_factory=dict)   # runner.run_figures.group_figures
+    compute: dict[str, float | None] = field(default_factory=dict)   # mean per run, by CURVE_X
 
     def public(self) -> dict[str, Any]:
         """The fields of the CLI's JSON line."""
         return {"strategy": self.strategy, "budget": self.budget, "solved": self.solved,
                 "total": self.total, "mean_tokens": self.mean_tokens,
                 "mean_seconds": self.mean_seconds, "rate": self.rate,
-                "ci95": [self.ci_low, self.ci_high], **self.figures}
+                "ci95": [self.ci_low, self.ci_high],
+                **{f"mean_{k}": v for k, v in self.compute.items() if k != "tokens"},
+                **self.figures}
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -160,19 +163,42 @@ def results(store: Store, experiment_id: int) -> list[ResultRow]:
                               round(k / n, 4) if n else None, round(lo, 4), round(hi, 4),
                               len(group), sum(r["outcome"] == "error" for r in runs),
                               group_figures([payloads[r["id"]] for r in fin if r["id"] in payloads],
-                                            [run_protocol(r.get("params")) for r in runs])))
+                                            [run_protocol(r.get("params")) for r in runs]),
+                              mean_compute([payloads.get(r["id"], {}) for r in fin], fin)))
     return rows
 
 
-def curve_points(rows: list[ResultRow]) -> dict[str, list[dict[str, Any]]]:
-    """Accuracy vs compute: per strategy, points (x = mean generated tokens, y = solved rate)
-    sorted by x — the same figures as the results table."""
+# what the accuracy-vs-compute curve can put on its x axis: key -> axis title
+CURVE_X = {"tokens": "mean generated tokens per problem",
+           "prompt_tokens": "mean prompt tokens per problem",
+           "total_tokens": "mean prompt + generated tokens per problem",
+           "calls": "mean model calls per problem",
+           "cost": "mean cost per problem ($)"}
+
+
+def mean_compute(payloads: list[dict[str, Any]], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean compute per finished run, in every unit of :data:`CURVE_X` (cost: priced runs only)."""
+    gen = [float(r["tokens"] or 0) for r in runs]
+    prompt = [float(p.get("prompt_tokens") or 0) for p in payloads]
+    return {"tokens": _mean(gen), "prompt_tokens": _mean(prompt),
+            "total_tokens": _mean([a + b for a, b in zip(gen, prompt, strict=False)]),
+            "calls": _mean([float(p.get("model_calls") or 0) for p in payloads]),
+            "cost": _mean([float(p["cost"]) for p in payloads if p.get("cost") is not None])}
+
+
+def curve_points(rows: list[ResultRow], x: str = "tokens") -> dict[str, list[dict[str, Any]]]:
+    """Accuracy vs compute: per strategy, points (x = mean compute in unit ``x`` of
+    :data:`CURVE_X`, default generated tokens; y = solved rate) sorted by x — the same figures as
+    the results table."""
+    if x not in CURVE_X:
+        raise ValueError(f"x: must be one of {', '.join(CURVE_X)}, got {x!r}")
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        if r.total == 0 or r.mean_tokens is None:
+        value = r.mean_tokens if x == "tokens" else r.compute.get(x)
+        if r.total == 0 or value is None:
             continue
         out.setdefault(r.strategy, []).append(
-            {"budget": r.budget, "x": r.mean_tokens, "y": r.rate, "ci_low": r.ci_low,
+            {"budget": r.budget, "x": value, "y": r.rate, "ci_low": r.ci_low,
              "ci_high": r.ci_high, "n": r.total})
     for pts in out.values():
         pts.sort(key=lambda p: (p["x"], p["budget"]))
