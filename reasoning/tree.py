@@ -47,6 +47,7 @@ class Node:
     terminal: bool = False     # the node ends with an answer (what a user may mark)
     purpose: str | None = None  # what its model call was for (proposal, rollout, answer …)
     duplicate_of: int | None = None  # pruned as a state another node reached first
+    prune_kind: str | None = None    # why it was pruned, in one word (threshold, capacity, …)
     extra: dict[str, Any] = field(default_factory=dict)  # fields a newer writer added
     children: list[int] = field(default_factory=list)
 
@@ -182,6 +183,8 @@ def _set_state(state: str):
         duplicate_of = getattr(d, "duplicate_of", None)
         if duplicate_of is not None:
             node.duplicate_of = duplicate_of
+        if getattr(d, "kind", None) is not None:
+            node.prune_kind = d.kind
         if node.t_completed is None:
             node.t_completed = e.t
     return handler

@@ -30,7 +30,10 @@ def truth_counts(tree: Any, rejected: set[int], capacity: set[int] | None = None
     ``rejected``: nodes a strategy cut (pruned or rejected by reflect); ``capacity``: those of
     them cut only for room (outside the beam). Empty when nothing has truth.
     """
-    capacity = capacity or set()
+    # cut for room: what the strategy said in-process, or what the stored prune says (a log
+    # written elsewhere, e.g. by the thinktree recorder, is counted the same way)
+    capacity = set(capacity or ()) | {n.id for n in tree.nodes.values()
+                                      if getattr(n, "prune_kind", None) == "capacity"}
     judged = [n for n in tree.nodes.values() if n.truth is not None and n.evaluator]
     if not judged:
         return {}

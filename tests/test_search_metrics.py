@@ -145,3 +145,21 @@ def test_a_failed_prompt_count_is_not_remembered_as_zero():
         assert model.generate(GenRequest(prompt="four five six ten", max_tokens=20)).prompt_tokens == 0
         s.count_tokens = True                              # the counter answers now
         assert model.generate(GenRequest(prompt="four five six ten", max_tokens=20)).prompt_tokens == 4
+
+
+def test_capacity_prunes_are_read_back_from_a_stored_log():
+    """The prune split comes from the events (``kind``), so a replayed or ingested run reports
+    the same false prunes as the process that made it."""
+    from reasoning import events as ev
+    from reasoning.tree import fold
+    from reasoning.truth import truth_counts
+    from tests.helpers import EventLog
+    log = EventLog()
+    log.add(ev.RUN_STARTED, task="game24", problem="4 5 6 10", strategy="beam")
+    log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
+    for nid, kind in [(1, "capacity"), (2, "threshold")]:
+        log.add(ev.NODE_CREATED, nid, parent_id=0, depth=1)
+        log.add(ev.NODE_SCORED, nid, value=1.0, evaluator="value_prompt", truth=True)
+        log.add(ev.NODE_PRUNED, nid, reason="cut", kind=kind)
+    counts = truth_counts(fold(log.events), set())
+    assert counts["false_prunes_capacity"] == 1 and counts["false_prunes_threshold"] == 1
