@@ -67,19 +67,19 @@ def test_beam_anytime_rounds_draw_new_steps_and_rank_them_with_the_kept_nodes():
     result, tree, _, rec = letters("beam", {"beam_width": 1, "proposals": 1, "anytime": True},
                                    respond, task)
     assert one.outcome == "failed"
-    # round 2: b ties with the kept a (a stays: lower id) and a gets a new step, ab;
-    # round 3: c outranks a, takes the beam and is widened: cb
-    assert [words(tree)[n] for n in tree.nodes] == ["", "a", "aa", "b", "ab", "c", "cb"]
+    # round 2: b ties with the kept a and takes the beam (in a later round the newer node wins
+    # a tie), then is widened: ba; round 3: c outranks b and is widened: cb
+    assert [words(tree)[n] for n in tree.nodes] == ["", "a", "aa", "b", "ba", "c", "cb"]
     assert result.outcome == "solved" and result.answer == "cb"
     assert [(n, r.split(" (")[0]) for n, r in of_type(rec, ev.NODE_PRUNED)] == [
-        (3, "outside beam"), (1, "outside beam")]
+        (1, "outside beam"), (3, "outside beam")]
 
 
 def test_beam_anytime_stops_when_no_step_is_left():
     result, tree, _, _ = letters("beam", {"beam_width": 1, "proposals": 1, "anytime": True},
                                  policy(), Letters(target="cc", letters="ab"))
-    assert result.outcome == "failed" and "no untried step left after 3 rounds" in result.detail
-    assert [words(tree)[n] for n in tree.nodes] == ["", "a", "aa", "b", "ab"]
+    assert result.outcome == "failed" and "no untried step left after 4 rounds" in result.detail
+    assert [words(tree)[n] for n in tree.nodes] == ["", "a", "aa", "b", "ba", "bb"]
 
 
 def test_dfs_anytime_restarts_with_new_first_steps():

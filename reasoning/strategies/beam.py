@@ -140,7 +140,8 @@ class Beam(Strategy):
                taken: dict[int, set[str]], kept: dict[int, dict[int, float]], k0: int) -> Result:
         """One pass from the root. A later (anytime) round draws new steps from every node it
         keeps and ranks them with the nodes kept at that depth before, so it widens the beam's
-        best nodes instead of starting over."""
+        best nodes instead of starting over; on a tie the newer node wins (measured: with a
+        chance-level evaluator, older-first starves new first steps)."""
         frontier = [root]
         for depth in range(ctx.task.max_depth):
             kids, solved = propose_round_robin(ctx, frontier, self.settings.proposals,
@@ -160,7 +161,7 @@ class Beam(Strategy):
                 if found is not None:
                     return Result("solved", ctx.answer_of(found), found,
                                   "verified solution found by an evaluator rollout")
-            frontier = self._keep(ctx, values)
+            frontier = self._keep(ctx, values, newer_first=bool(k0))
             kept[depth + 1] = {n: values[n] for n in frontier}
         for node in frontier:
             ctx.backtrack(node, "depth limit")
@@ -187,8 +188,9 @@ class Beam(Strategy):
         finals = [n for n in frontier if ctx.tree.nodes[n].role == "answer"]
         return tot.judge_final(ctx, finals, f"beam width {self.settings.beam_width}")
 
-    def _keep(self, ctx: SearchContext, values: dict[int, float]) -> list[int]:
-        order = rank(values)
+    def _keep(self, ctx: SearchContext, values: dict[int, float],
+              newer_first: bool = False) -> list[int]:
+        order = sorted(values, key=lambda n: (-values[n], -n)) if newer_first else rank(values)
         b = self.settings.beam_width
         for r, nid in enumerate(order[b:], start=b + 1):
             ctx.rejected.add(nid)
