@@ -1,9 +1,6 @@
-"""Experiments: problems × strategies × budgets × seeds, in the background.
-
-Configure and start; the experiment runs in a worker thread (:mod:`runner.experiments`), which
-writes only to the database. This page polls the database, so a reload (or a CLI experiment in
-another process) shows the same progress. Results: the table, the accuracy-vs-compute curve (the
-table's figures), the per-problem matrix whose cells open that run's replay, CSV downloads."""
+"""Experiments: problems × strategies × budgets × seeds, run in a worker thread that writes only
+to the database; this page polls it, so a reload (or a CLI experiment elsewhere) shows the same
+progress. Results: table, accuracy-vs-compute curve, per-problem matrix (cells open the replay), CSV."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -41,7 +41,10 @@ def run(store, **kw):
 @pytest.mark.parametrize("task,problem,outcomes,answer", [
     ("game24", "4 5 6 10", {"failed"}, "(10 * 6) * (5 * 4) = 1200"),
     ("gsm8k", "2", {"solved", "failed"}, None),
-    ("math", "1", {"failed"}, "1/6"),
+    # math: free text, not grammar-limited; measured "1/6" and "1" on the same code and server
+    # (llama.cpp's prompt cache changes how a prompt is batched, and free text at T=0 is not
+    # bit-stable across that), so only the outcome is pinned
+    ("math", "1", {"failed"}, None),
     ("free", "What is the capital of France?", {"answered"}, "Paris."),
 ])
 def test_greedy_reaches_a_terminal_outcome(embedded_url, store, task, problem, outcomes, answer):
