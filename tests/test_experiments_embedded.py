@@ -18,8 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_small_experiment_end_to_end(embedded_url, store):
-    """2 problems × (greedy, MCTS with 3 simulations) × 1 token budget, the default model path."""
-    config = exp.ExperimentConfig(problems="901-902", strategies="greedy,mcts:simulations=3",
+    """2 problems × (greedy, MCTS with 3 simulations) × 1 token budget, the default model path.
+
+    Experiment cells run anytime by default (MCTS would then spend the whole budget); the
+    label's anytime=false keeps the 3 simulations this test is about."""
+    config = exp.ExperimentConfig(problems="901-902", strategies="greedy,mcts:simulations=3,anytime=false",
                                   budgets="1500", seeds="0")
     eid = exp.create_experiment(config, store)
     seen = []
@@ -35,7 +38,7 @@ def test_small_experiment_end_to_end(embedded_url, store):
         assert tree.outcome == r["outcome"] and tree.tokens == r["tokens"] > 0
         assert all(n.state != GENERATING for n in tree.nodes.values())
     rows = exp.results(store, eid)
-    assert [(r.strategy, r.total) for r in rows] == [("greedy", 2), ("mcts:simulations=3", 2)]
+    assert [(r.strategy, r.total) for r in rows] == [("greedy", 2), ("mcts:anytime=false,simulations=3", 2)]
     greedy_runs = [r for r in runs if r["strategy"] == "greedy"]
     assert rows[0].solved == sum(r["outcome"] == "solved" for r in greedy_runs)
     assert rows[0].mean_tokens == pytest.approx(sum(r["tokens"] for r in greedy_runs) / 2, abs=1e-3)
@@ -56,11 +59,11 @@ def _cli(*args, db):
 
 
 def test_cli_experiment_resume_and_compare(embedded_url, db_path):
-    p = _cli("experiment", "--problems", "903", "--strategies", "greedy,mcts:simulations=2",
+    p = _cli("experiment", "--problems", "903", "--strategies", "greedy,mcts:simulations=2,anytime=false",
              "--budgets", "800", db=db_path)
     assert p.returncode == 0, p.stderr
     line = json.loads(p.stdout.strip().splitlines()[-1])
-    assert line["cells"] == 2 and {r["strategy"] for r in line["results"]} == {"greedy", "mcts:simulations=2"}
+    assert line["cells"] == 2 and {r["strategy"] for r in line["results"]} == {"greedy", "mcts:anytime=false,simulations=2"}
     assert all(set(r) >= {"strategy", "budget", "solved", "total", "mean_tokens", "mean_seconds"}
                for r in line["results"])
     assert all(r["budget"] == 800 and r["total"] == 1 for r in line["results"])
