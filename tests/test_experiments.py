@@ -334,7 +334,10 @@ def test_experiments_page_shows_results_curve_and_matrix(tmp_path, monkeypatch):
 
 
 CTRL_C_SCRIPT = r'''
-import sys, time
+import signal, sys, time
+# a shell that starts CI in the background ignores SIGINT, and children inherit that: the
+# process a user presses Ctrl-C in has Python's own handler, so this one gets it too
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, sys.argv[2])
 from reasoning.models.scripted import ScriptedModel
 from runner import experiments as exp
