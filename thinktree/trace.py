@@ -22,8 +22,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from reasoning import events as ev
+from reasoning.making import typed_split
 from reasoning.recorder import Recorder
-from reasoning.tree import GENERATING, SOLVED
+from reasoning.rules import solution_end
+from reasoning.tree import GENERATING
 
 STREAM_FLUSH_S = 0.1
 
@@ -75,19 +77,18 @@ class Trace:
         rec = self._live()
         rec.flush()   # buffered stream text joins its node first
         tree = rec.tree
-        solved = sorted((n for n in tree.nodes.values() if n.state == SOLVED),
-                        key=lambda n: (n.t_completed or 0, n.id))
+        first = solution_end(tree)   # the first node solved (one rule: reasoning.rules)
         if outcome is None:
-            outcome = "solved" if solved else "failed"
+            outcome = "solved" if first is not None else "failed"
         if outcome not in ev.OUTCOMES:
             raise TraceError(f"outcome: must be one of {', '.join(ev.OUTCOMES)}, got {outcome!r}")
-        node = solved[0] if solved and outcome == "solved" else None
+        node = tree.nodes[first] if first is not None and outcome == "solved" else None
         if answer is None and node is not None:
             answer = node.answer
         for n in list(tree.nodes.values()):   # a node left streaming keeps its text
             if n.state == GENERATING:
                 rec.emit(ev.NodeCompleted(text=n.text, finish_reason="aborted"), n.id)
-        rec.emit(ev.RunFinished(**_typed(ev.RunFinished, {
+        rec.emit(ev.RunFinished(**typed_split(ev.RunFinished, {
             "outcome": outcome, "answer": answer, "answer_node": node.id if node else None,
             "detail": detail, "nodes": len(tree.nodes), "tokens": tree.tokens,
             "prompt_tokens": tree.prompt_tokens, "seconds": round(rec.elapsed(), 4), **extra})))
@@ -140,7 +141,7 @@ class Trace:
             raise TraceError(f"complete: node {node} is already complete")
         rec.flush()   # streamed text first, so the node's text is whole
         final = n.text if text is None else str(text)
-        rec.emit(ev.NodeCompleted(**_typed(ev.NodeCompleted, {
+        rec.emit(ev.NodeCompleted(**typed_split(ev.NodeCompleted, {
             "text": final, "step": final.strip() or None, "label": label or n.label or None,
             **fields})), node)
         return self._flushed(node)
@@ -211,11 +212,3 @@ class _Writer:
 
     def write(self, chunk: str) -> None:
         self.trace.stream(self.id, chunk)
-
-
-def _typed(cls: type[ev.Payload], values: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for ``cls``: its own fields, and everything else in ``extra``."""
-    import dataclasses
-    names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
-    return {**{k: v for k, v in values.items() if k in names},
-            "extra": {k: v for k, v in values.items() if k not in names}}
