@@ -66,8 +66,12 @@ def model_panel() -> ModelConfig | None:
             st.warning(f"{key_env.strip()} is not set in the server's environment.")
     mode = st.radio("Mode", ["chat", "completions"], key="model_mode", horizontal=True,
                     help="completions for base models (few-shot prompts), chat for instruct models")
-    parallel = st.number_input("Requests in flight", min_value=1, max_value=64, value=1, step=1,
+    # a probe's measured slots become the field's value (set before the widget is drawn)
+    if (slots := st.session_state.pop("model_parallel_probed", None)) is not None:
+        st.session_state["model_parallel"] = slots
+    parallel = st.number_input("Requests in flight", min_value=1, max_value=64, step=1,
                                key="model_parallel",
+                               **({} if "model_parallel" in st.session_state else {"value": 1}),
                                help="Model calls a run makes at once (best-of-N chains, beam "
                                     "proposals and values). Match the server's parallel slots "
                                     "(vLLM, llama-server -np N, hosted APIs); the tree is the same "
@@ -98,6 +102,10 @@ def probe_panel(cfg: ModelConfig) -> ModelConfig:
                 report = probe(cfg.base_url, cfg.model or None,
                                os.environ.get(cfg.api_key_env) if cfg.api_key_env else None, timeout=15)
             st.session_state["model_probe_report"] = (stamp, report)
+            slots = report.get("capabilities", {}).get("parallel")
+            if isinstance(slots, int) and slots != cfg.parallel:
+                st.session_state["model_parallel_probed"] = max(1, min(64, slots))
+                st.rerun()   # redraw "Requests in flight" with the measured slots
         except ModelError as e:
             st.session_state.pop("model_probe_report", None)
             st.error(f"probe: {e}")
@@ -113,4 +121,5 @@ def probe_panel(cfg: ModelConfig) -> ModelConfig:
     lines = [f"{'yes' if v.get('ok') else 'no ':<3}  {k}: {str(v.get('note', ''))[:60]}"
              for k, v in report.get("features", {}).items()]
     st.code("\n".join(lines) or "(nothing reported)", language=None, wrap_lines=True)
-    return cfg.with_probe(report)
+    # the field holds the probed slots by now, or what the user chose after the probe
+    return cfg.with_probe(report, keep_parallel=True)

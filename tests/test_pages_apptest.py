@@ -265,3 +265,29 @@ def test_endpoint_panel_probes_a_loopback_server_and_prices_show_as_cost(db):
     tree = Tree(info={"price_in": 1.0, "price_out": 2.0}, tokens=1000, prompt_tokens=2000)
     assert run_cost(tree) == (2000 * 1.0 + 1000 * 2.0) / 1e6
     assert run_cost(Tree(info={})) is None
+
+
+def test_probe_sets_requests_in_flight_to_the_servers_slots(db):
+    """Probing an endpoint that declares 3 slots sets "Requests in flight" to 3; the user can
+    still change it afterwards, and the run's config uses the field's value."""
+    from http.server import ThreadingHTTPServer
+
+    from tests.test_probe import Plain, _serve
+    Plain.seen_auth, Plain.list_models, Plain.delay, Plain.slots = [], True, 0.0, 3
+    server, url = _serve(ThreadingHTTPServer)
+    try:
+        at = app()
+        at.sidebar.radio(key="model_kind").set_value("OpenAI-compatible endpoint").run()
+        at.sidebar.text_input(key="model_base_url").set_value(url).run()
+        at.sidebar.text_input(key="model_name").set_value("plain-1").run()
+        at.sidebar.text_input(key="model_key_env").set_value("").run()
+        assert at.sidebar.number_input(key="model_parallel").value == 1
+        at.sidebar.button(key="model_probe").click().run()
+        assert not at.exception
+        assert at.sidebar.number_input(key="model_parallel").value == 3
+        at.sidebar.number_input(key="model_parallel").set_value(2).run()
+        assert not at.exception and at.sidebar.number_input(key="model_parallel").value == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+        Plain.slots = 0

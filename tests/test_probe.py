@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ class Plain(BaseHTTPRequestHandler):
     reply = "4 + 6 = 10 (left: 5 10 10)"
     list_models = True
     seen_auth: list[str] = []
+    delay = 0.0          # seconds each completion takes
+    slots = 0            # > 0: answer llama-server's /props with this many slots
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -40,6 +43,8 @@ class Plain(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.seen_auth.append(self.headers.get("Authorization", ""))
+        if self.path == "/props" and self.slots:
+            return self._json(200, {"total_slots": self.slots})
         if self.path == "/v1/models" and self.list_models:
             return self._json(200, {"object": "list", "data": [{"id": "plain-1", "object": "model"}]})
         self._json(404, {"error": {"message": "not found"}})
@@ -49,6 +54,7 @@ class Plain(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path != "/v1/completions":
             return self._json(404, {"error": {"message": f"no route {self.path}"}})
+        time.sleep(self.delay)
         if not body.get("stream"):
             return self._json(200, {"object": "text_completion", "model": body["model"],
                                     "choices": [{"index": 0, "text": self.reply,
@@ -70,6 +76,7 @@ class Plain(BaseHTTPRequestHandler):
 def plain_url():
     Plain.seen_auth = []
     Plain.list_models = True
+    Plain.delay, Plain.slots = 0.0, 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Plain)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/v1"
@@ -92,12 +99,14 @@ def test_probe_embedded_server(embedded_url):
     assert ok["token_count"] and not ok["usage_in_stream"]   # prompts are counted separately
     assert report["capabilities"]["constraint"] == "grammar"
     assert report["capabilities"]["token_count"] is True
+    assert report["capabilities"]["parallel"] == 1    # llama-cpp-python answers one at a time
     assert all(isinstance(v["note"], str) and v["note"] for v in report["features"].values())
 
 
 def test_probe_degrades_on_a_plain_server(plain_url):
     report = probe(plain_url, api_key=SECRET, timeout=10)
     ok = feats(report)
+    ok.pop("parallel")              # measured by timing: see the tests below
     assert report["model"] == "plain-1"
     assert ok == {"models": True, "completions": True, "chat": False, "streaming": True,
                   "usage_in_stream": False, "grammar": False, "guided_choice": False,
@@ -107,6 +116,80 @@ def test_probe_degrades_on_a_plain_server(plain_url):
     assert report["capabilities"]["constraint"] is None
     assert SECRET not in json.dumps(report)                       # never in the report …
     assert Plain.seen_auth and set(Plain.seen_auth) == {f"Bearer {SECRET}"}   # … only sent
+
+
+def _serve(server_class):
+    server = server_class(("127.0.0.1", 0), Plain)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/v1"
+
+
+def test_probe_measures_parallel_slots_and_the_config_defaults_to_them():
+    """A server answering requests together is seen as several slots, one answering them in turn
+    as one slot, and llama-server's declared slots are taken as they are."""
+    Plain.seen_auth, Plain.list_models, Plain.delay, Plain.slots = [], True, 0.4, 0
+    cfg = ModelConfig(kind="endpoint", base_url="http://x:1/v1", model="plain-1",
+                      mode="completions")
+    try:
+        seen = {}
+        for name, server_class in (("together", ThreadingHTTPServer), ("in turn", HTTPServer)):
+            server, url = _serve(server_class)
+            try:
+                seen[name] = probe(url, timeout=20)
+            finally:
+                server.shutdown()
+                server.server_close()
+        together, in_turn = (seen[k]["capabilities"]["parallel"] for k in ("together", "in turn"))
+        assert together >= 3 and in_turn == 1, (seen["together"]["features"]["parallel"],
+                                                seen["in turn"]["features"]["parallel"])
+        assert seen["together"]["features"]["parallel"]["ok"] is True
+        assert seen["in turn"]["features"]["parallel"]["ok"] is False
+        assert cfg.with_probe(seen["together"]).parallel == together            # the default …
+        assert cfg.with_probe(seen["together"], keep_parallel=True).parallel == 1  # … unless chosen
+        Plain.delay, Plain.slots = 0.0, 6
+        server, url = _serve(HTTPServer)
+        try:
+            report = probe(url, timeout=20)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert report["capabilities"]["parallel"] == 6
+        assert "llama-server" in report["features"]["parallel"]["note"]
+    finally:
+        Plain.delay, Plain.slots = 0.0, 0
+
+
+def test_cli_parallel_defaults_to_the_probe_unless_given(tmp_path):
+    Plain.seen_auth, Plain.list_models, Plain.delay, Plain.slots = [], True, 0.0, 5
+    server, url = _serve(ThreadingHTTPServer)
+    try:
+        from storage import open_store
+        got = []
+        for extra in ([], ["--parallel", "2"]):
+            db = tmp_path / f"p{len(extra)}.db"
+            out = _cli(["run", "--problem", "4 5 6 10", "--base-url", url, "--model", "plain-1",
+                        "--mode", "completions", "--probe", "--db", str(db), "--quiet",
+                        "--strategy", "greedy", *extra], {})
+            assert out.returncode == 0, out.stderr
+            rid = json.loads(out.stdout.strip().splitlines()[-1])["run_id"]
+            got.append(open_store(str(db)).get_run(rid)["model"]["parallel"])
+        db = tmp_path / "x.db"
+        out = _cli(["experiment", "--problems", "901", "--strategies", "greedy", "--base-url", url,
+                    "--model", "plain-1", "--mode", "completions", "--probe", "--db", str(db),
+                    "--quiet", "--max-seconds", "30"], {})
+        assert out.returncode == 0, out.stderr
+        from runner import experiments as exp
+        got.append(exp.load_config(open_store(str(db)), 1).model["parallel"])
+        out = _cli(["experiment", "--problems", "901", "--strategies", "greedy", "--base-url", url,
+                    "--model", "plain-1", "--mode", "completions", "--parallel", "3",
+                    "--db", str(db), "--quiet", "--max-seconds", "30"], {})
+        assert out.returncode == 0, out.stderr
+        got.append(exp.load_config(open_store(str(db)), 2).model["parallel"])
+    finally:
+        server.shutdown()
+        server.server_close()
+        Plain.slots = 0
+    assert got == [5, 2, 5, 3]
 
 
 def test_probe_needs_a_model_when_none_is_listed(plain_url):

@@ -67,17 +67,21 @@ class ModelConfig:
             return None
         return (prompt_tokens * self.price_in + completion_tokens * self.price_out) / 1e6
 
-    def with_probe(self, report: dict[str, Any]) -> ModelConfig:
+    def with_probe(self, report: dict[str, Any], keep_parallel: bool = False) -> ModelConfig:
         """This config with the capabilities a :func:`~reasoning.models.probe.probe` found:
-        the constraint the server really honours and whether it reports usage in streams.
+        the constraint the server really honours, whether it reports usage in streams and, unless
+        ``keep_parallel`` (the user chose a number), the parallel slots it measured.
         The mode is switched only when the chosen one does not work there at all."""
         caps = report.get("capabilities", {})
+        slots = caps.get("parallel")
+        parallel = self.parallel if keep_parallel or not isinstance(slots, int) \
+            else max(1, min(64, slots))
         mode = self.mode
         if not caps.get(mode) and caps.get("chat" if mode == "completions" else "completions"):
             mode = "chat" if mode == "completions" else "completions"
         return replace(self, constraint=caps.get("constraint") or "", mode=mode,
                        usage_in_stream=bool(caps.get("usage_in_stream")),
-                       token_count=bool(caps.get("token_count")))
+                       token_count=bool(caps.get("token_count")), parallel=parallel)
 
 
 def make_model(cfg: ModelConfig, api_key: str | None = None):

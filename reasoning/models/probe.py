@@ -14,7 +14,11 @@ requests, each with a bounded timeout, and reports every feature as ``{"ok": boo
 * ``n``               — ``n=2`` returns two choices (never assumed: strategies branch with
                         separate requests anyway);
 * ``token_count``     — llama.cpp's Python server counts a prompt's tokens at
-                        ``/extras/tokenize/count`` (used when streams carry no usage).
+                        ``/extras/tokenize/count`` (used when streams carry no usage);
+* ``parallel``        — how many requests the server really answers at once: llama.cpp's
+                        ``llama-server`` says so (``/props`` ``total_slots``); anywhere else one
+                        request is timed, then 4 at once, and the speed-up (rounded) is the
+                        number of slots seen (at most 4). This is the default for ``--parallel``.
 
 ``capabilities`` sums it up in the shape :class:`~reasoning.models.openai_client.OpenAIModel`
 uses (``constraint`` is ``"grammar"``, ``"guided_choice"`` or None). The API key is sent only
@@ -28,6 +32,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .base import ModelBadResponse, ModelConnectError
@@ -36,7 +41,8 @@ from .openai_client import token_count_url
 MAGIC = "zebra-42"
 CHOICES = [MAGIC, "quokka-17"]
 FEATURES = ("completions", "chat", "streaming", "usage_in_stream", "grammar", "guided_choice",
-            "logprobs", "n", "token_count")
+            "logprobs", "n", "token_count", "parallel")
+PARALLEL_TRIAL = 4   # requests sent at once to see whether a server answers them together
 
 
 class _HTTPError(Exception):
@@ -111,14 +117,20 @@ def _text(resp: dict[str, Any], kind: str) -> str:
 
 
 def _safe(fn) -> dict[str, Any]:
-    """Run one check; any failure is ``ok: false`` with a short note, never an exception."""
+    """Run one check; any failure is ``ok: false`` with a short note, never an exception. A check
+    may return a third item, its measured value (``value`` in the report)."""
+    value = None
     try:
-        ok, note = fn()
+        ok, note, *rest = fn()
+        value = rest[0] if rest else None
     except TimeoutError:
         ok, note = False, "timed out"
     except (_HTTPError, OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
         ok, note = False, str(e)[:160] or type(e).__name__
-    return {"ok": bool(ok), "note": note}
+    out = {"ok": bool(ok), "note": note}
+    if value is not None:
+        out["value"] = value
+    return out
 
 
 def _list_models(ep: _Endpoint) -> tuple[list[str], dict[str, Any]]:
@@ -180,10 +192,42 @@ def _checks(ep: _Endpoint, kind: str) -> dict[str, Any]:
             return True, f"{count} tokens in a test prompt"
         return False, "no token count in the answer"
 
+    def parallel():
+        slots = _declared_slots(ep)
+        if slots:
+            return slots > 1, f"{slots} slots (llama-server /props)", slots
+        # a request long enough that serving it dominates the HTTP round trip
+        def one(_: int = 0) -> float:
+            t = time.monotonic()
+            ep.post(kind, max_tokens=16)
+            return time.monotonic() - t
+        one()  # warm: the first request of a fresh server also loads things
+        single = one()
+        t = time.monotonic()
+        with ThreadPoolExecutor(PARALLEL_TRIAL) as pool:
+            list(pool.map(one, range(PARALLEL_TRIAL)))
+        together = time.monotonic() - t
+        seen = max(1, min(PARALLEL_TRIAL, round(PARALLEL_TRIAL * single / max(together, 1e-6))))
+        return seen > 1, (f"{PARALLEL_TRIAL} requests at once took {together:.2f} s, one alone "
+                          f"{single:.2f} s: about {seen} answered together"), seen
+
     return {"streaming": _safe(streaming), "usage_in_stream": _safe(usage_in_stream),
             "grammar": _safe(constrained("grammar", f'root ::= "{MAGIC}"\n')),
             "guided_choice": _safe(constrained("guided_choice", CHOICES)),
-            "logprobs": _safe(logprobs), "n": _safe(n), "token_count": _safe(token_count)}
+            "logprobs": _safe(logprobs), "n": _safe(n), "token_count": _safe(token_count),
+            "parallel": _safe(parallel)}
+
+
+def _declared_slots(ep: _Endpoint) -> int:
+    """``total_slots`` from llama-server's ``/props`` (served beside ``/v1``), else 0."""
+    root = ep.base[:-3] if ep.base.endswith("/v1") else ep.base
+    try:
+        with urllib.request.urlopen(urllib.request.Request(root + "/props", headers=ep.headers),
+                                    timeout=ep.timeout) as r:
+            slots = json.loads(r.read()).get("total_slots")
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return slots if isinstance(slots, int) and not isinstance(slots, bool) and slots > 0 else 0
 
 
 def capabilities_of(features: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -192,7 +236,8 @@ def capabilities_of(features: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"streaming": ok.get("streaming", False), "completions": ok.get("completions", False),
             "chat": ok.get("chat", False), "constraint": constraint,
             "logprobs": ok.get("logprobs", False), "usage_in_stream": ok.get("usage_in_stream", False),
-            "n": ok.get("n", False), "token_count": ok.get("token_count", False)}
+            "n": ok.get("n", False), "token_count": ok.get("token_count", False),
+            "parallel": int(features.get("parallel", {}).get("value") or 1)}
 
 
 def probe(base_url: str, model: str | None = None, api_key: str | None = None,

@@ -64,6 +64,21 @@ def model_config(args: Any, prices: dict[str, float] | None = None, parallel: in
                        parallel=parallel, **(prices or {}))
 
 
+def parallel_arg(args: Any) -> int:
+    """``--parallel`` as a number (1 when not given)."""
+    return 1 if args.parallel is None else parse_int("parallel", args.parallel)
+
+
+def probed(args: Any, model: Any) -> Any:
+    """With ``--probe`` and an endpoint: the config with what the probe found there; its measured
+    parallel slots become the default unless ``--parallel`` was given."""
+    if not (args.probe and args.base_url):
+        return model
+    from reasoning.models.probe import probe
+    return model.with_probe(probe(args.base_url, args.model, api_key(args.api_key_env)),
+                            keep_parallel=args.parallel is not None)
+
+
 def api_key(env: str | None) -> str | None:
     """The key held by the environment variable ``env`` (never stored or printed)."""
     if not env:

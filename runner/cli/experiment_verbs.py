@@ -9,7 +9,7 @@ import sys
 from reasoning.tasks import TASKS
 from storage import open_store
 
-from .common import model_config, parse_float, parse_int
+from .common import model_config, parallel_arg, parse_float, parse_int, probed
 
 
 def register(sub) -> None:
@@ -47,6 +47,11 @@ def register(sub) -> None:
                    "'random' is the random-legal-step baseline")
     x.add_argument("--api-key-env", default=None, help="environment variable holding the API key")
     x.add_argument("--mode", default=None, choices=["chat", "completions"])
+    x.add_argument("--parallel", default=None, metavar="N", help="model calls in flight at once "
+                   "within each run (an endpoint's parallel slots; default 1, or with --probe the "
+                   "slots it measured); the trees are the same for any N")
+    x.add_argument("--probe", action="store_true", help="probe the endpoint first and use what it "
+                   "supports (constraints, usage in stream, parallel slots)")
     x.add_argument("--quiet", action="store_true", help="no progress bar")
     x.add_argument("--db", default=None)
     x.set_defaults(handler=cmd_experiment)
@@ -84,7 +89,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         exp.load_config(store, eid)
     else:
         model = {} if not (args.base_url or args.model) else dataclasses.asdict(
-            model_config(args))
+            probed(args, model_config(args, parallel=parallel_arg(args))))
         seconds = parse_float("max-seconds", args.max_seconds)
         config = exp.ExperimentConfig(
             task=args.task, problems=args.problems, task_file=args.task_file,

@@ -15,7 +15,7 @@ from reasoning.strategies import STRATEGIES
 from reasoning.tasks import TASKS
 from storage import open_store
 
-from .common import api_key, model_config, parse_float, parse_int, summary
+from .common import api_key, model_config, parallel_arg, parse_float, parse_int, probed, summary
 
 
 def register(sub) -> None:
@@ -53,8 +53,9 @@ def register(sub) -> None:
     r.add_argument("--price-in", default="0", metavar="USD", help="$ per million prompt tokens "
                    "(optional; adds a cost to the run)")
     r.add_argument("--price-out", default="0", metavar="USD", help="$ per million generated tokens")
-    r.add_argument("--parallel", default="1", metavar="N", help="model calls in flight at once "
-                   "(an endpoint's parallel slots; default 1); the tree is the same for any N")
+    r.add_argument("--parallel", default=None, metavar="N", help="model calls in flight at once "
+                   "(an endpoint's parallel slots; default 1, or with --probe the slots it "
+                   "measured); the tree is the same for any N")
     r.add_argument("--probe", action="store_true", help="probe the endpoint first and use what it "
                    "supports (grammar / guided_choice constraints, usage in stream)")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -146,10 +147,7 @@ def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
               if getattr(args, dest) is not None}
     prices = {"price_in": parse_float("price_in", args.price_in),
               "price_out": parse_float("price_out", args.price_out)}
-    model = model_config(args, prices, parse_int("parallel", args.parallel))
-    if args.probe and args.base_url:
-        from reasoning.models.probe import probe
-        model = model.with_probe(probe(args.base_url, args.model, api_key(args.api_key_env)))
+    model = probed(args, model_config(args, prices, parallel_arg(args)))
     # settings that do not belong to the chosen strategy are an error, not silently ignored
     spec = RunSpec(task=args.task, problem=_default_problem(args), strategy=args.strategy,
                    params=params, budget={"max_nodes": args.max_nodes,
