@@ -43,8 +43,24 @@ def test_random_policy_is_uniform_over_the_legal_steps():
     assert chi2 < 2 * len(legal), chi2              # … about equally often (fixed seeds: exact)
 
 
+def test_random_policy_counts_tokens_as_the_embedded_model_would():
+    """A budget binds the baseline where it binds Gemma writing the same step: Gemma's tokenizer
+    splits numbers into digits, 23 tokens where 4 characters a token says 8."""
+    step = "12 + 12 = 24 (left: 12 12 24)"
+    req = GenRequest("Input: 12 12 12 12", seed=3, choices=[step])
+    gemma = RandomPolicy()              # the model's packages are installed here (CI installs them)
+    assert gemma.tokens == "gemma" and gemma.describe()["tokens"] == "gemma"
+    out = gemma.generate(req)
+    assert (out.completion_tokens, out.usage_estimated) == (23, False)
+    assert out.prompt_tokens == 14      # "Input", ":", then " ", "1", "2" for each 12
+    est = RandomPolicy(tokens="estimate").generate(req)
+    assert (est.completion_tokens, est.usage_estimated) == (8, True)
+    with pytest.raises(ValueError, match="tokens: one of"):
+        RandomPolicy(tokens="words")
+
+
 def test_random_policy_gives_random_verdicts_and_no_free_text():
-    model = RandomPolicy()
+    model = RandomPolicy(tokens="estimate")
     words = ["sure", "likely", "impossible"]
     verdicts = Counter(model.generate(GenRequest("v", seed=s, choices=words)).text
                        for s in range(900))

@@ -44,9 +44,37 @@ class _FromCallback(Exception):
 
 
 def choices_grammar(choices: list[str]) -> str:
-    """A GBNF grammar (llama.cpp) accepting exactly one of ``choices``."""
-    alts = " | ".join(json.dumps(c) for c in choices)
-    return f"root ::= {alts}\n"
+    """A GBNF grammar (llama.cpp) accepting exactly one of ``choices``.
+
+    The choices are factored into a prefix tree (``"10 " ("* " (…) | "+ " (…))`` rather than 36
+    whole alternatives): llama.cpp checks every vocabulary token against every live alternative
+    at each step, so fewer alternatives make each constrained token cheaper (Game of 24's first
+    step on Gemma's 262k-token vocabulary: 2.0 s a call against 2.5 s, one thread). The language is
+    the same, so the same seed writes the same step."""
+    tree: dict[str, dict] = {}
+    for choice in dict.fromkeys(choices):
+        node = tree
+        for ch in choice:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a choice ends here
+    body = _alternatives(tree)
+    return f"root ::= {body or json.dumps('')}\n"
+
+
+def _alternatives(node: dict[str, dict]) -> str:
+    """GBNF for the suffixes below ``node`` of the prefix tree ("" marks an end)."""
+    alts = []
+    for ch in sorted(k for k in node if k):
+        text, child = ch, node[ch]
+        while len(child) == 1 and "" not in child:  # a single path: one string literal
+            (nxt, child), = child.items()
+            text += nxt
+        rest = _alternatives(child)
+        alts.append(json.dumps(text) + (f" {rest}" if rest else ""))
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
+    return f"({body})?" if "" in node else body
 
 
 class OpenAIModel:
