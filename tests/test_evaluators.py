@@ -38,7 +38,7 @@ def test_registry_and_unknown_name():
     assert set(EVALUATORS) == {"value_prompt", "rollout", "verifier", "prm", "oracle"}
     with pytest.raises(ValueError, match="^evaluator: unknown evaluator 'psychic'"):
         make_evaluator("psychic")
-    with pytest.raises(ValueError, match="^value_samples:"):
+    with pytest.raises(ValueError, match="^samples:"):
         make_evaluator("value_prompt", samples=0)
 
 
@@ -150,3 +150,26 @@ def test_no_truth_when_the_task_cannot_decide():
     score(ctx, make_evaluator("value_prompt"), a)
     payload = [e.payload for e in ctx.rec.events if e.type == ev.NODE_SCORED][0]
     assert "truth" not in payload and ctx.tree.nodes[a].truth is None
+
+
+def test_value_prompt_samples_is_a_setting_every_scored_state_follows():
+    """``--value-prompt-samples 1``: one value call a state (the cheaper check), recorded in the
+    run's params and in every score's details; the default stays ToT's 3."""
+    from reasoning.engine import run_search
+    from reasoning.models.random_policy import RandomPolicy
+    from reasoning.settings import Budget
+    from reasoning.strategies import make_strategy
+    from reasoning.tasks import get_task
+    task = get_task("game24")
+    for samples in (1, 3):
+        params = {"value_prompt_samples": samples} if samples != 3 else {}
+        strategy = make_strategy("beam", params)
+        assert strategy.params()["value_prompt_samples"] == samples
+        _, rec = run_search(strategy, task, task.problem_by_id("901"), RandomPolicy(tokens="estimate"),
+                            run_id="v", seed=0, budget=Budget(max_nodes=60, max_tokens=100_000))
+        scored = [e.payload["details"] for e in rec.events if e.type == "node_scored"
+                  and e.payload["details"].get("source") == "value prompt"
+                  and not e.payload["details"].get("cached")]
+        assert scored and all(len(d["verdicts"]) == d["samples"] == samples for d in scored)
+        fin = rec.events[-1].payload
+        assert fin["calls_by_purpose"]["value"] == samples * len(scored)

@@ -11,6 +11,7 @@ prompt within a run, as ToT does: the same numbers left by two paths are judged 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from ..engine import SearchContext
@@ -21,15 +22,28 @@ from .base import Evaluator, Score, terminal_score
 FREE_MAX_TOKENS = 48
 
 
+@dataclass
+class ValuePromptSettings:
+    """``--value-prompt-samples``: calls a state (ToT's Game of 24 setting is 3). On the embedded
+    model one call tells solvable states from dead ends as well as three (both at chance:
+    ``benchmarks/bench_value_checks.py``), for a third of the value calls."""
+    samples: int = 3
+    temperature: float = 0.7
+
+    def __post_init__(self) -> None:
+        check_range("samples", self.samples, 1, 100)
+        check_range("temperature", self.temperature, 0.0, 2.0)
+
+
 class ValuePromptEvaluator(Evaluator):
     name = "value_prompt"
     title = "ToT value prompt (sure / likely / impossible)"
     default_threshold = 1.0  # at least one "likely" among the samples
+    Settings = ValuePromptSettings
 
-    def __init__(self, samples: int = 3, temperature: float = 0.7) -> None:
-        check_range("value_samples", samples, 1, 100)
-        check_range("value_temperature", temperature, 0.0, 2.0)
-        self.samples, self.temperature = samples, temperature
+    def __init__(self, settings: ValuePromptSettings | None = None) -> None:
+        settings = settings or ValuePromptSettings()
+        self.samples, self.temperature = settings.samples, settings.temperature
         self._cache: dict[str, Score] = {}
         self._top = 20.0
 
