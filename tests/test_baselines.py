@@ -206,3 +206,23 @@ def test_the_status_line_shows_compute_by_purpose():
     calls = fin["calls_by_purpose"]
     assert (f"prompt tokens {fin['prompt_tokens']} · calls {fin['model_calls']} "
             f"(proposal {calls['proposal']}, value {calls['value']})") in line
+
+
+def test_beam_never_expands_a_node_the_oracle_proved_dead():
+    """ToT's beam keeps the best b whatever their value; with an exact evaluator a 0 is a proof,
+    so such a node is pruned ("dead end") and never gets children. Rank 915 (1 5 10 11: 3 of 36
+    first steps can still reach 24), random proposer, 3,000 tokens: solved (it used the whole
+    budget below dead nodes before)."""
+    task = get_task("game24")
+    problem = task.problem_by_id("915")
+    result, rec = run_search(make_strategy("beam", {"anytime": True, "evaluator": "oracle"}), task,
+                             problem, RandomPolicy(), run_id="dead", seed=0,
+                             budget=Budget(max_tokens=3000, max_nodes=1_000_000))
+    assert result.outcome == "solved"
+    values = {e.node_id: e.payload["value"] for e in rec.events if e.type == "node_scored"}
+    parents = {e.payload.get("parent_id") for e in rec.events if e.type == "node_created"}
+    expanded = [n for n in parents if n not in (None, 0)]
+    assert expanded and all(values[n] == 1.0 for n in expanded)
+    dead = [e for e in rec.events if e.type == "node_pruned" and "dead end" in e.payload["reason"]]
+    assert dead and all(values[e.node_id] == 0.0 for e in dead)
+    assert all(e.payload["kind"] == "threshold" for e in dead)

@@ -20,6 +20,9 @@ class Evaluator:
     default_threshold: ClassVar[float]
     # optional: a dataclass of settings (flags ``--<name>-<field>``); then ``__init__(settings)``
     Settings: ClassVar[type | None] = None
+    # True when a value below ``default_threshold`` is a proof, not a guess (the oracle): a
+    # search may then drop the node for good instead of keeping it for want of better ones
+    exact: ClassVar[bool] = False
 
     def evaluate(self, ctx: SearchContext, node_id: int) -> Score:
         raise NotImplementedError

@@ -21,6 +21,7 @@ class OracleEvaluator(Evaluator):
     name = "oracle"
     title = TITLE
     default_threshold = 0.5  # keeps solvable states (1), cuts hopeless ones (0)
+    exact = True             # a 0 is a proof: no solution below this node
 
     def evaluate(self, ctx: SearchContext, node_id: int) -> Score:
         done = terminal_score(ctx, node_id, 1.0)

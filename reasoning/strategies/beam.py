@@ -10,7 +10,8 @@ Proposals go round-robin over the kept nodes (the first proposal of every kept n
 second …), one batch each, and all candidates of a depth are scored in one batch: with
 ``--parallel N`` that many calls are in flight, and the tree is the same for every N
 (:mod:`reasoning.parallel`). A state another candidate already reached (the task's ``state_key``)
-is pruned as a duplicate (``transpositions``). ``anytime``: when a round reaches the depth limit
+is pruned as a duplicate (``transpositions``). A candidate an *exact* evaluator (the oracle)
+proves a dead end is pruned instead of kept for want of better ones. ``anytime``: when a round reaches the depth limit
 without a solution, a new round starts from the root with first steps not tried before, until a
 solution, the budget, or no untried first step is left.
 """
@@ -156,11 +157,18 @@ class Beam(Strategy):
             values = dict(kept[depth + 1])
             for nid in candidates:
                 result = score(ctx, evaluator, nid)
-                values[nid] = result.value
                 found = solution_found(ctx, result)
                 if found is not None:
                     return Result("solved", ctx.answer_of(found), found,
                                   "verified solution found by an evaluator rollout")
+                if evaluator.exact and result.value < evaluator.default_threshold:
+                    # a proven dead end never takes a beam slot: ToT keeps the best b whatever
+                    # their value, which with an exact evaluator spends rounds below dead nodes
+                    ctx.rejected.add(nid)
+                    ctx.prune(nid, f"dead end ({evaluator.name}: {result.value:g})", result.value,
+                              kind="threshold")
+                    continue
+                values[nid] = result.value
             frontier = self._keep(ctx, values, newer_first=bool(k0))
             kept[depth + 1] = {n: values[n] for n in frontier}
         for node in frontier:
