@@ -226,3 +226,22 @@ def test_beam_never_expands_a_node_the_oracle_proved_dead():
     dead = [e for e in rec.events if e.type == "node_pruned" and "dead end" in e.payload["reason"]]
     assert dead and all(values[e.node_id] == 0.0 for e in dead)
     assert all(e.payload["kind"] == "threshold" for e in dead)
+
+
+def test_mcts_treats_a_node_the_oracle_proved_dead_as_a_known_loss():
+    """MCTS (value from the oracle only) prunes a leaf the oracle scores 0 and never expands it;
+    rank 905 is solved at 3,000 tokens (the budget ran out before: every rollout-free
+    simulation kept widening dead nodes)."""
+    task = get_task("game24")
+    params = {"anytime": True, "width": 0, "evaluator": "oracle", "rollout_weight": 0.0}
+    result, rec = run_search(make_strategy("mcts", params), task, task.problem_by_id("905"),
+                             RandomPolicy(), run_id="dead", seed=0,
+                             budget=Budget(max_tokens=3000, max_nodes=1_000_000))
+    assert result.outcome == "solved"
+    values = {e.node_id: e.payload["value"] for e in rec.events if e.type == "node_scored"}
+    dead = {e.node_id for e in rec.events if e.type == "node_pruned"
+            and e.payload["reason"].startswith("dead end")}
+    assert dead and all(values[n] == 0.0 for n in dead)
+    parents = {e.payload.get("parent_id") for e in rec.events if e.type == "node_created"}
+    assert not dead & parents                                      # none of them got a child
+    assert all(v == 1.0 for n, v in values.items() if n in parents and n != 0)

@@ -19,7 +19,8 @@ verified off that path — a run that verified an answer never reports failure.
 
 Width: a node may have ``width`` children; ``width`` 0 means every legal move (the task's legal
 step count at that node, or up to 16 proposals where the task cannot list its moves).
-``pw_alpha`` > 0 turns on progressive widening: ⌈N^alpha⌉ children after N visits (capped by a
+A leaf an *exact* evaluator (the oracle) proves dead is pruned ("dead end") and treated as a
+known loss. ``pw_alpha`` > 0 turns on progressive widening: ⌈N^alpha⌉ children after N visits (capped by a
 positive ``width`` only). A proposed step that reaches a state another node already reached (the
 task's ``state_key``) is pruned as a duplicate (``transpositions``) and never proposed again from
 that node. ``anytime``: simulations go on until a verified solution, the budget, or a fully
@@ -205,6 +206,10 @@ class MCTS(Strategy):
                 out[j][0] += (1 - w) * sc.norm
                 if out[j][1] is None:  # a rollout evaluator may itself have found a solution
                     out[j][1] = solution_found(ctx, sc)
+                if out[j][1] is None and self._evaluator.exact and \
+                        sc.value < self._evaluator.default_threshold:
+                    # proven dead (the oracle): no simulation goes below it again
+                    self._drop_dead(ctx, s, leaves[j], sc.value)
         return [(v, n) for v, n in out]
 
     def _backprop(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float) -> None:
@@ -214,6 +219,14 @@ class MCTS(Strategy):
         ctx.backprop(path[-1], reward, path, [[n, s.visits[n], s.value[n]] for n in path])
 
     # -- helpers ------------------------------------------------------------------------------
+    def _drop_dead(self, ctx: SearchContext, s: _Stats, node: int, value: float) -> None:
+        """A known loss, like a failed answer: never expanded, valued 0 without a call when
+        selected again, and counted as explored (so a fully known tree still ends the run).
+        Taking it out of its parent's children instead could leave a solvable parent with no
+        child and no untried step, which selection would then value at no cost, forever."""
+        s.terminal[node] = False
+        ctx.prune(node, f"dead end ({self._evaluator.name}: {value:g})", value, kind="threshold")
+
     def _add(self, s: _Stats, node: int, parent: int | None = None) -> None:
         s.visits[node], s.value[node], s.children[node] = 0, 0.0, []
         if parent is not None:
