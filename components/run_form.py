@@ -60,10 +60,20 @@ DEMO_STRATEGY = "mcts"
 DEMO_BUDGET: dict[str, Any] = {"max_tokens": 1500}
 
 
+PREFILLED = "live_prefilled"   # widget keys prefill_from_run set through session state
+
+
 def _start(key: str, **default: Any) -> dict[str, Any]:
-    """A widget's starting value, unless its key already holds one (set by
-    :func:`prefill_from_run`): Streamlit warns when a widget gets both."""
-    return {} if key in st.session_state else default
+    """A widget's starting value, always given — except for a key :func:`prefill_from_run` has
+    just set (Streamlit warns when a widget gets both; the state holds the value then). Leaving
+    the value out on every later run let a widget whose state Streamlit dropped between runs (a
+    rerun interrupting another under load) come back as 0 ("batch: … got 0"); with the value
+    given it comes back at its default, and a kept state still wins over it."""
+    pending = st.session_state.get(PREFILLED)
+    if pending and key in pending:
+        pending.discard(key)
+        return {}
+    return default
 
 
 def dataclass_inputs(cls: type, prefix: str, columns: int = 2,
@@ -155,26 +165,33 @@ def prefill_from_run(run: dict[str, Any]) -> None:
     ensure_plugins()
     task_name, strategy = run["task"], run["strategy"]
     state = st.session_state
+    keys: set[str] = set()
+
+    def put(key: str, value: Any) -> None:
+        state[key] = value
+        keys.add(key)
+
     if task_name in TASKS:
-        state["live_task"] = task_name
+        put("live_task", task_name)
         ids = {p.id for p in get_task(task_name).problems()}
         bundled = run.get("problem_id") in ids
-        state[f"live_problem_how_{task_name}"] = BUNDLED if bundled else TYPED
+        put(f"live_problem_how_{task_name}", BUNDLED if bundled else TYPED)
         if bundled:
-            state[f"live_problem_{task_name}"] = run["problem_id"]
+            put(f"live_problem_{task_name}", run["problem_id"])
         else:
-            state[f"live_problem_text_{task_name}"] = run["problem"]
+            put(f"live_problem_text_{task_name}", run["problem"])
     if strategy in STRATEGIES:
-        state["live_strategy"] = strategy
+        put("live_strategy", strategy)
         names = {f.name for f in dataclasses.fields(STRATEGIES[strategy].Settings)}
         for k, v in (run.get("params") or {}).items():
             if k in names:
-                state[f"live_param_{strategy}_{k}"] = v
+                put(f"live_param_{strategy}_{k}", v)
     budget_fields = {f.name for f in dataclasses.fields(Budget)}
     for k, v in (run.get("budget") or {}).items():
         if k in budget_fields:
-            state[f"live_budget_{k}"] = v
-    state["live_seed"] = int(run.get("seed") or 0)
+            put(f"live_budget_{k}", v)
+    put("live_seed", int(run.get("seed") or 0))
+    state[PREFILLED] = keys   # these widgets take their value from the state, once
 
 
 def settings_summary(run: dict[str, Any]) -> str:
