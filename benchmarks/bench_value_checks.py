@@ -45,11 +45,11 @@ def states(n: int, seed: int = 0) -> list[tuple[str, Any]]:
     return out
 
 
-def measure(model: Any, n: int) -> list[dict[str, Any]]:
+def measure(model: Any, n: int, runs: Path = OUT) -> list[dict[str, Any]]:
     task = get_task("game24")
     words = task.value_choices()
-    done = {r["state"]: r for r in map(json.loads, OUT.read_text().splitlines())} \
-        if OUT.exists() else {}
+    done = {r["state"]: r for r in map(json.loads, runs.read_text().splitlines())} \
+        if runs.exists() else {}
     rows = []
     for i, (label, problem, state) in enumerate(states(n)):
         if label in done:
@@ -64,7 +64,7 @@ def measure(model: Any, n: int) -> list[dict[str, Any]]:
             verdicts.append(parse_verdict(out.text, words))
         row = {"state": label, "solvable": bool(task.solvable(state)), "verdicts": verdicts,
                "seconds": round(time.perf_counter() - t, 2)}
-        with OUT.open("a") as f:
+        with runs.open("a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
@@ -109,10 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from reasoning.models.embedded import embedded_model
         model = embedded_model()
-    global OUT
-    if args.model != "embedded":
-        OUT = OUT.with_name(f"value_checks_{args.model}.jsonl")
-    print(report(measure(model, args.states)))
+    out = OUT if args.model == "embedded" else OUT.with_name(f"value_checks_{args.model}.jsonl")
+    print(report(measure(model, args.states, out)))
     return 0
 
 

@@ -66,12 +66,14 @@ def model_panel() -> ModelConfig | None:
             st.warning(f"{key_env.strip()} is not set in the server's environment.")
     mode = st.radio("Mode", ["chat", "completions"], key="model_mode", horizontal=True,
                     help="completions for base models (few-shot prompts), chat for instruct models")
-    # a probe's measured slots become the field's value (set before the widget is drawn)
-    if (slots := st.session_state.pop("model_parallel_probed", None)) is not None:
+    # a probe's measured slots become the field's value (set before the widget is drawn); only
+    # then is the starting value left out (Streamlit warns when a widget gets both), as in
+    # run_form._start: a widget drawn without one comes back as 0 if Streamlit drops its state
+    slots = st.session_state.pop("model_parallel_probed", None)
+    if slots is not None:
         st.session_state["model_parallel"] = slots
     parallel = st.number_input("Requests in flight", min_value=1, max_value=64, step=1,
-                               key="model_parallel",
-                               **({} if "model_parallel" in st.session_state else {"value": 1}),
+                               key="model_parallel", **({} if slots is not None else {"value": 1}),
                                help="Model calls a run makes at once (best-of-N chains, beam "
                                     "proposals and values). Match the server's parallel slots "
                                     "(vLLM, llama-server -np N, hosted APIs); the tree is the same "

