@@ -19,7 +19,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from harness import CHROMIUM, browser_page, free_port
 from test_package import tracked_copy
 
