@@ -3,8 +3,8 @@
 Positions come from :mod:`components.layout`: the caller's (a live view keeps a
 :class:`~components.layout.StableLayout`, a replay the final tree's) or else a tidy layout.
 
-One scatter trace per node state so the legend always lists all six states (DESIGN.md colours);
-edges are separate line traces: normal, pruned (dashed grey) and the solved path (bold green).
+One scatter trace per node state (colours: ``STATE_COLORS``) so the legend always lists all six
+states; edges are separate line traces: normal, pruned (dashed grey) and the solved path (bold green).
 Every hover string is HTML-escaped because plotly renders tags in hover text.
 """
 from __future__ import annotations

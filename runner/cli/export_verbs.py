@@ -61,11 +61,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         counts = export_events(store, ids, args.out)
         print(json.dumps(counts), file=sys.stderr if args.out == "-" else sys.stdout)
         return 0
-    if args.kind == "events":
-        from runner.open_verbs import export_events
-        counts = export_events(store, ids, args.out)
-        print(json.dumps(counts), file=sys.stderr if args.out == "-" else sys.stdout)
-        return 0
     rollouts = None
     if n_rollouts > 0:
         est = rollout_budget(store, ids, n_rollouts, filters)
