@@ -140,9 +140,9 @@ def assert_app_starts(exe: Path, cwd: Path, env: dict) -> None:
 
 
 def readme_notebook_snippet() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "cli.md").read_text()
     m = re.search(r"<!-- notebook snippet -->\s*```python\n(.*?)```", text, re.S)
-    assert m, "README has no notebook snippet"
+    assert m, "docs/cli.md has no notebook snippet"
     return m.group(1)
 
 
