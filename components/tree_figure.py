@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
+from reasoning.rules import solved_nodes
 from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node, Tree
 
 from .layout import Positions, tidy_layout
@@ -102,7 +103,7 @@ def _edge_trace(segments: Iterable[tuple[tuple[float, float], tuple[float, float
 def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]],
                 on_path: set[int] | None = None) -> dict[str, list]:
     """Edges by style: ``solved`` (on the solved path), ``pruned`` (into a pruned node), ``normal``."""
-    on_path = tree.solved_path() if on_path is None else on_path
+    on_path = solved_nodes(tree) if on_path is None else on_path
     groups: dict[str, list] = {"normal": [], "pruned": [], "solved": []}
     for node in tree.nodes.values():
         if node.parent_id is None or node.parent_id not in pos:
@@ -155,7 +156,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
         x_min, x_max = x_range[0] + 0.7, x_range[1] - 0.7
     width_units = x_max - x_min + 1
     depth = max((-y for _, y in pos.values()), default=0.0)
-    on_path = tree.solved_path() if solved is None else solved
+    on_path = solved_nodes(tree) if solved is None else solved
     base = base_size(width_units)
 
     groups = edge_groups(tree, pos, on_path)
