@@ -1,7 +1,7 @@
 """The search tree as a plotly figure: pure plotly, no Streamlit, takes a folded :class:`Tree`.
 
-Positions come from :mod:`components.layout`: the caller's (a live view keeps a
-:class:`~components.layout.StableLayout`, a replay the final tree's) or else a tidy layout.
+Positions come from :mod:`reasoning.layout`: the caller's (a live view keeps a
+:class:`~reasoning.layout.StableLayout`, a replay the final tree's) or else a tidy layout.
 
 One scatter trace per node state (colours: ``STATE_COLORS``) so the legend always lists all six
 states; edges are separate line traces: normal, pruned (dashed grey) and the solved path (bold green).
@@ -15,10 +15,9 @@ from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
+from reasoning.layout import Positions, tidy_layout
 from reasoning.rules import solved_nodes
 from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node, Tree
-
-from .layout import Positions, tidy_layout
 
 __all__ = ["STATE_COLORS", "edge_groups", "hover_text", "short_step", "tidy_layout", "tree_figure"]
 
