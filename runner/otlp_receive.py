@@ -87,6 +87,8 @@ class Receiver:
                 self._place(tr, s)
                 touched[tr.key] = tr
             for tr in touched.values():
+                if tr.stored.run.finished:   # spans of a closed trace (a re-export): kept out
+                    continue
                 if tr.outcome is not None:
                     self._finish(tr)
                 elif tr.stored is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
 from storage import open_store
@@ -46,6 +47,10 @@ def cmd_serve_otlp(args: argparse.Namespace) -> int:
         raise ValueError(f"port: cannot listen on {args.host}:{port} ({e.strerror})") from None
     print(json.dumps({"listening": server.url + "/v1/traces", "db": str(store.engine.url)}),
           file=sys.stderr, flush=True)
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)   # a service manager's stop ends it like Ctrl-C
     try:
         server.serve_forever()
     except KeyboardInterrupt:
