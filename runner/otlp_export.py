@@ -176,7 +176,8 @@ class OtlpSink:
         inner = exporter or OTLPSpanExporter(endpoint=traces_url(endpoint or ""), timeout=timeout)
         self.exporter = _Counting(inner)
         self.provider = TracerProvider(
-            resource=Resource.create({"service.name": "thinktree", "thinktree.run.id": str(run_id)}),
+            resource=Resource.create({"service.name": "thinktree", "thinktree.run.id": str(run_id),
+                                     "openinference.project.name": "thinktree"}),
             id_generator=self._ids, span_limits=SpanLimits(max_events=100_000,
                                                            max_span_attributes=256))
         self.provider.add_span_processor(BatchSpanProcessor(
