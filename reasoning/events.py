@@ -375,10 +375,17 @@ def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
     return got
 
 
+_REQUIRED_CACHE: dict[type, tuple[str, ...]] = {}
+
+
 def _required(cls: type) -> tuple[str, ...]:
     """Fields without a default (all strings: task, problem, strategy, outcome, mark)."""
-    return tuple(f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
-                 and f.default_factory is dataclasses.MISSING and f.name != "extra")
+    got = _REQUIRED_CACHE.get(cls)
+    if got is None:
+        got = _REQUIRED_CACHE[cls] = tuple(
+            f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING and f.name != "extra")
+    return got
 
 
 def _checker(tp: Any):

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from opentelemetry import trace as otel_trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -46,6 +48,20 @@ def traces_url(endpoint: str) -> str:
     if not endpoint.startswith(("http://", "https://")):
         raise ValueError(f"endpoint: expected an http:// or https:// URL, got {endpoint!r}")
     return endpoint if endpoint.endswith("/v1/traces") else endpoint + "/v1/traces"
+
+
+def check_reachable(endpoint: str, timeout: float = 3.0) -> str:
+    """The traces URL, once a TCP connection to its host succeeded (else a ValueError at once,
+    instead of the exporter's retries for many seconds)."""
+    url = traces_url(endpoint)
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as e:
+        raise ValueError(f"endpoint: cannot connect to {url} ({e.strerror or e}); is an OTLP/HTTP "
+                         "receiver listening there?") from None
+    return url
 
 
 def _digest(*parts: Any, n: int) -> int:
@@ -75,7 +91,7 @@ class LiveOtlp:
     """``run --live-otlp URL``: an ``on_events`` consumer that streams the run's spans."""
 
     def __init__(self, endpoint: str, store, then=None) -> None:
-        traces_url(endpoint)   # a bad URL is a message before the run starts
+        check_reachable(endpoint)   # a bad URL or no receiver: a message before the run starts
         self.endpoint, self.store, self.then = endpoint, store, then
         self.sink: OtlpSink | None = None
 
@@ -305,6 +321,7 @@ class OtlpSink:
 def export_runs(store, run_ids: list[int], endpoint: str) -> dict[str, Any]:
     """Send each stored run as one trace; raises ValueError when spans could not be sent."""
     from reasoning.tree import fold
+    check_reachable(endpoint)
     out = []
     for rid in run_ids:
         row = store.get_run(rid)

@@ -39,13 +39,15 @@ VERDICTS = {"pruned": ev.NodePruned, "backtracked": ev.NodeBacktracked, "solved"
 TEXT_KEYS = ("output.value", "gen_ai.completion", "gen_ai.output.text", "llm.output_messages")
 
 
-def _is_run(s: SpanIn) -> bool:
-    return "thinktree.run.id" in s.attrs or ("thinktree.outcome" in s.attrs and not _marked(s))
-
-
 def _marked(s: SpanIn) -> bool:
-    return any(k.startswith("thinktree.") and not k.startswith(("thinktree.run.", "thinktree.call."))
-               and k not in ("thinktree.outcome",) for k in s.attrs)
+    """Does the span carry node attributes (``thinktree.*`` other than run, call, outcome)?"""
+    for k in s.attrs:
+        if k.startswith("thinktree.") and not k.startswith(_NOT_NODE):
+            return True
+    return False
+
+
+_NOT_NODE = ("thinktree.run.", "thinktree.call.", "thinktree.outcome")
 
 
 @dataclass
@@ -56,7 +58,8 @@ class _Trace:
     seen: dict[str, Any] = field(default_factory=dict)    # span id -> node id, or None (no node)
     waiting: dict[str, list[SpanIn]] = field(default_factory=dict)   # parent span id -> spans
     marked: bool = False
-    final: set[int] = field(default_factory=set)   # nodes whose span carried their final state
+    final: set[int] = field(default_factory=set)
+    next_id: int = 0   # nodes whose span carried their final state
     outcome: str | None = None
     answer: str | None = None
     last: float = field(default_factory=time.monotonic)
@@ -112,15 +115,16 @@ class Receiver:
     def _place(self, tr: _Trace, s: SpanIn) -> None:
         if tr.outcome is not None or tr.stored is None or tr.stored.run.finished:
             return   # the run is closed: later spans of its trace are not added
-        if _is_run(s):
+        marked = _marked(s)
+        if "thinktree.run.id" in s.attrs or ("thinktree.outcome" in s.attrs and not marked):
             tr.seen[s.span_id] = None
             self._run_span(tr, s)
             return
-        if "thinktree.call.node" in s.attrs or (tr.marked and not _marked(s)):
+        if "thinktree.call.node" in s.attrs or (tr.marked and not marked):
             tr.seen[s.span_id] = None
             self._release(tr, s.span_id)
             return
-        tr.marked = tr.marked or _marked(s)
+        tr.marked = tr.marked or marked
         parent = self._parent_node(tr, s)
         if parent is False:   # the parent span has not arrived: wait for it
             tr.waiting.setdefault(self._wait_key(s), []).append(s)
@@ -152,7 +156,8 @@ class Receiver:
             parent = tree.root_id   # a second top-level span joins the first one's tree
         nid = s.attrs.get("thinktree.node.id")
         if not isinstance(nid, int) or nid in tree.nodes:
-            nid = max(tree.nodes, default=-1) + 1
+            nid = tr.next_id
+        tr.next_id = max(tr.next_id, nid + 1)
         a = s.attrs
         depth = 0 if parent is None else tree.nodes[parent].depth + 1
         role = str(a.get("thinktree.node.role") or ("problem" if parent is None else "thought"))
