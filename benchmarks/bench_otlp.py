@@ -18,7 +18,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from runner.ingest import ingest_file
-from runner.otlp_receive import OtlpServer
+from runner.otlp_server import OtlpServer
 from runner.views import open_view
 from storage import open_store
 

@@ -18,6 +18,7 @@ Format versions: 1 = runs written before the typed events (no ``format_version``
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -375,17 +376,11 @@ def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
     return got
 
 
-_REQUIRED_CACHE: dict[type, tuple[str, ...]] = {}
-
-
+@functools.cache
 def _required(cls: type) -> tuple[str, ...]:
     """Fields without a default (all strings: task, problem, strategy, outcome, mark)."""
-    got = _REQUIRED_CACHE.get(cls)
-    if got is None:
-        got = _REQUIRED_CACHE[cls] = tuple(
-            f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING and f.name != "extra")
-    return got
+    return tuple(f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                 and f.default_factory is dataclasses.MISSING and f.name != "extra")
 
 
 def _checker(tp: Any):

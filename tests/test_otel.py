@@ -15,7 +15,7 @@ import pytest
 from reasoning.models.config import ModelConfig
 from runner import RunSpec, execute
 from runner.otlp_export import LiveOtlp, OtlpSink, export_runs
-from runner.otlp_receive import OtlpServer
+from runner.otlp_server import OtlpServer
 from runner.views import final_tree
 from storage import open_store
 from tests.harness import ROOT, free_port

@@ -33,7 +33,7 @@ def register(sub) -> None:
 
 
 def cmd_serve_otlp(args: argparse.Namespace) -> int:
-    from runner.otlp_receive import OtlpServer
+    from runner.otlp_server import OtlpServer
     port = parse_int("port", args.port)
     if not 0 <= port <= 65535:
         raise ValueError(f"port: must be between 0 and 65535, got {port}")
