@@ -104,7 +104,7 @@ class Receiver:
             tr = self.traces[s.trace_id] = _Trace(s.trace_id, s.start_ns)
             service = str(s.resource.get("service.name", "") or "otel")
             self._emit(tr, ev.RUN_STARTED, None, ev.RunStarted(
-                task="otel", problem=f"trace {s.trace_id} from {service}", strategy="otel",
+                task="otel", problem=f"{service}: {s.name}"[:200], strategy="otel",
                 params={"trace_id": s.trace_id}, model={"name": service, "kind": "external"},
                 extra={"source": "serve-otlp"}).to_payload(), s.start_ns)
         tr.last = time.monotonic()
