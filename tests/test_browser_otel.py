@@ -37,7 +37,7 @@ def test_otel_script_grows_in_the_live_page(tmp_path):
             page.goto(url)   # the app is up before the script starts
             page.get_by_text("Thinktree · live run").wait_for()
             script = subprocess.Popen([sys.executable, str(ROOT / "examples/otel/dfs_search.py"),
-                                       "--endpoint", srv.url, "--delay", "0.3"],
+                                       "--endpoint", srv.url, "--delay", "0.5"],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             deadline = time.monotonic() + 30
             while not store.list_runs() and time.monotonic() < deadline:
@@ -47,8 +47,8 @@ def test_otel_script_grows_in_the_live_page(tmp_path):
             page.get_by_text(f"Run {rid}").first.wait_for()
             page.get_by_text(NODES).first.wait_for()
             seen = [shown_nodes(page)]
-            while script.poll() is None and len(seen) < 40:
-                page.wait_for_timeout(700)
+            while script.poll() is None and len(seen) < 80:   # ~20 s of search at 0.5 s a step
+                page.wait_for_timeout(500)
                 seen.append(shown_nodes(page))
             grew = [b for a, b in zip(seen, seen[1:], strict=False) if b > a]
             assert len(grew) >= 2, seen   # the page showed the tree at several sizes
