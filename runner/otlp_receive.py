@@ -112,7 +112,7 @@ class Receiver:
 
     # -- spans -> nodes ----------------------------------------------------------------------------
     def _place(self, tr: _Trace, s: SpanIn) -> None:
-        if tr.outcome is not None or tr.stored is None or tr.stored.run.finished:
+        if tr.stored is None or tr.stored.run.finished:
             return   # the run is closed: later spans of its trace are not added
         marked = _marked(s)
         if "thinktree.run.id" in s.attrs or ("thinktree.outcome" in s.attrs and not marked):

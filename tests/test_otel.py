@@ -175,6 +175,8 @@ def test_thinktree_attributes_give_state_value_and_text(server):
                           "thinktree.state": "pruned", "thinktree.value": 0.25,
                           "thinktree.reason": "below threshold", "output.value": "4 + 4 = 8",
                           "gen_ai.usage.output_tokens": 7}),
+                      span("00000000000000b4", "00000000000000ff", t=4, name="orphan",
+                           attrs={"thinktree.state": "open"}),
                       span("00000000000000b3", "00000000000000b1", t=3, attrs={
                           "thinktree.state": "solved", "thinktree.outcome": "solved",
                           "thinktree.answer": "24"})])
@@ -185,6 +187,8 @@ def test_thinktree_attributes_give_state_value_and_text(server):
     assert (pruned.state, pruned.value, pruned.reason, pruned.text, pruned.completion_tokens) == \
            ("pruned", 0.25, "below threshold", "4 + 4 = 8", 7)
     assert tree.nodes[2].state == "solved" and tree.outcome == "solved"
+    # a span whose parent never came: under the root when the run ends
+    assert [(n.label, n.parent_id) for n in tree.nodes.values()][-1] == ("orphan", 0)
     assert store.get_run(rid)["status"] == "finished"
 
 
