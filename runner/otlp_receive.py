@@ -247,8 +247,9 @@ class Receiver:
                 "path": [u[0] for u in updates]}, t_ns)
 
     def _outcome(self, tr: _Trace, a: dict[str, Any]) -> None:
-        outcome = str(a.get("thinktree.outcome") or "answered")
-        tr.outcome = outcome if outcome in ev.OUTCOMES else "answered"
+        outcome = a.get("thinktree.outcome")   # none: a run exported while it was running
+        tr.outcome = "interrupted" if not outcome else \
+            str(outcome) if str(outcome) in ev.OUTCOMES else "answered"
         tr.answer = _str(a.get("thinktree.answer"))
 
     # -- closing -----------------------------------------------------------------------------------
