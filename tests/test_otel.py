@@ -294,3 +294,17 @@ def test_export_to_nowhere_is_a_message(tmp_path):
     out = subprocess.run(cli + ["export", "otlp", "--runs", "1", "--db", db, "--endpoint", "ftp://x"],
                          env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "endpoint" in out.stderr
+
+
+def test_a_run_exported_while_it_runs_arrives_interrupted(db_path, server):
+    from thinktree import Trace
+    with Trace(db=db_path, task="toy", problem="reach 11") as t:
+        root = t.root("start at 1")
+        t.score(t.step(root, "+3 -> 4"), 0.8)
+        store = open_store(db_path)
+        export_runs(store, [t.run_id], server.url)
+        got = server.receiver.store
+        received = final_tree(got, newest_run(got))
+        assert received.outcome == "interrupted"
+        assert [(n.parent_id, n.text, n.value) for n in received.nodes.values()] == \
+               [(None, "start at 1", None), (0, "+3 -> 4", 0.8)]
