@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_context import MODEL_KEY, db_url, get_store
 from components.model_panel import model_panel
+from components.otel_panel import OTLP_KEY, otel_panel
 from storage import StorageError
 from storage.db import display_url
 
@@ -29,6 +30,7 @@ st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.2rem;}</sty
 with st.sidebar:
     st.title("Thinktree")
     st.session_state[MODEL_KEY] = model_panel()
+    st.session_state[OTLP_KEY] = otel_panel()
     st.caption(f"Database: {display_url(db_url())}")  # relative, or without its password
 
 try:

@@ -62,6 +62,11 @@ class EventReader:
             obj = json.loads(text)
         except json.JSONDecodeError as e:
             raise LineError(line, f"not valid JSON ({e.msg} at column {e.colno})") from None
+        return self.feed_obj(line, obj)
+
+    def feed_obj(self, line: int, obj: Any) -> tuple[RunInput, Event]:
+        """Check one event already parsed from JSON (a dict in the line format): see :meth:`feed`.
+        Other readers of outside input (the OTLP receiver) come in here."""
         if not isinstance(obj, dict):
             raise LineError(line, f"expected a JSON object, got {type(obj).__name__}")
         run = self._run_for(line, obj)
