@@ -8,6 +8,8 @@ The breaks they were checked against (each applied, the test seen failing, then 
 * ``pw_alpha`` ignored (always ``width`` children) -> test_progressive_widening_limits_children
 * ``stop_on_solution`` ignored (either way)         -> test_stop_on_solution_stops_at_the_first
 * a solution found before the budget cut dropped   -> test_a_solution_survives_the_budget_cut
+* ``c_uct`` not used in selection (0 instead)       -> test_mcts_exploration_follows_c_uct
+* idle simulations write their own events again    -> test_anytime_mcts_writes_nothing_for_simulations_that_learn_nothing
 
 All runs are deterministic: a scripted policy on a toy task (spell a word one letter a step), or
 the seeded random policy on Game of 24.
@@ -23,6 +25,7 @@ from reasoning.models.random_policy import RandomPolicy
 from reasoning.models.scripted import ScriptedModel
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
+from reasoning.strategies.mcts import IDLE_LIMIT
 from reasoning.tasks import get_task
 from reasoning.tasks.base import InvalidStep, Problem, Task, Verdict
 from reasoning.tree import PRUNED, SOLVED, fold
@@ -118,6 +121,39 @@ def test_mcts_selection_follows_the_value():
                                                              tree.nodes[b].visits)
     assert tree.nodes[a].mean_value > 0.5 and tree.nodes[b].mean_value == 0.0
     assert result.outcome == "solved"
+
+
+def test_mcts_exploration_follows_c_uct():
+    # rollouts pick "a" first: "a" is worth 1, "b" 0. With c 0 selection only exploits, so "b"
+    # keeps its one first visit; the UCT bonus c·sqrt(ln N / n) sends more visits to "b" the
+    # larger c is (exact counts: the runs are deterministic)
+    visits = {}
+    for c in (0.0, 1.0, 2.0):
+        _, tree, _ = _mcts({"simulations": 30, "c_uct": c}, Spell("aaa", "ab"))
+        a, b = (next(k for k in tree.nodes[0].children if tree.nodes[k].step == s) for s in "ab")
+        visits[c] = (tree.nodes[a].visits, tree.nodes[b].visits)
+    assert visits == {0.0: (29, 1), 1.0: (27, 3), 2.0: (18, 7)}
+
+
+def test_anytime_mcts_writes_nothing_for_simulations_that_learn_nothing():
+    """c 0 with stop_on_solution off: once a verified path leads, selection re-visits it forever
+    (no model call, no new node). Those simulations write no event of their own, the stored
+    visits still add up to every simulation, and the run ends by itself."""
+    task = get_task("game24")
+    params = {"anytime": True, "c_uct": 0.0, "stop_on_solution": False}
+    result, rec = run_search(make_strategy("mcts", params), task, task.parse_problem("1 2 3 4"),
+                             RandomPolicy(), run_id=1, budget=Budget(max_nodes=100_000), seed=0)
+    tree = fold(rec.events)
+    calls = rec.events[-1].payload["model_calls"]
+    assert result.outcome == "solved" and calls > 50
+    assert len(rec.events) < 20 * calls, (len(rec.events), calls)
+    sims = int(result.detail.split(" after ")[1].split(" simulations")[0])
+    assert tree.nodes[0].visits == sims > sum(e.type == ev.MCTS_BACKPROP for e in rec.events)
+    assert result.detail.endswith(f"the last {IDLE_LIMIT} simulations only re-visited known leaves "
+                                  "(no model call, no new node), so the search stopped")
+    for n in tree.nodes.values():   # a node's visits = its children's + the ones that ended at it
+        kids = [tree.nodes[c].visits for c in n.children if tree.nodes[c].role == "thought"]
+        assert n.visits >= sum(kids)
 
 
 def _most_visited_end(tree) -> int:
