@@ -2,6 +2,7 @@
 
     python scripts/search_breaks.py                 # every break, each against its own tests
     python scripts/search_breaks.py tests/test_search_maths.py    # every break, these tests
+    python scripts/search_breaks.py -k MCTS         # only the breaks whose name has this text
 
 Each break is a small edit of one product file (the search maths first, then the other holes a
 mutation audit found: issue 29); the file is restored right after its test run (also when the
@@ -56,6 +57,8 @@ BREAKS = [  # (what, file, text, replacement[, tests])
      "                                          0.0), -c))"),
     ("MCTS simulations that learn nothing write their own events again", MCTS,
      "write=not (idle or nothing_new)", "write=True"),
+    ("anytime MCTS with c_uct 0 never sees that selection repeats itself", MCTS,
+     "        return (self.settings.c_uct == 0 and", "        return (False and"),
     # -- beyond the search maths (issue 29) ---------------------------------------------------
     ("Game of 24 accepts a near miss (|value - 24| <= 1)", G24,
      "        if value == TARGET:\n", "        if abs(value - TARGET) <= 1:\n",
@@ -87,8 +90,12 @@ BREAKS = [  # (what, file, text, replacement[, tests])
 
 
 def main(argv: list[str]) -> int:
-    missed = 0
+    missed, only = 0, ""
+    if argv[:1] == ["-k"]:
+        only, argv = argv[1], argv[2:]
     for what, path, old, new, *own in BREAKS:
+        if only.lower() not in what.lower():
+            continue
         files = argv or (own[0] if own else TESTS)
         p = ROOT / path
         src = p.read_text()

@@ -19,9 +19,11 @@ still counts its visit (the UCT statistics are exactly those of textbook UCT) bu
 of its own: its updated statistics ride on the next ``mcts_backprop`` event (or one last event
 when the run ends), whose ``updates`` may then name nodes off its ``path``. Without that an
 anytime run that keeps re-selecting a solved path (``c_uct`` 0, ``stop_on_solution`` off) wrote
-tens of thousands of rows a second. An anytime run also ends when ``IDLE_LIMIT`` simulations in a
-row learned nothing: with ``c_uct`` 0 selection then never leaves the known leaves again, and with
-``c_uct`` > 0 it would take ever more such visits to.
+tens of thousands of rows a second. An anytime run also ends when selection provably repeats
+itself for ever (``_stuck``: ``c_uct`` 0, one simulation at a time, a known leaf whose reward keeps
+every node of its path the best of its siblings), or after ``IDLE_LIMIT`` such simulations in a
+row (with ``c_uct`` > 0 UCT always comes back to what it can still learn, but it may take
+exponentially many visits).
 
 The final answer is the first verified solution (``stop_on_solution``) or else the most-visited
 path: solved when it ends in a verified solution, and solved too (``detail`` says so) when one was
@@ -58,7 +60,7 @@ from .base import Strategy, first_solved
 from .transpose import Transpositions
 
 UNLISTED_WIDTH = 16  # width 0 on a task that cannot list its moves: at most this many children
-IDLE_LIMIT = 2000    # anytime: simulations in a row that learn nothing new end the run (see the doc)
+IDLE_LIMIT = 100_000  # anytime: simulations in a row that learn nothing end the run (the doc)
 
 
 @dataclass
@@ -154,7 +156,9 @@ class MCTS(Strategy):
             solved_node = None
             values = self._simulate_many(ctx, s, [p[-1] for p in paths])
             nothing_new = (len(ctx.tree.nodes), ctx.model_calls) == before
+            stuck = False
             for path, idle, (reward, found) in zip(paths, known, values, strict=True):
+                stuck = stuck or ((idle or nothing_new) and self._stuck(ctx, s, path, reward))
                 self._backprop(ctx, s, path, reward, write=not (idle or nothing_new))
                 solved_node = solved_node if solved_node is not None else found
             done += size
@@ -163,6 +167,9 @@ class MCTS(Strategy):
                               "verified solution found")
             if self._exhausted(ctx, s, root):
                 break
+            if self.settings.anytime and stuck:
+                return self._final(ctx, s, root, "; with c_uct 0 every later simulation would re-visit "
+                                   "the same known leaf (nothing more to learn), so the search stopped")
             if self.settings.anytime and s.idle >= IDLE_LIMIT:
                 return self._final(ctx, s, root, f"; the last {s.idle} simulations only re-visited "
                                    "known leaves (no model call, no new node), so the search stopped")
@@ -257,6 +264,16 @@ class MCTS(Strategy):
         rest = [n for n in s.pending if n not in on_path]
         ctx.backprop(path[-1], reward, path, [[n, s.visits[n], s.value[n]] for n in path + rest])
         s.pending, s.pending_last = {}, None
+
+    def _stuck(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float) -> bool:
+        """Will every later selection be ``path`` again (before its backprop of ``reward``)? With
+        ``c_uct`` 0 and one simulation at a time selection takes the best mean Q/N among siblings.
+        A reward no lower than the mean of each node on the path keeps each the best (the
+        siblings' means do not move), and when no node on it may ever get a new child, selection
+        ends at the same known leaf for ever."""
+        return (self.settings.c_uct == 0 and self.settings.batch == 1
+                and all(s.visits[n] and reward >= s.value[n] / s.visits[n] for n in path[1:])
+                and not any(self._can_expand(ctx, s, n, ever=True) for n in path))
 
     def _write_pending(self, ctx: SearchContext, s: _Stats) -> None:
         """One event for the simulations since the last one (the run is ending)."""
