@@ -28,8 +28,8 @@ replay. Anything else (no saved state, an older one) replays the log, as before.
 """
 from __future__ import annotations
 
-import math
 import json
+import math
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple, Protocol
 

@@ -63,8 +63,10 @@ def m005_placements_and_run_list(conn: Connection) -> None:
     md = MetaData()
     runs.to_metadata(md)   # the table its foreign key names
     placements.to_metadata(md).create(conn, checkfirst=True)
+    have = {c["name"] for c in inspect(conn).get_columns("runs")}
     for name, cols in RUN_LIST_INDEXES.items():
-        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON runs ({cols})"))
+        if {c.strip() for c in cols.split(",")} <= have:   # (a hand-made old table may lack one)
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON runs ({cols})"))
 
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
