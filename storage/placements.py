@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from reasoning.run_view import SAVE_FROM_NODES, RunView
+from reasoning import run_view
+from reasoning.run_view import RunView
 from reasoning.view_model import default_options, layout_key, projector
 
 from .schema import placements
@@ -66,7 +67,7 @@ def build(store: Store, run_id: int) -> None:
     """Compute and save the positions a finished run opens with (a big run only)."""
     view = open_view(store, run_id)
     tree = view.final()
-    if len(tree.nodes) < SAVE_FROM_NODES:
+    if len(tree.nodes) < run_view.SAVE_FROM_NODES:
         return
     key = layout_key(default_options(len(tree.nodes)))
     view.placement(key, projector(key))
