@@ -44,6 +44,7 @@ Projection = Callable[[Tree], Tree]
 EVERY_NODE_UPTO = 256   # the policy steps at every new node up to this tree size, then each
 GROWTH_STEP = 1.2       # time the tree has grown by a fifth, and past BIG_TREE nodes each time
 BIG_TREE = 10_000       # it has doubled: following a whole run costs a few full layouts
+KEEP_EVENTS = 100_000   # a run with up to this many events keeps them in memory for its frames
 SAVE_FROM_NODES = 1_000  # runs this big keep their policy's state (smaller ones replay in ms)
 STEPPING = (ev.NODE_CREATED, ev.RUN_FINISHED)   # the only events that can move the policy
 
@@ -142,6 +143,9 @@ class RunView:
         self._placements: dict[Hashable, Placement] = {}   # made on first use (see placement)
         self._unplaced: list[Event] = []  # events read before the first placement existed
         self.timeline: list[Stamp] = []   # (seq, t) of every event read
+        # every event read (already decoded), while the run is small enough: a frame before the
+        # last one folds from here instead of reading and decoding the log again
+        self._log: list[Event] | None = []
 
     @property
     def last_seq(self) -> int:
@@ -162,7 +166,17 @@ class RunView:
                 placement.observe(self.tree, e)
         if not self._placements:  # kept for the first placement, so it need not read them again
             self._unplaced.extend(new)
+        if self._log is not None:
+            self._log.extend(new)
+            if len(self._log) > KEEP_EVENTS:
+                self._log = None
         return new
+
+    def _events(self, after_seq: int, upto_seq: int) -> list[Event]:
+        """Events after_seq+1 .. upto_seq, from memory when kept (seq n is ``_log[n - 1]``)."""
+        if self._log is not None and upto_seq <= len(self._log):
+            return self._log[after_seq:upto_seq]
+        return self._read(after_seq, upto_seq)
 
     def final(self) -> Tree:
         """The whole run as stored now (what is new is read first)."""
@@ -180,7 +194,7 @@ class RunView:
         if f is None or f.last_seq > k:
             f = Tree(run_id=self.run_id)
         if f.last_seq < k:
-            fold(self._read(f.last_seq, k), f)
+            fold(self._events(f.last_seq, k), f)
         self._frame = f
         return f
 
@@ -199,7 +213,7 @@ class RunView:
                 placement = Placement(project or _identity)
                 replay = Tree(run_id=self.run_id)
                 events = self._unplaced if not self._placements else \
-                    self._read(0, self.tree.last_seq) if self.tree.last_seq else []
+                    self._events(0, self.tree.last_seq) if self.tree.last_seq else []
                 for e in events:
                     replay.apply(e)
                     placement.observe(replay, e)
@@ -221,7 +235,7 @@ class RunView:
             return None
         seq = int(state["seq"])
         tail = [e for e in self._unplaced if e.seq > seq] if self._unplaced and not self._placements \
-            else self._read(seq, self.tree.last_seq) if seq < self.tree.last_seq else []
+            else self._events(seq, self.tree.last_seq) if seq < self.tree.last_seq else []
         if any(e.type in STEPPING for e in tail):
             return None
         return Placement.restored(state, project)
