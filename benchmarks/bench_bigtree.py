@@ -56,19 +56,18 @@ def run(quick: bool) -> list[dict]:
         with running_app(db, Path(d) / "streamlit.log") as url, \
                 browser_page(1440, 900, timeout_ms=300_000) as page:
             first_draw(page, f"{url}/sessions?run={small}")   # warm the server (imports)
-            base = [first_draw(page, f"{url}/sessions?run={small}") for _ in range(samples)]
-            base_frame = [frame_change(page, n_small)]
-            draws, frames = {}, []
+            base, base_frame = [], []
+            for _ in range(samples):
+                base.append(first_draw(page, f"{url}/sessions?run={small}"))
+                base_frame.append(frame_change(page, n_small))
+            draws: dict[int, list[float]] = {}
+            frames: list[float] = []
             for n, (rid, n_events) in runs.items():
-                draws[n] = [first_draw(page, f"{url}/sessions?run={rid}")
-                            for _ in range(samples if n <= 10_000 else max(1, samples - 1))]
-                if n == 10_000:
-                    frames = [frame_change(page, n_events)]
-                    for _ in range(samples - 1):
-                        first_draw(page, f"{url}/sessions?run={rid}")
+                draws[n] = []
+                for _ in range(samples if n <= 10_000 else 1):
+                    draws[n].append(first_draw(page, f"{url}/sessions?run={rid}"))
+                    if n == 10_000:
                         frames.append(frame_change(page, n_events))
-                    base_frame += [first_draw(page, f"{url}/sessions?run={small}") * 0 +
-                                   frame_change(page, n_small) for _ in range(samples - 1)]
     b = statistics.median(base)
     for n, got in draws.items():
         m = statistics.median(got)
