@@ -74,11 +74,15 @@ def storage_rows(name: str, url: str) -> list[dict]:
                      f"{N_RUNS:,} match; page 1 + 2 + count", "measured": f"median {got * 1000:.0f} ms",
                      "target": "≤ 0.5 s", "baseline": f"unfiltered open: {opened * 1000:.0f} ms",
                      "ok": got <= 0.5})
-    pick = _median(lambda: (find_runs(store, "question 12", 20), find_runs(store, "#4321", 20),
-                            find_experiments(store, "sweep", 20)))
-    rows.append({"what": f"Compare / Experiments picker search ({name})", "work": "text, #id, experiment name; 20 shown",
-                 "measured": f"median {pick * 1000:.0f} ms", "target": "≤ 0.5 s",
-                 "baseline": f"unfiltered open: {opened * 1000:.0f} ms", "ok": pick <= 0.5})
+    picks = {"run by text": lambda: find_runs(store, "question 12", 20),
+             "run by #id": lambda: find_runs(store, "#4321", 20),
+             "experiment by name": lambda: find_experiments(store, "sweep", 20)}
+    times = {k: _median(f) for k, f in picks.items()}
+    slowest = max(times.values())
+    rows.append({"what": f"Compare / Experiments picker search ({name})", "work": "20 matches shown; "
+                 + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in times.items()),
+                 "measured": f"slowest median {slowest * 1000:.0f} ms", "target": "≤ 0.5 s each",
+                 "baseline": f"unfiltered open: {opened * 1000:.0f} ms", "ok": slowest <= 0.5})
     return rows
 
 

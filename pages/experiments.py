@@ -17,7 +17,6 @@ from reasoning.tasks import TASKS, ensure_plugins
 from runner import experiments as exp
 from runner.run_figures import figure_columns
 from storage import experiments as repo
-from storage.run_list import find_experiments
 
 POLL_SECONDS = 1.5
 SESSIONS_PAGE = "pages/sessions.py"
@@ -28,7 +27,7 @@ st.caption("When does exploring beat the shortcut, and what does it cost? Each c
            "problem, a strategy, a budget and a seed.")
 
 # -- new experiment -------------------------------------------------------------------------------
-with st.expander("New experiment", expanded=not find_experiments(store, limit=1)):
+with st.expander("New experiment", expanded=not repo.find_experiments(store, limit=1)):
     ensure_plugins()   # plug-in tasks are offered here as on the Live page
     typed = new_experiment_form(TASKS, run_form.strategies_help(), run_form.problem_ids_hint,
                                 exp.BUDGET_KINDS)
@@ -48,14 +47,14 @@ with st.expander("New experiment", expanded=not find_experiments(store, limit=1)
                 st.query_params["experiment"] = str(eid)
                 st.rerun()
 
-if not (newest := find_experiments(store, limit=1)):
+if not (newest := repo.find_experiments(store, limit=1)):
     st.info("No experiments yet: configure one above.")
     st.stop()
 if "exp_pick" not in st.session_state or repo.get_experiment(store, st.session_state["exp_pick"]) is None:
     wanted = st.query_params.get("experiment") or ""
     st.session_state["exp_pick"] = int(wanted) if wanted.isdigit() and \
         repo.get_experiment(store, int(wanted)) is not None else int(newest[0]["id"])
-eid = searchable_pick("Experiment", "exp_pick", lambda q: find_experiments(store, q, PICKER_LIMIT),
+eid = searchable_pick("Experiment", "exp_pick", lambda q: repo.find_experiments(store, q, PICKER_LIMIT),
                       lambda i: repo.get_experiment(store, i), lambda e: (
                           f"#{e['id']} · {e['name']} · {e['status']} · "
                           f"{datetime.fromtimestamp(e['created_at']).strftime('%Y-%m-%d %H:%M')}"))

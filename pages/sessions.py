@@ -38,7 +38,7 @@ if wanted is not None and "sessions_run" not in st.session_state:
         st.session_state["sessions_run"] = int(wanted)
 
 # with a run chosen, its replay is the page: the list folds away (open it to pick another)
-with st.expander(f"All runs ({total})", expanded=st.session_state.get("sessions_run") is None):
+with st.expander(f"All runs ({total:,})", expanded=st.session_state.get("sessions_run") is None):
     filters = filter_controls(run_choices(store), [(int(e["id"]), e["name"]) for e in
                                                    exp_repo.list_experiments(store)])
     flt = RunFilter.of(filters)

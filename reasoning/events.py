@@ -22,7 +22,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, ClassVar
 
 FORMAT_VERSION = 2
@@ -69,7 +69,7 @@ class Payload:
     @classmethod
     def from_payload(cls, d: dict[str, Any], validate: bool = False) -> Payload:
         known = _fields(cls)
-        names = _names(cls)
+        names = {n for n, _ in known}
         kwargs = {k: v for k, v in d.items() if k in names}
         if validate:
             for name, check in known:
@@ -81,8 +81,6 @@ class Payload:
             if validate:
                 raise EventFormatError(f"{cls.TYPE}: missing field(s) {', '.join(missing)}")
             kwargs.update((n, "") for n in missing)  # stored logs are read, never refused
-        if len(kwargs) == len(d):   # the usual case: no field from a newer writer
-            return cls(**kwargs)
         return cls(**kwargs, extra={k: v for k, v in d.items() if k not in names})
 
 
@@ -377,26 +375,11 @@ def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
     return got
 
 
-_REQUIRED_CACHE: dict[type, tuple[str, ...]] = {}
-_NAMES_CACHE: dict[type, frozenset[str]] = {}
-
-
-def _names(cls: type) -> frozenset[str]:
-    """The field names of a payload class except ``extra`` (cached: decoding is on the hot path)."""
-    got = _NAMES_CACHE.get(cls)
-    if got is None:
-        got = _NAMES_CACHE[cls] = frozenset(n for n, _ in _fields(cls))
-    return got
-
-
+@cache   # (decoding every event of a big run asks again and again)
 def _required(cls: type) -> tuple[str, ...]:
     """Fields without a default (all strings: task, problem, strategy, outcome, mark)."""
-    got = _REQUIRED_CACHE.get(cls)
-    if got is None:
-        got = _REQUIRED_CACHE[cls] = tuple(
-            f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING and f.name != "extra")
-    return got
+    return tuple(f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                 and f.default_factory is dataclasses.MISSING and f.name != "extra")
 
 
 def _checker(tp: Any):

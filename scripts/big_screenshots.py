@@ -42,12 +42,16 @@ def main(argv: list[str] | None = None) -> int:
             page.goto(f"{url}/sessions")
             page.wait_for_function("document.body.innerText.includes('matching runs')", polling=100)
             page.wait_for_function(IDLE, polling=100)
+            page.get_by_role("button", name="Older").wait_for()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(out / "sessions_10k.png"))
             page.goto(f"{url}/sessions?run={big}")
             page.wait_for_function(DRAWN, polling=200)
             page.wait_for_function(IDLE, polling=200)
             page.wait_for_timeout(2000)
+            # the tree, with the run's status line above it
+            page.evaluate("document.querySelector('.js-plotly-plot').scrollIntoView({block: 'end'})")
+            page.wait_for_timeout(1000)
             page.screenshot(path=str(out / "big_100k.png"))
     print(f"wrote {out / 'sessions_10k.png'} and {out / 'big_100k.png'}")
     return 0
