@@ -6,6 +6,7 @@ few token events, like a real run.
 """
 from __future__ import annotations
 
+import json
 import random
 
 from reasoning import events as ev
@@ -68,3 +69,47 @@ def store_synthetic(store, n_nodes: int, seed: int = 0) -> tuple[int, int]:
     for i in range(0, len(evs), 5000):
         writer(evs[i:i + 5000])
     return run_id, len(evs)
+
+
+TASKS = ("game24", "gsm8k", "math", "free")
+STRATEGIES = ("greedy", "best_of_n", "beam", "dfs", "mcts", "reflect")
+OUTCOMES = ("solved", "failed", "budget", "error", "cancelled", "answered")
+MODELS = ("gemma-3-270m", "qwen2.5-0.5b", "llama-3.2-1b", "random")
+
+
+def many_runs(n_runs: int, seed: int = 0, start: float = 1_767_225_600.0,
+              experiments: tuple[int, ...] = ()) -> tuple[list[dict], list[list[Event]]]:
+    """``n_runs`` small finished runs (a root and one answer each) spread over a year, with every
+    task, strategy, outcome and model: run rows and their events, for :func:`store_many_runs`."""
+    rng = random.Random(seed)
+    rows, logs = [], []
+    for i in range(n_runs):
+        task, strategy, outcome = rng.choice(TASKS), rng.choice(STRATEGIES), rng.choice(OUTCOMES)
+        model = {"model": rng.choice(MODELS), "base_url": "http://127.0.0.1:8080/v1"}
+        a, b, c, d = (rng.randint(1, 13) for _ in range(4))
+        problem = f"{a} {b} {c} {d}" if task == "game24" else f"synthetic question {i}: {a} + {b} * {c}"
+        created = start + i * (365 * 86_400 / max(1, n_runs))
+        rows.append({"created_at": created, "task": task, "problem": problem, "problem_id": str(i),
+                     "strategy": strategy, "params": "{}", "model": json.dumps(model), "budget": "{}",
+                     "seed": i, "status": "finished", "outcome": outcome, "answer": "24",
+                     "nodes": 2, "tokens": 20, "events": 6, "seconds": round(rng.random() * 9, 2),
+                     "experiment_id": rng.choice(experiments) if experiments and rng.random() < 0.3 else None})
+        log: list[Event] = []
+
+        def add(type_: str, node_id: int | None, log: list[Event] = log, **payload) -> None:
+            log.append(Event(0, len(log) + 1, len(log) * 0.1, type_, node_id, payload))
+        add(ev.RUN_STARTED, None, task=task, problem=problem, strategy=strategy, model=model, seed=i)
+        add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
+        add(ev.NODE_COMPLETED, 0, text=problem)
+        add(ev.NODE_CREATED, 1, parent_id=0, depth=1, role="answer")
+        add(ev.NODE_COMPLETED, 1, text="Answer: 24", answer="24", terminal=True, completion_tokens=20)
+        add(ev.RUN_FINISHED, None, outcome=outcome, answer="24", answer_node=1, nodes=2, tokens=20)
+        logs.append(log)
+    return rows, logs
+
+
+def store_many_runs(store, n_runs: int, seed: int = 0, experiments: tuple[int, ...] = ()) -> list[int]:
+    """Store ``n_runs`` synthetic small runs in one transaction; their ids, oldest first."""
+    from storage.run_list import insert_runs
+    rows, logs = many_runs(n_runs, seed, experiments=experiments)
+    return insert_runs(store, rows, logs)

@@ -28,15 +28,10 @@ def demo_offer(load: Callable[[], dict[str, Any]]) -> None:
 GRAPH_FILE_NODES = 20_000   # past this, the files are made by the CLI (seconds of work per file)
 
 
-def _files(tree: Tree) -> dict[str, bytes]:
-    """GraphML and node-link JSON of ``tree``, made once per run and length (a replay reruns)."""
-    stamp = (tree.run_id, tree.last_seq)
-    cached = st.session_state.get("graph_files")
-    if cached is None or cached[0] != stamp:
-        g = to_networkx(tree)
-        cached = (stamp, {s: graph_bytes(g, s) for s in (".graphml", ".json")})
-        st.session_state["graph_files"] = cached
-    return cached[1]
+def _file(tree: Tree, suffix: str):
+    """The graph file, made only when its button is clicked (a big run's GraphML takes seconds,
+    which every first draw of the replay used to pay)."""
+    return lambda: graph_bytes(to_networkx(tree), suffix)
 
 
 def graph_downloads(tree: Tree) -> None:
@@ -46,9 +41,8 @@ def graph_downloads(tree: Tree) -> None:
                    f"run.graphml` (or .json)")
         return
     name = f"thinktree-run-{tree.run_id}"
-    files = _files(tree)
     c1, c2, _ = st.columns([1, 1, 3])
-    c1.download_button("Graph (GraphML)", files[".graphml"], f"{name}.graphml",
+    c1.download_button("Graph (GraphML)", _file(tree, ".graphml"), f"{name}.graphml",
                        "application/graphml+xml", key="graph_graphml", icon=":material/hub:")
-    c2.download_button("Graph (JSON)", files[".json"], f"{name}.json", "application/json",
+    c2.download_button("Graph (JSON)", _file(tree, ".json"), f"{name}.json", "application/json",
                        key="graph_json", icon=":material/data_object:")

@@ -13,6 +13,7 @@ import html
 import math
 from collections.abc import Iterable
 
+import numpy as np
 import plotly.graph_objects as go
 
 from reasoning.layout import Positions, tidy_layout
@@ -90,12 +91,13 @@ def hover_text(node: Node) -> str:
 # -- figure ----------------------------------------------------------------------------------------
 def _edge_trace(segments: Iterable[tuple[tuple[float, float], tuple[float, float]]], name: str,
                 color: str, width: float, dash: str = "solid", scatter=go.Scatter):
+    gap = math.nan if scatter is go.Scattergl else None   # (NaN: a gap in a numpy array)
     xs: list[float | None] = []
     ys: list[float | None] = []
     for (x0, y0), (x1, y1) in segments:
-        xs += [x0, x1, None]
-        ys += [y0, y1, None]
-    return scatter(x=xs, y=ys, mode="lines", name=name, showlegend=False, hoverinfo="skip",
+        xs += [x0, x1, gap]
+        ys += [y0, y1, gap]
+    return scatter(x=_array(xs, scatter), y=_array(ys, scatter), mode="lines", name=name, showlegend=False, hoverinfo="skip",
                    line={"color": color, "width": width, "dash": dash})
 
 
@@ -277,6 +279,12 @@ def _symbol(node: Node, answer: int | None = None) -> str:
     return COLLAPSED_SYMBOL if node.role == "collapsed" else NODE_SYMBOL
 
 
+def _array(values: list, scatter) -> list | np.ndarray:
+    """Numbers for a WebGL (big) trace as a numpy array: plotly checks each entry of a list,
+    which cost most of a 10,000-node figure's build, and sends an array as compact binary."""
+    return np.array(values, dtype=float) if scatter is go.Scattergl else values
+
+
 def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: float,
                  selected: int | None, highlight=frozenset(), scatter=go.Scatter,
                  answer: int | None = None):
@@ -298,18 +306,21 @@ def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: fl
         else:
             outline_colors.append("#ffffff" if state != OPEN else "#4a90c2")
             outline_widths.append(1.2)
+    big = scatter is go.Scattergl
+    symbols = [_symbol(n, answer) for n in nodes]
     marker = {
         "color": color,
-        "size": [_marker_size(n, base) * (1.5 if n.id == answer else 1.0) for n in nodes],
-        "symbol": [_symbol(n, answer) for n in nodes],
-        "line": {"color": outline_colors, "width": outline_widths},
+        "size": _array([_marker_size(n, base) * (1.5 if n.id == answer else 1.0) for n in nodes], scatter),
+        "symbol": symbols[0] if big and len(set(symbols)) == 1 else symbols,
+        "line": {"color": outline_colors, "width": _array(outline_widths, scatter)},
         "opacity": 1.0,
     }
     return scatter(
-        x=[pos[n.id][0] for n in nodes], y=[pos[n.id][1] for n in nodes],
+        x=_array([pos[n.id][0] for n in nodes], scatter), y=_array([pos[n.id][1] for n in nodes], scatter),
         mode="markers", name=state, legendgroup=state, showlegend=False, marker=marker,
         hovertext=[hover_text(n) for n in nodes], hoverinfo="text",
-        customdata=[[n.id] for n in nodes],
+        # a big tree's ids go as one flat array (a click reads a number, not [id])
+        customdata=np.array([n.id for n in nodes], dtype=np.int64) if big else [[n.id] for n in nodes],
         unselected={"marker": {"opacity": 0.75}},
         selected={"marker": {"opacity": 1.0}},
     )

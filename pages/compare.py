@@ -12,25 +12,20 @@ import streamlit as st
 from app_context import get_store, run_view
 from components.compare_figures import side_by_side
 from components.compare_tables import divergence_table, metrics_table
+from components.run_list import PICKER_LIMIT, run_label, searchable_pick
 from components.status import status_text
 from components.tree_view import PLOTLY_CONFIG
 from reasoning.compare import compare, locked_seqs
+from storage.run_list import find_runs, runs_page
 
 store = get_store()
 st.title("Thinktree · compare")
 
-runs = store.list_runs()
-if len(runs) < 2:
+newest = runs_page(store, limit=2).rows
+if len(newest) < 2:
     st.info("Compare needs two stored runs. Run the same problem with greedy and with an "
             "exploratory strategy on the Live run page (or `python cli.py experiment …`).")
     st.stop()
-by_id = {int(r["id"]): r for r in runs}
-ids = list(by_id)
-
-
-def _label(i: int) -> str:
-    r = by_id[i]
-    return f"#{i} · {r['strategy']} · {r['problem']} · {r['outcome'] or r['status']}"
 
 
 def _default(param: str, fallback: int) -> None:
@@ -38,15 +33,20 @@ def _default(param: str, fallback: int) -> None:
     if key in st.session_state:
         return
     wanted = st.query_params.get(param)
-    st.session_state[key] = int(wanted) if wanted and wanted.isdigit() and int(wanted) in by_id \
-        else fallback
+    st.session_state[key] = int(wanted) if wanted and wanted.isdigit() and \
+        store.get_run(int(wanted)) is not None else fallback
 
 
-_default("a", ids[1])   # the last pair: the older of the two newest runs on the left
-_default("b", ids[0])
+_default("a", int(newest[1]["id"]))   # the last pair: the older of the two newest runs on the left
+_default("b", int(newest[0]["id"]))
 ca, cb = st.columns(2)
-run_a = ca.selectbox("Run A", ids, key="cmp_a", format_func=_label)
-run_b = cb.selectbox("Run B", ids, key="cmp_b", format_func=_label)
+# a search box and the first matches, not a list of every stored run
+run_a = searchable_pick("Run A", "cmp_a", lambda q: find_runs(store, q, PICKER_LIMIT), store.get_run,
+                        run_label, ca)
+run_b = searchable_pick("Run B", "cmp_b", lambda q: find_runs(store, q, PICKER_LIMIT), store.get_run,
+                        run_label, cb)
+if run_a is None or run_b is None:
+    st.stop()
 st.query_params.update({"a": str(run_a), "b": str(run_b)})
 
 view_a, view_b = run_view(run_a, "cmp_a"), run_view(run_b, "cmp_b")

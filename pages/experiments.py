@@ -12,6 +12,7 @@ from components import run_form
 from components.compare_figures import scaling_figure
 from components.experiment_form import new_experiment_form
 from components.experiment_view import matrix_grid, progress_bar, results_table, settings_caption
+from components.run_list import PICKER_LIMIT, searchable_pick
 from reasoning.tasks import TASKS, ensure_plugins
 from runner import experiments as exp
 from runner.run_figures import figure_columns
@@ -26,8 +27,7 @@ st.caption("When does exploring beat the shortcut, and what does it cost? Each c
            "problem, a strategy, a budget and a seed.")
 
 # -- new experiment -------------------------------------------------------------------------------
-experiments = repo.list_experiments(store)
-with st.expander("New experiment", expanded=not experiments):
+with st.expander("New experiment", expanded=not repo.find_experiments(store, limit=1)):
     ensure_plugins()   # plug-in tasks are offered here as on the Live page
     typed = new_experiment_form(TASKS, run_form.strategies_help(), run_form.problem_ids_hint,
                                 exp.BUDGET_KINDS)
@@ -47,18 +47,19 @@ with st.expander("New experiment", expanded=not experiments):
                 st.query_params["experiment"] = str(eid)
                 st.rerun()
 
-experiments = repo.list_experiments(store)
-if not experiments:
+if not (newest := repo.find_experiments(store, limit=1)):
     st.info("No experiments yet: configure one above.")
     st.stop()
-by_id = {int(e["id"]): e for e in experiments}
-wanted = st.query_params.get("experiment")
-if "exp_pick" not in st.session_state or st.session_state["exp_pick"] not in by_id:
-    st.session_state["exp_pick"] = int(wanted) if wanted and wanted.isdigit() and \
-        int(wanted) in by_id else next(iter(by_id))
-eid = st.selectbox("Experiment", list(by_id), key="exp_pick", format_func=lambda i: (
-    f"#{i} · {by_id[i]['name']} · {by_id[i]['status']} · "
-    f"{datetime.fromtimestamp(by_id[i]['created_at']).strftime('%Y-%m-%d %H:%M')}"))
+if "exp_pick" not in st.session_state or repo.get_experiment(store, st.session_state["exp_pick"]) is None:
+    wanted = st.query_params.get("experiment") or ""
+    st.session_state["exp_pick"] = int(wanted) if wanted.isdigit() and \
+        repo.get_experiment(store, int(wanted)) is not None else int(newest[0]["id"])
+eid = searchable_pick("Experiment", "exp_pick", lambda q: repo.find_experiments(store, q, PICKER_LIMIT),
+                      lambda i: repo.get_experiment(store, i), lambda e: (
+                          f"#{e['id']} · {e['name']} · {e['status']} · "
+                          f"{datetime.fromtimestamp(e['created_at']).strftime('%Y-%m-%d %H:%M')}"))
+if eid is None:
+    st.stop()
 st.query_params["experiment"] = str(eid)
 
 
@@ -115,5 +116,5 @@ def results_view(eid: int) -> None:
         st.rerun()   # a full rerun: polling stops and the buttons update
 
 
-running = exp.is_active(eid) or by_id[eid]["status"] == "running"
+running = exp.is_active(eid) or repo.get_experiment(store, eid)["status"] == "running"
 st.fragment(results_view, run_every=POLL_SECONDS if running else None)(eid)

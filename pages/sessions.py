@@ -4,60 +4,64 @@ Live page, every node where the live view's last frame had it, so scrubbing neve
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
-import pandas as pd
 import streamlit as st
 
 from app_context import get_store, mark_handler, run_view, through_app
+from components.run_list import filter_controls, page_cursor, pager, run_label, runs_table
 from components.session_tools import demo_offer, graph_downloads
 from components.tree_view import status_line, tree_and_inspector
 from runner.demo import load_demo
+from storage import experiments as exp_repo
+from storage.run_list import RunFilter, count_runs, run_choices, runs_page
 
 PLAY_TICK_SECONDS = 0.6
 PLAY_STEPS = 60  # a replay plays in about this many ticks, whatever the run's length
+PAGE_RUNS = 50   # runs per page of the list (keyset paging: any page costs the same)
 
 through_app()
 store = get_store()
 st.title("Thinktree · sessions & replay")
 
-runs = store.list_runs()
-if not runs:
+total = count_runs(store)
+if not total:
     demo_offer(lambda: load_demo(store))
     st.stop()
 
-table = pd.DataFrame([{
-    "id": r["id"], "task": r["task"], "problem": r["problem"], "strategy": r["strategy"],
-    "outcome": r["outcome"] or r["status"], "nodes": r["nodes"], "tokens": r["tokens"],
-    "seconds": round(r["seconds"] or 0.0, 1),
-    "date": datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M:%S"),
-} for r in runs])
-ids = [int(r["id"]) for r in runs]
-
 wanted = st.query_params.get("run")
 if wanted is not None and "sessions_run" not in st.session_state:
-    try:
-        if int(wanted) in ids:
-            st.session_state["sessions_run"] = int(wanted)
-        else:
-            st.warning(f"Run {wanted} is not in this database.")
-    except ValueError:
+    if not wanted.isdigit():
         st.warning(f"?run= must be a run id, got {wanted!r}")
+    elif store.get_run(int(wanted)) is None:
+        st.warning(f"Run {wanted} is not in this database.")
+    else:
+        st.session_state["sessions_run"] = int(wanted)
 
-# with a run chosen, its replay is the page: the table folds away (open it to pick another)
-with st.expander(f"All runs ({len(runs)})", expanded=st.session_state.get("sessions_run") is None):
-    picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
-                          key="sessions_table")
+# with a run chosen, its replay is the page: the list folds away (open it to pick another)
+with st.expander(f"All runs ({total:,})", expanded=st.session_state.get("sessions_run") is None):
+    filters = filter_controls(run_choices(store), [(int(e["id"]), e["name"]) for e in
+                                                   exp_repo.list_experiments(store)])
+    flt = RunFilter.of(filters)
+    page = runs_page(store, flt, page_cursor("sessions", filters), PAGE_RUNS)
+    picked = st.dataframe(runs_table(page.rows), hide_index=True, on_select="rerun",
+                          selection_mode="single-row", key="sessions_table")
+    pager("sessions", page.next_before, len(page.rows),
+          total if flt == RunFilter() else count_runs(store, flt))
+ids = [int(r["id"]) for r in page.rows]
 rows = (picked or {}).get("selection", {}).get("rows", []) if picked is not None else []
-if rows and ids[rows[0]] != st.session_state.get("sessions_last_row"):
+if rows and rows[0] < len(ids) and ids[rows[0]] != st.session_state.get("sessions_last_row"):
     st.session_state["sessions_last_row"] = ids[rows[0]]
     st.session_state["sessions_run"] = ids[rows[0]]
 
-by_id = {int(r["id"]): r for r in runs}
-run_id = st.selectbox("Replay run", ids, key="sessions_run", index=None,
+by_id = {int(r["id"]): r for r in page.rows}
+chosen = st.session_state.get("sessions_run")
+if chosen is not None and chosen not in by_id and (row := store.get_run(chosen)) is not None:
+    by_id = {chosen: row, **by_id}   # the run on screen stays pickable on any page
+elif chosen is not None and chosen not in by_id:
+    st.session_state.pop("sessions_run")
+run_id = st.selectbox("Replay run", list(by_id), key="sessions_run", index=None,
                       placeholder="Pick a run in the table or here",
-                      format_func=lambda i: f"#{i} · {by_id[i]['strategy']} · {by_id[i]['problem']} · "
-                                            f"{by_id[i]['outcome'] or by_id[i]['status']}")
+                      format_func=lambda i: run_label(by_id[i]))
 if run_id is None:
     st.stop()
 st.query_params["run"] = str(run_id)

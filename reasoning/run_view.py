@@ -17,12 +17,21 @@ tree has grown by a fifth, or doubled past ``BIG_TREE`` nodes, and at ``run_fini
 live view, a replay and Compare all advance it through the same events, so the live view's
 final frame and every replay frame put each node at the same place. Between two fixed points a live view places the newest nodes
 provisionally (they may shift once at the next fixed point).
+
+**Stored positions.** The policy's state is a function of the log, so it can be kept as a
+projection (``saved``: ``load(run_id, key) / save(run_id, key, state)``, see
+``storage.placements``): a finished run's state is saved when it is stored (or first opened), and
+a view of it restores that instead of stepping the layout through the whole log again. It is used
+only when no event after the saved seq could have moved the policy (a ``node_created`` or
+``run_finished``); a later mark, say, is folded as usual and the places stay exactly those of a
+replay. Anything else (no saved state, an older one) replays the log, as before.
 """
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Hashable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from . import events as ev
 from .events import Event
@@ -35,6 +44,23 @@ Projection = Callable[[Tree], Tree]
 EVERY_NODE_UPTO = 256   # the policy steps at every new node up to this tree size, then each
 GROWTH_STEP = 1.2       # time the tree has grown by a fifth, and past BIG_TREE nodes each time
 BIG_TREE = 10_000       # it has doubled: following a whole run costs a few full layouts
+KEEP_EVENTS = 100_000   # a run with up to this many events keeps them in memory for its frames
+SAVE_FROM_NODES = 1_000  # runs this big keep their policy's state (smaller ones replay in ms)
+STEPPING = (ev.NODE_CREATED, ev.RUN_FINISHED)   # the only events that can move the policy
+
+
+class SavedPlacements(Protocol):
+    """Where a run's policy states are kept (``storage.placements.SavedPlacements``)."""
+    def load(self, run_id: Any, key: str) -> dict | None: ...
+    def save(self, run_id: Any, key: str, state: dict) -> None: ...
+
+
+def key_name(key: Hashable) -> str | None:
+    """A projection key as stored text (``None`` when it cannot be written as JSON)."""
+    try:
+        return json.dumps(list(key) if isinstance(key, tuple) else key)
+    except (TypeError, ValueError):
+        return None
 
 
 class Stamp(NamedTuple):
@@ -60,6 +86,20 @@ class Placement:
         self.layout = StableLayout()
         self._next = 1   # the tree size at which the layout next steps
         self.steps = 0   # how often it stepped (the cost of following a run)
+        self._memo: tuple[int, int, Positions] | None = None   # (id(tree), last_seq, positions)
+
+    def state(self, seq: int) -> dict:
+        """What to save after observing events 1..``seq``: enough to go on as if replayed."""
+        return {"seq": seq, "next": self._next, "steps": self.steps,
+                "pos": [[k, x, y] for k, (x, y) in self.layout.pos.items()]}
+
+    @classmethod
+    def restored(cls, state: dict, project: Projection = _identity) -> Placement:
+        """The placement whose :meth:`state` this was."""
+        placement = cls(project)
+        placement.layout.pos = {int(k): (float(x), float(y)) for k, x, y in state["pos"]}
+        placement._next, placement.steps = int(state["next"]), int(state["steps"])
+        return placement
 
     def observe(self, tree: Tree, event: Event) -> None:
         if event.type == ev.NODE_CREATED and len(tree.nodes) >= self._next:
@@ -77,24 +117,35 @@ class Placement:
     def positions(self, tree: Tree) -> Positions:
         """Places for the projection of ``tree`` (the tree this placement observed): the
         layout's, with nodes that arrived since its last step placed on a copy of it."""
+        memo = self._memo
+        if memo is not None and memo[0] == id(tree) and memo[1] == tree.last_seq:
+            return memo[2]   # (a figure asks twice per refresh: places and the chart's range)
         shown = self.project(tree)
         pos = self.layout.pos
         if all(k in pos for k in shown.nodes):
-            return {k: pos[k] for k in shown.nodes}
-        return StableLayout(tol=self.layout.tol, positions=pos).update(shown)
+            out = {k: pos[k] for k in shown.nodes}
+        else:
+            out = StableLayout(tol=self.layout.tol, positions=pos).update(shown)
+        self._memo = (id(tree), tree.last_seq, out)
+        return out
 
 
 class RunView:
     """The live tail, replay frames, the final tree and node positions of one run."""
 
-    def __init__(self, run_id: int | str | None, read: Reader) -> None:
+    def __init__(self, run_id: int | str | None, read: Reader,
+                 saved: SavedPlacements | None = None) -> None:
         self.run_id = run_id
         self._read = read
+        self._saved = saved
         self.tree = Tree(run_id=run_id)   # every event read so far, folded
         self._frame: Tree | None = None   # the last replay frame (a prefix of the events)
         self._placements: dict[Hashable, Placement] = {}   # made on first use (see placement)
         self._unplaced: list[Event] = []  # events read before the first placement existed
         self.timeline: list[Stamp] = []   # (seq, t) of every event read
+        # every event read (already decoded), while the run is small enough: a frame before the
+        # last one folds from here instead of reading and decoding the log again
+        self._log: list[Event] | None = []
 
     @property
     def last_seq(self) -> int:
@@ -115,7 +166,17 @@ class RunView:
                 placement.observe(self.tree, e)
         if not self._placements:  # kept for the first placement, so it need not read them again
             self._unplaced.extend(new)
+        if self._log is not None:
+            self._log.extend(new)
+            if len(self._log) > KEEP_EVENTS:
+                self._log = None
         return new
+
+    def _events(self, after_seq: int, upto_seq: int) -> list[Event]:
+        """Events after_seq+1 .. upto_seq, from memory when kept (seq n is ``_log[n - 1]``)."""
+        if self._log is not None and upto_seq <= len(self._log):
+            return self._log[after_seq:upto_seq]
+        return self._read(after_seq, upto_seq)
 
     def final(self) -> Tree:
         """The whole run as stored now (what is new is read first)."""
@@ -133,7 +194,7 @@ class RunView:
         if f is None or f.last_seq > k:
             f = Tree(run_id=self.run_id)
         if f.last_seq < k:
-            fold(self._read(f.last_seq, k), f)
+            fold(self._events(f.last_seq, k), f)
         self._frame = f
         return f
 
@@ -147,16 +208,42 @@ class RunView:
         equal keys must mean equal projections). A new one is advanced through every event read
         so far, so it is where it would be had it watched the run from the start."""
         if key not in self._placements:
-            placement = Placement(project or _identity)
-            replay = Tree(run_id=self.run_id)
-            events = self._unplaced if not self._placements else \
-                self._read(0, self.tree.last_seq) if self.tree.last_seq else []
-            for e in events:
-                replay.apply(e)
-                placement.observe(replay, e)
+            placement = self._restore(key, project or _identity)
+            if placement is None:
+                placement = Placement(project or _identity)
+                replay = Tree(run_id=self.run_id)
+                events = self._unplaced if not self._placements else \
+                    self._events(0, self.tree.last_seq) if self.tree.last_seq else []
+                for e in events:
+                    replay.apply(e)
+                    placement.observe(replay, e)
+                self._save(key, placement)
             self._placements[key] = placement
             self._unplaced = []
         return self._placements[key]
+
+    def _worth_saving(self) -> bool:
+        return self._saved is not None and self.finished and len(self.tree.nodes) >= SAVE_FROM_NODES
+
+    def _restore(self, key: Hashable, project: Projection) -> Placement | None:
+        """The saved policy state for ``key``, if no event read since could have moved it."""
+        name = key_name(key)
+        if not self._worth_saving() or name is None:
+            return None
+        state = self._saved.load(self.run_id, name)
+        if not state or int(state.get("seq", 0)) > self.tree.last_seq:
+            return None
+        seq = int(state["seq"])
+        tail = [e for e in self._unplaced if e.seq > seq] if self._unplaced and not self._placements \
+            else self._events(seq, self.tree.last_seq) if seq < self.tree.last_seq else []
+        if any(e.type in STEPPING for e in tail):
+            return None
+        return Placement.restored(state, project)
+
+    def _save(self, key: Hashable, placement: Placement) -> None:
+        name = key_name(key)
+        if self._worth_saving() and name is not None:
+            self._saved.save(self.run_id, name, placement.state(self.tree.last_seq))
 
     def positions(self, key: Hashable = None) -> Positions:
         """Places of the nodes of the run read so far (drawn with the ``key`` projection)."""

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from reasoning.run_view import RunView
 from reasoning.tree import Tree
-from storage import Store
+from storage import Store, placements
 
 
 def open_view(store: Store, run_id: int) -> RunView:
-    """A view of ``run_id`` that reads from ``store`` (nothing is read until it is asked)."""
-    def read(after_seq: int, upto_seq: int | None = None):
-        return store.events(run_id, after_seq=after_seq, upto_seq=upto_seq)
-    return RunView(run_id, read)
+    """A view of ``run_id`` that reads from ``store`` (nothing is read until it is asked), with
+    the run's stored positions (``storage.placements``)."""
+    return placements.open_view(store, run_id)
 
 
 def final_tree(store: Store, run_id: int) -> Tree:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from .repo import HOST, Store, _pid_alive
+from .run_list import find_experiments  # noqa: F401 - the Experiments picker's search
 from .schema import events, experiments, runs
 
 STATUSES = ("running", "stopped", "finished")

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from .db import StorageError, enable_wal, table_names
-from .schema import cell_claims, events, experiments, runs, schema_migrations
+from .schema import cell_claims, events, experiments, placements, runs, schema_migrations
 
 
 def m001_runs_and_events(conn: Connection) -> None:
@@ -52,11 +52,29 @@ def m004_cell_claims(conn: Connection) -> None:
     cell_claims.to_metadata(md).create(conn, checkfirst=True)
 
 
+RUN_LIST_INDEXES = {   # the runs list's filters, each with the newest-first order (keyset paging)
+    "ix_runs_task_id": "task, id", "ix_runs_strategy_id": "strategy, id",
+    "ix_runs_outcome_id": "outcome, id", "ix_runs_status_id": "status, id",
+    "ix_runs_experiment_id": "experiment_id, id", "ix_runs_created_id": "created_at, id",
+}
+
+
+def m005_placements_and_run_list(conn: Connection) -> None:
+    md = MetaData()
+    runs.to_metadata(md)   # the table its foreign key names
+    placements.to_metadata(md).create(conn, checkfirst=True)
+    have = {c["name"] for c in inspect(conn).get_columns("runs")}
+    for name, cols in RUN_LIST_INDEXES.items():
+        if {c.strip() for c in cols.split(",")} <= have:   # (a hand-made old table may lack one)
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON runs ({cols})"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_runs_and_events", m001_runs_and_events),
     ("002_indexes", m002_indexes),
     ("003_experiments", m003_experiments),
     ("004_cell_claims", m004_cell_claims),
+    ("005_placements_and_run_list", m005_placements_and_run_list),
 ]
 
 

@@ -8,6 +8,7 @@ closing ``run_finished`` event so its replay ends cleanly.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import socket
@@ -25,9 +26,10 @@ from reasoning.events import Event
 
 from .db import StorageError, default_url, make_engine, to_url
 from .migrations import migrate
-from .schema import events, runs
+from .schema import events, placements, runs
 
 HOST = socket.gethostname()
+log = logging.getLogger(__name__)
 RUN_COLUMNS = ("id", "created_at", "task", "problem", "problem_id", "strategy", "status",
                "outcome", "answer", "nodes", "tokens", "events", "seconds", "seed",
                "experiment_id")
@@ -197,6 +199,7 @@ class Store:
     def delete_run(self, run_id: int) -> None:
         """Remove a run and its events (an ingest whose input turned out bad keeps nothing)."""
         with self.engine.begin() as conn:
+            conn.execute(delete(placements).where(placements.c.run_id == run_id))
             conn.execute(delete(events).where(events.c.run_id == run_id))
             conn.execute(delete(runs).where(runs.c.id == run_id))
 
@@ -215,3 +218,13 @@ class RunWriter:
         for e in batch:
             if e.type == ev.RUN_FINISHED:
                 self.store.finish_run(self.run_id, e.payload)
+                self._save_positions()
+
+    def _save_positions(self) -> None:
+        """The finished run's positions, so opening it does not replay its layout (a projection:
+        if this fails the run is stored all the same and a view replays the log)."""
+        from . import placements
+        try:
+            placements.build(self.store, self.run_id)
+        except Exception as e:  # noqa: BLE001 - an optimisation must never lose a run
+            log.warning("positions of run %s not saved: %s", self.run_id, e)

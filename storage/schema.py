@@ -42,6 +42,16 @@ events = Table(
     UniqueConstraint("run_id", "seq", name="uq_events_run_seq"),
 )
 
+placements = Table(
+    # the run view's position policy after events 1..seq, per way of drawing the run (view_key:
+    # the projection's name); a projection of the event log, rebuilt when missing
+    "placements", metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("view_key", String(255), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+)
+
 experiments = Table(
     "experiments", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

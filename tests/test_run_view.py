@@ -127,7 +127,7 @@ def test_the_31_node_mcts_run_is_as_wide_in_replay_as_it_was_live():
     assert all(view.place(frame)[n] == pos[n] for n in frame.nodes)
 
 
-def test_frames_fold_forward_and_restart_backwards():
+def test_frames_fold_forward_and_restart_backwards(monkeypatch):
     from benchmarks.bench_layout import search_events
     events = search_events("beam", {"beam_width": 2, "proposals": 3}, 25)
     reads = []
@@ -136,6 +136,13 @@ def test_frames_fold_forward_and_restart_backwards():
         reads.append((after, upto))
         return [e for e in events if e.seq > after and (upto is None or e.seq <= upto)]
 
+    view = RunView(7, read)
+    for k in (5, 9, 3, len(events)):
+        assert repr(view.frame(k)) == repr(fold(events[:k], Tree(run_id=7)))
+    assert all(upto is None for _, upto in reads)   # only the tail is read: frames fold from memory
+    import reasoning.run_view as rv
+    monkeypatch.setattr(rv, "KEEP_EVENTS", 10)   # a run too big to keep: frames read the store
+    reads.clear()
     view = RunView(7, read)
     for k in (5, 9, 3, len(events)):
         assert repr(view.frame(k)) == repr(fold(events[:k], Tree(run_id=7)))
@@ -197,7 +204,7 @@ def test_the_layout_hint_comes_from_the_strategy_class(monkeypatch):
 
 def test_the_first_placement_uses_the_events_already_read():
     """Opening a big run reads its events once: the first policy replays what the tail read;
-    only a second way of drawing (another projection) reads the log again."""
+    a second way of drawing (another projection) replays them from memory."""
     from benchmarks.bench_layout import search_events
     events = search_events("dfs", {"proposals": 3}, 30)
     reads = []
@@ -212,4 +219,4 @@ def test_the_first_placement_uses_the_events_already_read():
     assert reads == [(0, None)] and set(first) == set(view.tree.nodes)
     assert first == as_view(1, events).positions()
     view.positions(key="other")  # (the same identity projection under another name)
-    assert reads[1:] == [(0, len(events))]
+    assert reads[1:] == []       # a second way of drawing replays the events kept in memory

@@ -63,7 +63,7 @@ def test_large_trees_fold_automatically_and_draw_with_webgl():
     assert len(shown.nodes) < len(tree.nodes)
     assert any(n.role == "collapsed" for n in shown.nodes.values())
     fig = tree_figure(tree)
-    assert {t.type for t in fig.data if t.x and len(t.x) > 1} == {"scattergl"}
+    assert {t.type for t in fig.data if t.x is not None and len(t.x) > 1} == {"scattergl"}
     fig_small = tree_figure(small_tree())
     assert "scattergl" not in {t.type for t in fig_small.data}
 

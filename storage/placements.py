@@ -1,0 +1,78 @@
+"""Stored positions: the run view's position policy, kept per run and way of drawing it.
+
+Positions are a function of the event log (:mod:`reasoning.run_view`), so, like the runs table's
+summary, they are a projection that can always be rebuilt: delete a row and the next view of the
+run replays the log and saves it again. A run's state is computed when its ``run_finished`` is
+stored (:func:`build`, for the way the run opens by default) and on first opening a run stored
+before this table existed; a view restores it only when no later event could have moved a node.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from reasoning import run_view
+from reasoning.run_view import RunView
+from reasoning.view_model import default_options, layout_key, projector
+
+from .schema import placements
+
+if TYPE_CHECKING:
+    from .repo import Store
+
+log = logging.getLogger(__name__)
+
+
+class SavedPlacements:
+    """``load`` / ``save`` of policy states for :class:`~reasoning.run_view.RunView`. A database
+    error only costs the shortcut (the view replays the log), never the view."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def load(self, run_id: Any, key: str) -> dict | None:
+        try:
+            with self.store.engine.connect() as conn:
+                text = conn.execute(select(placements.c.state).where(
+                    placements.c.run_id == run_id, placements.c.view_key == key)).scalar()
+            return json.loads(text) if text else None
+        except (SQLAlchemyError, ValueError) as e:
+            log.warning("stored positions of run %s unreadable (%s): replaying the log", run_id, e)
+            return None
+
+    def save(self, run_id: Any, key: str, state: dict) -> None:
+        try:
+            with self.store.engine.begin() as conn:
+                conn.execute(delete(placements).where(placements.c.run_id == run_id,
+                                                      placements.c.view_key == key))
+                conn.execute(insert(placements).values(
+                    run_id=run_id, view_key=key, seq=int(state["seq"]),
+                    state=json.dumps(state, separators=(",", ":"))))
+        except SQLAlchemyError as e:   # e.g. two viewers saving at once: one row is enough
+            log.info("positions of run %s not saved (%s)", run_id, e)
+
+
+def open_view(store: Store, run_id: int) -> RunView:
+    """A view of ``run_id`` reading ``store``, with its saved positions."""
+    def read(after_seq: int, upto_seq: int | None = None):
+        return store.events(run_id, after_seq=after_seq, upto_seq=upto_seq)
+    return RunView(run_id, read, SavedPlacements(store))
+
+
+def build(store: Store, run_id: int) -> None:
+    """Compute and save the positions a finished run opens with (a big run only)."""
+    view = open_view(store, run_id)
+    tree = view.final()
+    if len(tree.nodes) < run_view.SAVE_FROM_NODES:
+        return
+    key = layout_key(default_options(len(tree.nodes)))
+    view.placement(key, projector(key))
+
+
+def drop(store: Store, run_id: int) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(delete(placements).where(placements.c.run_id == run_id))
