@@ -114,10 +114,10 @@ class Store:
                 runs.c.status == "running", runs.c.host == HOST)).all()
         dead = [rid for rid, pid in rows if pid != os.getpid() and not _pid_alive(pid)]
         for rid in dead:
-            self._close_interrupted(rid)
+            self.close_interrupted(rid)
         return dead
 
-    def _close_interrupted(self, run_id: int) -> None:
+    def close_interrupted(self, run_id: int) -> None:
         """Close one dead run: idempotent, so two processes opening the database at once (the
         app and a CLI, two workers) both succeed and the run gets one closing event."""
         def close(conn) -> None:
