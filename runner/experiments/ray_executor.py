@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -108,26 +109,32 @@ def run_cell(db_url: str, config: dict[str, Any], experiment_id: int, cell: dict
     """One cell, in a Ray worker: its run goes to the experiment's database like any other.
     ``ray.cancel`` raises KeyboardInterrupt here: the run's cancel event is set and the run ends
     ``cancelled`` before the task ends."""
-    store = open_store(db_url)
-    spec = cell_spec(ExperimentConfig.from_dict(config), Cell(**cell), experiment_id)
     cancel = threading.Event()
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
+            store = open_store(db_url)
+            spec = cell_spec(ExperimentConfig.from_dict(config), Cell(**cell), experiment_id)
             model = model_factory() if model_factory else None
             box["out"] = execute(spec, store, cancel=cancel, api_key=api_key, model=model)
         except BaseException as e:  # handed to the task's thread below
             box["error"] = e
 
     t = threading.Thread(target=work, name="thinktree-cell", daemon=True)
-    t.start()
     try:
+        t.start()
         while t.is_alive():
             t.join(0.1)
     except KeyboardInterrupt:
+        # Ray repeats the interrupt until the task ends: hold further ones off while the run
+        # closes (ends cancelled) so that the task ends only once its run is closed
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
         cancel.set()
-        t.join(60)
+        try:
+            t.join(60)
+        finally:
+            signal.signal(signal.SIGINT, before)
         raise
     if "error" in box:
         raise box["error"]
@@ -189,7 +196,7 @@ class RayRunner(_Runner):
     def _close_dead_attempts(self, key: str | None = None) -> int:
         """Runs of this experiment (of cell ``key``) still ``running`` whose task is gone."""
         dead = [r["id"] for r in repo.cell_runs(self.store, self.eid)
-                if r["status"] == "running" and (key is None or r["cell_key"] == key)]
+                if r["status"] == "running" and r["cell_key"] == (key or r["cell_key"])]
         for run_id in dead:
             self.store.close_interrupted(run_id)
         return len(dead)
@@ -259,19 +266,27 @@ class RayRunner(_Runner):
         self._record(holder, outcome, started)
 
     def _cancel(self, ray: Any, inflight: dict, slots: Any) -> None:
-        """Stop: ``ray.cancel`` every running cell and wait (bounded) for their runs to close."""
+        """Stop: ``ray.cancel`` every running cell and wait (bounded) until their runs are
+        closed (Ray answers a cancelled task at once; its run closes a moment later). A run still
+        open after ``CANCEL_GRACE_S``: its worker is ended and the run closed ``interrupted``."""
+        keys = {cell.key for cell, *_ in inflight.values()}
         for ref in inflight:
             ray.cancel(ref)
         deadline = time.monotonic() + CANCEL_GRACE_S
-        while inflight and time.monotonic() < deadline:
-            ready, _ = ray.wait(list(inflight), num_returns=len(inflight), timeout=0.5)
-            for ref in ready:
-                _, _, _, holder = inflight.pop(ref)
-                slots.release.remote(holder)
-                with self.lock:
-                    self.running.pop(holder, None)
-        for ref, (_, _, _, holder) in list(inflight.items()):   # never answered: force, close
-            ray.cancel(ref, force=True)
+        while self._open_runs(keys) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if self._open_runs(keys):
+            for ref in inflight:
+                ray.cancel(ref, force=True)
+            ray.wait(list(inflight), num_returns=len(inflight), timeout=5)
+            for run_id in self._open_runs(keys):
+                self.store.close_interrupted(run_id)
+        for _, _, _, holder in inflight.values():
             slots.release.remote(holder)
-        if inflight:
-            self._close_dead_attempts()
+            with self.lock:
+                self.running.pop(holder, None)
+        inflight.clear()
+
+    def _open_runs(self, keys: set[str]) -> list[int]:
+        return [r["id"] for r in repo.cell_runs(self.store, self.eid)
+                if r["status"] == "running" and r["cell_key"] in keys]
