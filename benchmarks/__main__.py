@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ["storage", "figure", "layout", "engine", "browser", "workers", "parallel", "effectiveness"]
+BENCHES = ["storage", "figure", "layout", "engine", "browser", "workers", "ray", "parallel",
+           "effectiveness"]
 OUT = Path(__file__).with_name("RESULTS.md")
 
 

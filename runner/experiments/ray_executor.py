@@ -18,7 +18,7 @@ What Ray covers, and what is ours:
 * **the endpoint limit** — ``concurrency`` cells at once per model endpoint across the whole
   cluster: a named actor per endpoint (:class:`EndpointSlots`) that every driver on the cluster
   shares; the driver takes a slot before it submits a cell and gives it back when the cell ends.
-* **Stop / Ctrl-C** — ``ray.cancel``: the task's main thread gets ``KeyboardInterrupt``, sets the
+* **Stop / Ctrl-C** — ``ray.cancel``: the interrupt it sends the task's main thread sets the
   run's cancel event, and the run ends ``cancelled`` as a local one does.
 * **a dead driver** — Ray ends the tasks it owned; ``--resume`` closes their runs ``interrupted``
   first and runs every cell without a finished run once.
@@ -106,9 +106,7 @@ def connect(address: str = "", dashboard: bool = False) -> tuple[Any, dict[str, 
 # -- the task ------------------------------------------------------------------------------------
 def run_cell(db_url: str, config: dict[str, Any], experiment_id: int, cell: dict[str, Any],
              api_key: str | None, model_factory: Callable[[], Any] | None) -> tuple[int, str]:
-    """One cell, in a Ray worker: its run goes to the experiment's database like any other.
-    ``ray.cancel`` raises KeyboardInterrupt here: the run's cancel event is set and the run ends
-    ``cancelled`` before the task ends."""
+    """One cell, in a Ray worker: its run goes to the experiment's database like any other."""
     cancel = threading.Event()
     box: dict[str, Any] = {}
 
@@ -122,20 +120,16 @@ def run_cell(db_url: str, config: dict[str, Any], experiment_id: int, cell: dict
             box["error"] = e
 
     t = threading.Thread(target=work, name="thinktree-cell", daemon=True)
+    # ray.cancel interrupts the task's main thread (SIGINT's handler), and again until the task
+    # ends: here every interrupt only sets the run's cancel event, so the run ends cancelled and
+    # the task ends once its run is closed
+    before = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
         t.start()
         while t.is_alive():
             t.join(0.1)
-    except KeyboardInterrupt:
-        # Ray repeats the interrupt until the task ends: hold further ones off while the run
-        # closes (ends cancelled) so that the task ends only once its run is closed
-        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        cancel.set()
-        try:
-            t.join(60)
-        finally:
-            signal.signal(signal.SIGINT, before)
-        raise
+    finally:
+        signal.signal(signal.SIGINT, before)
     if "error" in box:
         raise box["error"]
     run_id, result = box["out"]
