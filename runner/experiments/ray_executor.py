@@ -46,6 +46,7 @@ from .scheduling import ProgressFn, _Runner
 CELL_CPUS = 0.25          # what a cell asks of a node: it mostly waits on the model
 MAX_ATTEMPTS = 3          # a cell whose worker died is run again, up to this many tries
 NAMESPACE = "thinktree"
+HEAD_RESOURCE = "node:__internal_head__"   # Ray gives the head node this resource
 ROOT = Path(__file__).resolve().parents[2]
 POLL_S = 0.2
 CANCEL_GRACE_S = 20.0     # how long the driver waits for cancelled cells to close their runs
@@ -167,13 +168,11 @@ def endpoint_key(config: ExperimentConfig) -> str:
 
 
 def endpoint_slots(ray: Any, key: str) -> Any:
-    """The cluster's slot actor for ``key``, made on the driver's node if there is none yet (so
-    it dies only with the driver that made it)."""
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+    """The cluster's slot actor for ``key``, made on the head node if there is none yet (the node
+    the cluster cannot lose; a worker node may die with it)."""
     return ray.remote(num_cpus=0, max_restarts=0)(EndpointSlots).options(
         name=f"slots:{key}", namespace=NAMESPACE, get_if_exists=True,
-        scheduling_strategy=here).remote()
+        resources={HEAD_RESOURCE: 0.001}).remote()
 
 
 # -- the driver ----------------------------------------------------------------------------------
