@@ -57,6 +57,7 @@ def run(quick: bool) -> list[dict]:
             two = _grid(db, n, slow, "ray", cluster.address, 64)
             instant = {"kind": "random"}
             local = _grid(str(Path(d) / "local.db"), n, instant, "local", "", 2)
+            _grid(db, 4, instant, "ray", cluster.address, 2)         # warm-up: its slot actor
             ray_s = _grid(db, n, instant, "ray", cluster.address, 2)
     finally:
         rx.CELL_CPUS = 0.25

@@ -170,9 +170,20 @@ def endpoint_key(config: ExperimentConfig) -> str:
 def endpoint_slots(ray: Any, key: str) -> Any:
     """The cluster's slot actor for ``key``, made on the head node if there is none yet (the node
     the cluster cannot lose; a worker node may die with it)."""
-    return ray.remote(num_cpus=0, max_restarts=0)(EndpointSlots).options(
-        name=f"slots:{key}", namespace=NAMESPACE, get_if_exists=True,
-        resources={HEAD_RESOURCE: 0.001}).remote()
+    name, gcs = f"slots:{key}", ray.get_runtime_context().gcs_address
+    if (gcs, name) in _SLOTS:   # a handle's first call takes seconds: keep it for the process
+        return _SLOTS[gcs, name]
+    try:
+        handle = ray.get_actor(name, namespace=NAMESPACE)
+    except ValueError:   # none yet (two drivers racing here both get the same one)
+        handle = ray.remote(num_cpus=0, max_restarts=0)(EndpointSlots).options(
+            name=name, namespace=NAMESPACE, get_if_exists=True,
+            resources={HEAD_RESOURCE: 0.001}).remote()
+    _SLOTS[gcs, name] = handle
+    return handle
+
+
+_SLOTS: dict[tuple[str, str], Any] = {}
 
 
 # -- the driver ----------------------------------------------------------------------------------
