@@ -186,10 +186,10 @@ def test_the_endpoint_limit_holds_across_nodes(cluster, server, tmp_path):
     c, _ = cluster
     store = open_store(str(tmp_path / "limit.db"))
     server.peak = 0
-    eid, _ = _experiment(store, c.address, problems="1-8", model=_endpoint(server, "sleep-3"),
+    eid, _ = _experiment(store, c.address, problems="1-6", model=_endpoint(server, "sleep-6"),
                          concurrency=3)
     run_experiment(eid, store)
-    assert len(_per_cell(store, eid)[0]) == 8
+    assert len(_per_cell(store, eid)[0]) == 6
     assert server.peak == 3
     slots = rx.endpoint_slots(ray, rx.endpoint_key(ExperimentConfig.from_dict(
         repo.get_experiment(store, eid)["config"])))
