@@ -1,8 +1,12 @@
-"""Running an experiment's cells: a thread pool (``concurrent.futures``), claims, heartbeats.
+"""Running an experiment's cells: the executor seam, and the local executor (a thread pool).
 
-:func:`run_experiment` runs the cells without a finished run in the calling thread's pool of
+:func:`run_experiment` hands the cells to the experiment's executor: ``local`` (:class:`_Runner`,
+below) or ``ray`` (:class:`.ray_executor.RayRunner`, which keeps this bookkeeping and runs each
+cell as a Ray task: Ray places the cells and reports dead workers, whose cells the driver runs
+again; no claims).
+The local executor runs the cells without a finished run in the calling thread's pool of
 ``concurrency`` slots; each slot takes the next cell until none is left. With ``worker`` (a name
-unique per process) several processes sharing one database divide the cells through
+unique per process; local executor only) several processes sharing one database divide the cells through
 ``storage.claims``: a slot claims a cell before running it, a heartbeat keeps this worker's
 claims fresh, and a worker that dies leaves its cells to the others once its claims are
 ``stale_after`` seconds old.
