@@ -33,6 +33,20 @@ def settings_caption(config: Any) -> None:
                f"{', '.join(map(str, config.budgets))} {config.budget_kind} · seeds "
                f"{', '.join(map(str, config.seeds))} · concurrency {config.concurrency} · model "
                f"{config.model.get('kind', 'embedded')} {config.model.get('model', '')}")
+    st.caption(where_text(config.executor, config.ray_address, config.cluster))
+    url = config.cluster.get("dashboard") or ""
+    if url.startswith(("http://", "https://")):
+        st.link_button("Ray dashboard", url)
+
+
+def where_text(executor: str, address: str, cluster: dict[str, Any]) -> str:
+    """Which executor and cluster an experiment runs (or last ran) on."""
+    if executor != "ray":
+        return "executor: local (a thread pool in the process that runs it)"
+    where = cluster.get("gcs") or address or "a local Ray started on this machine"
+    nodes = f" · {cluster['nodes']} node(s), {cluster.get('cpus', 0):g} CPUs" \
+        if cluster.get("nodes") else " · not started yet"
+    return f"executor: ray · cluster {where}{nodes}"
 
 
 def results_table(rows: list[Any], extra: dict[str, str]) -> pd.DataFrame:

@@ -80,10 +80,7 @@ def _create(spec: RunSpec, store: Store):
     run_id = store.create_run(task=task.name, problem=problem.text, problem_id=problem.id,
                               strategy=strategy.name, params=strategy.params(),
                               model=spec.model.describe(), budget=asdict(budget), seed=spec.seed,
-                              experiment_id=spec.experiment_id)
-    if spec.cell_key:
-        from storage.experiments import tag_run
-        tag_run(store, run_id, spec.cell_key)
+                              experiment_id=spec.experiment_id, cell_key=spec.cell_key)
     return run_id, (task, problem, strategy, budget)
 
 

@@ -65,6 +65,16 @@ def set_status(store: Store, experiment_id: int, status: str) -> None:
             host=HOST if running else None))
 
 
+def set_cluster(store: Store, experiment_id: int, cluster: dict[str, Any]) -> None:
+    """Record where the experiment runs (executor, address, dashboard) in its configuration."""
+    with store.engine.begin() as conn:
+        raw = conn.execute(select(experiments.c.config).where(experiments.c.id == experiment_id)) \
+            .scalar()
+        config = {**json.loads(raw or "{}"), "cluster": cluster}
+        conn.execute(update(experiments).where(experiments.c.id == experiment_id).values(
+            config=json.dumps(config, sort_keys=True)))
+
+
 def touch(store: Store, experiment_id: int) -> None:
     with store.engine.begin() as conn:
         conn.execute(update(experiments).where(experiments.c.id == experiment_id)

@@ -73,14 +73,16 @@ class Store:
     # -- runs ------------------------------------------------------------------------------
     def create_run(self, *, task: str, problem: str, problem_id: str | None, strategy: str,
                    params: dict, model: dict, budget: dict, seed: int,
-                   experiment_id: int | None = None) -> int:
+                   experiment_id: int | None = None, cell_key: str | None = None) -> int:
+        """A new ``running`` run of this process; an experiment's cell is tagged in the same
+        insert (a run of an experiment is never seen without its cell)."""
         now = time.time()
         with self.engine.begin() as conn:
             res = conn.execute(insert(runs).values(
                 created_at=now, task=task, problem=problem, problem_id=problem_id,
                 strategy=strategy, params=json.dumps(params), model=json.dumps(model),
                 budget=json.dumps(budget), seed=seed, status="running", pid=os.getpid(),
-                host=HOST, heartbeat=now, experiment_id=experiment_id))
+                host=HOST, heartbeat=now, experiment_id=experiment_id, cell_key=cell_key))
             return int(res.inserted_primary_key[0])
 
     def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
@@ -116,10 +118,10 @@ class Store:
                 runs.c.status == "running", runs.c.host == HOST)).all()
         dead = [rid for rid, pid in rows if pid != os.getpid() and not _pid_alive(pid)]
         for rid in dead:
-            self._close_interrupted(rid)
+            self.close_interrupted(rid)
         return dead
 
-    def _close_interrupted(self, run_id: int) -> None:
+    def close_interrupted(self, run_id: int) -> None:
         """Close one dead run: idempotent, so two processes opening the database at once (the
         app and a CLI, two workers) both succeed and the run gets one closing event."""
         def close(conn) -> None:

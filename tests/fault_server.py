@@ -37,6 +37,8 @@ class FaultServer:
         self.count_tokens = count_tokens
         self.hits: Counter[str] = Counter()
         self.auth: list[str] = []
+        self.inflight = self.peak = 0
+        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,7 +65,17 @@ class FaultServer:
                 mode = req.get("model", "ok")
                 server.hits[mode] += 1
                 chat = self.path.endswith("/chat/completions")
-                getattr(self, "mode_" + mode.replace("-", "_"), self.mode_ok)(req, chat)
+                with server._lock:
+                    server.inflight += 1
+                    server.peak = max(server.peak, server.inflight)
+                try:
+                    if mode.startswith("sleep-"):
+                        time.sleep(min(MAX_WAIT, float(mode[6:])))
+                        mode = "ok"
+                    getattr(self, "mode_" + mode.replace("-", "_"), self.mode_ok)(req, chat)
+                finally:
+                    with server._lock:
+                        server.inflight -= 1
 
             # -- plumbing ------------------------------------------------------------------
             def _send(self, code, body, headers=None):

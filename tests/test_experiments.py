@@ -392,3 +392,32 @@ def test_ctrl_c_stops_the_experiment_resumably(tmp_path):
     factory, made = counting_factory(pick_first)
     assert exp.run_experiment(eid, store, model_factory=factory).status == "finished"
     assert len(made) == 2 and [r["problem_id"] for r in repo.cell_runs(store, eid)[2:]] == ["902", "903"]
+
+
+def test_experiments_page_shows_the_executor_cluster_and_dashboard(tmp_path, monkeypatch):
+    at = app_with_all_pages(tmp_path, monkeypatch)
+    from storage import open_store
+    store = open_store(str(tmp_path / "pages.db"))
+    local = exp.create_experiment(small_config(), store)
+    config = exp.ExperimentConfig(problems="1-2", strategies=["greedy"], executor="ray",
+                                  ray_address="127.0.0.1:6379", model={"kind": "random"})
+    eid = exp.create_experiment(config, store)
+    repo.set_cluster(store, eid, {"executor": "ray", "gcs": "127.0.0.1:6379", "nodes": 3,
+                                  "cpus": 2, "dashboard": "http://127.0.0.1:8265"})
+    at.run()
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "executor: ray · cluster 127.0.0.1:6379 · 3 node(s), 2 CPUs" in captions
+    assert [b.proto.url for b in at.get("link_button")] == ["http://127.0.0.1:8265"]
+    at.selectbox(key="exp_pick").set_value(local).run()
+    assert "executor: local" in " ".join(c.value for c in at.caption)
+    assert not at.get("link_button")
+    assert exp.load_config(store, eid).cluster["nodes"] == 3     # stored with the config
+
+
+def test_the_ray_executor_refuses_the_embedded_model():
+    with pytest.raises(ValueError, match="executor: ray .* endpoint"):
+        exp.ExperimentConfig(executor="ray")
+    with pytest.raises(ValueError, match="executor: must be one of local, ray"):
+        exp.ExperimentConfig(executor="dask", model={"kind": "random"})

@@ -36,6 +36,15 @@ def register(sub) -> None:
     x.add_argument("--stale-after", default="60", metavar="S",
                    help="seconds without a heartbeat before a dead worker's cells are taken over "
                         "(default 60)")
+    x.add_argument("--executor", default=None, choices=["local", "ray"],
+                   help="where the cells run: local (a thread pool in this process, the default) "
+                        "or ray (one Ray task per cell, on a cluster; see docs/scale.md)")
+    x.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="with --executor ray: auto, HOST:PORT or ray://HOST:PORT of a running "
+                        "cluster (default: start a local Ray on this machine, loopback only)")
+    x.add_argument("--ray-dashboard", action="store_true",
+                   help="with --executor ray and no --ray-address: start Ray's dashboard too "
+                        "(needs ray[default])")
     x.add_argument("--max-seconds", default="600", help="time limit per cell (default 600)")
     x.add_argument("--name", default="", help="a name for the experiment")
     x.add_argument("--protocol", default="constrained", choices=["constrained", "tot"],
@@ -95,13 +104,17 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             task=args.task, problems=args.problems, task_file=args.task_file,
             strategies=args.strategies, budgets=args.budgets, budget_kind=args.budget_kind,
             seeds=args.seeds, concurrency=parse_int("concurrency", args.concurrency),
-            max_seconds=seconds, model=model, name=args.name, protocol=args.protocol)
+            max_seconds=seconds, model=model, name=args.name, protocol=args.protocol,
+            executor=args.executor or ("ray" if args.ray_address else "local"),
+            ray_address=args.ray_address or "", ray_dashboard=args.ray_dashboard)
         eid = exp.create_experiment(config, store)
     print(f"experiment {eid}", file=sys.stderr, flush=True)
     try:
         exp.run_experiment(eid, store, progress=None if args.quiet else _progress_bar,
                            worker=args.worker,
-                           stale_after=parse_float("stale_after", args.stale_after))
+                           stale_after=parse_float("stale_after", args.stale_after),
+                           executor=args.executor if args.resume else None,
+                           ray_address=args.ray_address if args.resume else None)
     except KeyboardInterrupt:
         print(f"\nstopped; resume with: python cli.py experiment --resume {eid}", file=sys.stderr)
         raise

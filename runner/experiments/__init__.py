@@ -9,11 +9,13 @@ in a model error are run again on resume.
 "Budget" is a token budget (``max_tokens``: generated tokens) unless ``budget_kind`` is
 ``nodes``; the other limit is lifted so the chosen one is what binds.
 
-Three modules, one job each:
+Four modules, one job each:
 
 * :mod:`.config` — the configuration, its parsing and validation, the cells;
-* :mod:`.scheduling` — running the cells (thread pool, claims and heartbeats across workers,
-  starting and stopping in the background);
+* :mod:`.scheduling` — running the cells: the executor seam and the ``local`` executor (a thread
+  pool; claims and heartbeats for ``--worker`` processes without Ray), starting and stopping in
+  the background;
+* :mod:`.ray_executor` — the ``ray`` executor: one Ray task per cell on a cluster;
 * :mod:`.results` — which run settles a cell, progress and its ETA, statistics, matrix, CSV.
 """
 from __future__ import annotations

@@ -27,6 +27,7 @@ BUDGET_FIELDS = {"tokens": "max_tokens", "nodes": "max_nodes", "calls": "max_cal
                  "prompt_tokens": "max_prompt_tokens", "total_tokens": "max_total_tokens"}
 BUDGET_KINDS = tuple(BUDGET_FIELDS)
 MAX_CELLS = 100_000
+EXECUTORS = ("local", "ray")
 
 
 # -- parsing user input ------------------------------------------------------------------------
@@ -99,6 +100,10 @@ class ExperimentConfig:
     model: dict[str, Any] = field(default_factory=dict)   # ModelConfig fields (never a key)
     name: str = ""
     protocol: str = "constrained"    # for strategies that have one (beam, dfs): constrained / tot
+    executor: str = "local"          # "local" (a thread pool here) or "ray" (tasks on a cluster)
+    ray_address: str = ""            # ray: "" starts a local Ray; "auto", "HOST:PORT", "ray://…"
+    ray_dashboard: bool = False      # ray, local start only: start Ray's dashboard too
+    cluster: dict[str, Any] = field(default_factory=dict)  # set by the executor when it runs
 
     def __post_init__(self) -> None:
         self.strategies = parse_strategies(self.strategies)
@@ -117,6 +122,12 @@ class ExperimentConfig:
         check_range("max_seconds", self.max_seconds, 1, 7 * 24 * 3600)
         ModelConfig(**self.model)  # validates
         check_protocol(self.protocol)
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor: must be one of {', '.join(EXECUTORS)}, got {self.executor!r}")
+        if self.executor == "ray" and ModelConfig(**self.model).kind == "embedded":
+            raise ValueError("executor: ray runs cells in other processes and machines; give them "
+                             "an OpenAI-compatible endpoint (--base-url) or --model random, not "
+                             "the embedded model")
         if not self.name:
             what = Path(self.task_file).name if self.task_file else self.task
             self.name = f"{what} {self.problems}: {' vs '.join(self.strategies)}"

@@ -282,6 +282,9 @@ def results_csv(rows: list[ResultRow]) -> str:
 def summary(store: Store, experiment_id: int) -> dict[str, Any]:
     """The CLI's final JSON line."""
     config = load_config(store, experiment_id)
+    runs = repo.cell_runs(store, experiment_id)
     return {"experiment_id": experiment_id, "cells": len(cells(config)),
             "budget_kind": config.budget_kind, "protocol": config.protocol,
+            "executor": config.executor, "runs": len(runs),
+            "interrupted_runs": sum(r["status"] == "interrupted" for r in runs),
             "results": [r.public() for r in results(store, experiment_id)]}

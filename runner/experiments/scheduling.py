@@ -1,8 +1,12 @@
-"""Running an experiment's cells: a thread pool (``concurrent.futures``), claims, heartbeats.
+"""Running an experiment's cells: the executor seam, and the local executor (a thread pool).
 
-:func:`run_experiment` runs the cells without a finished run in the calling thread's pool of
+:func:`run_experiment` hands the cells to the experiment's executor: ``local`` (:class:`_Runner`,
+below) or ``ray`` (:class:`.ray_executor.RayRunner`, which keeps this bookkeeping and runs each
+cell as a Ray task: Ray places the cells and reports dead workers, whose cells the driver runs
+again; no claims).
+The local executor runs the cells without a finished run in the calling thread's pool of
 ``concurrency`` slots; each slot takes the next cell until none is left. With ``worker`` (a name
-unique per process) several processes sharing one database divide the cells through
+unique per process; local executor only) several processes sharing one database divide the cells through
 ``storage.claims``: a slot claims a cell before running it, a heartbeat keeps this worker's
 claims fresh, and a worker that dies leaves its cells to the others once its claims are
 ``stale_after`` seconds old.
@@ -121,16 +125,20 @@ class _Runner:
                 return
             if self.worker is not None and result.outcome in FINISHED_OUTCOMES:
                 claims.done(self.store, self.eid, cell.key, self.worker)
-            with self.lock:
-                self.running.pop(slot, None)
-                if result.outcome in FINISHED_OUTCOMES:
-                    self.done += 1
-                    self.solved += result.outcome == "solved"
-                    self.cell_seconds.append(time.monotonic() - started)
-                elif result.outcome == "error":
-                    self.errors += 1
-            repo.touch(self.store, self.eid)
-            self._report()
+            self._record(slot, result.outcome, started)
+
+    def _record(self, slot: Any, outcome: str, started: float) -> None:
+        """A cell's run ended with ``outcome``: count it and report (every executor)."""
+        with self.lock:
+            self.running.pop(slot, None)
+            if outcome in FINISHED_OUTCOMES:
+                self.done += 1
+                self.solved += outcome == "solved"
+                self.cell_seconds.append(time.monotonic() - started)
+            elif outcome == "error":
+                self.errors += 1
+        repo.touch(self.store, self.eid)
+        self._report()
 
     def run(self) -> Progress:
         n_slots = min(self.config.concurrency, max(1, len(self.todo)))
@@ -153,6 +161,9 @@ class _Runner:
             pool.shutdown(wait=False, cancel_futures=True)
         if self.worker is not None:  # other workers finished cells too
             self.done = len(finished_keys(self.store, self.eid) & {c.key for c in self.all_cells})
+        return self._close()
+
+    def _close(self) -> Progress:
         status = "finished" if self.done == self.total else "stopped"
         repo.set_status(self.store, self.eid, status)
         if self.failures:
@@ -165,19 +176,28 @@ def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event 
                    progress: ProgressFn | None = None,
                    model_factory: Callable[[], Any] | None = None,
                    api_key: str | None = None, worker: str | None = None,
-                   stale_after: float = claims.STALE_AFTER_S) -> Progress:
+                   stale_after: float = claims.STALE_AFTER_S,
+                   executor: str | None = None, ray_address: str | None = None) -> Progress:
     """Run (or resume) an experiment in the calling thread: only cells without a finished run.
 
     ``model_factory`` builds the model for each cell (tests inject a scripted fake); by default
     each cell builds its model from the stored configuration. ``worker`` / ``stale_after``: see
-    the module's docstring.
+    the module's docstring. ``executor`` / ``ray_address`` override the stored configuration's
+    (``local``: this process's thread pool; ``ray``: :mod:`.ray_executor`).
     """
-    config = load_config(store, experiment_id)
+    config = with_executor(load_config(store, experiment_id), executor, ray_address)
+    if config.executor == "ray" and worker is not None:
+        raise ValueError("worker: the ray executor shares the cells out itself; drop --worker")
     cancel = cancel or threading.Event()
     repo.set_status(store, experiment_id, "running")
     try:
-        runner = _Runner(config, store, experiment_id, cancel, progress, model_factory, api_key,
-                         worker, stale_after)
+        if config.executor == "ray":
+            from .ray_executor import RayRunner
+            runner: _Runner = RayRunner(config, store, experiment_id, cancel, progress,
+                                        model_factory, api_key)
+        else:
+            runner = _Runner(config, store, experiment_id, cancel, progress, model_factory,
+                             api_key, worker, stale_after)
     except BaseException:
         repo.set_status(store, experiment_id, "stopped")
         raise
@@ -186,6 +206,18 @@ def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event 
         return runner.run()
     finally:
         BACKGROUND.cancels.discard(experiment_id, cancel)
+
+
+def with_executor(config: ExperimentConfig, executor: str | None,
+                  ray_address: str | None) -> ExperimentConfig:
+    """The configuration with the executor (and Ray address) given for this run, checked."""
+    if executor is None and ray_address is None:
+        return config
+    d = config.to_dict()
+    d["executor"] = executor or ("ray" if ray_address else d["executor"])
+    if ray_address is not None:
+        d["ray_address"] = ray_address
+    return ExperimentConfig.from_dict(d)
 
 
 class Background:
