@@ -1,0 +1,74 @@
+"""The Live page around its form: what the first screen shows before any run (a tree of the last
+stored run, or of a bundled demo run, with a line saying which), how a run recorded by another
+program is shown (as recorded: no Run buttons, the producer named), and what a ``?run=ID`` of a
+run that is not stored says."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from reasoning.events import Event
+from reasoning.layout import tidy_layout
+from reasoning.tree import Tree, fold
+
+from .tree_figure import tree_figure
+from .tree_view import PLOTLY_CONFIG
+
+DEMO_NOTE = "solves"   # the demo run shown on an empty database: MCTS solving rank 1
+PREVIEW_NODES = 3_000  # a bigger last run is not redrawn on every first screen: the demo is
+
+
+def demo_tree() -> tuple[Tree, str] | None:
+    """A bundled demo run (folded from ``data/demo/demo.jsonl``, nothing stored) and its note."""
+    from runner.demo import read_demo
+    try:
+        runs = [r for r in read_demo() if r["kind"] == "run"]
+    except (OSError, ValueError):
+        return None
+    rec = next((r for r in runs if DEMO_NOTE in r.get("note", "")), runs[0] if runs else None)
+    if rec is None:
+        return None
+    return fold([Event(0, s, t, ty, n, p) for s, t, ty, n, p in rec["events"]]), rec.get("note", "")
+
+
+def _what(tree: Tree) -> str:
+    info = tree.info
+    outcome = tree.outcome or "running"
+    return f"{info.get('strategy', '?')} on {info.get('problem', '?')!s:.40}, {outcome}, {len(tree.nodes)} nodes"
+
+
+def preview(last_run: dict[str, Any] | None, final_tree: Callable[[int], Tree]) -> None:
+    """The first screen's tree: the last stored run, else a demo run, and a line saying which."""
+    if last_run is not None and (last_run.get("nodes") or 0) <= PREVIEW_NODES:
+        tree = final_tree(int(last_run["id"]))
+        st.caption(f"What a run looks like: the last run in this database, #{last_run['id']} "
+                   f"({_what(tree)}). Press Run to start yours; it grows here as the model works.")
+    else:
+        got = demo_tree()
+        if got is None:
+            st.caption("Choose a puzzle and a strategy, then press Run. The tree grows here as the "
+                       "model proposes steps.")
+            return
+        tree, note = got
+        st.caption(f"What a run looks like: a bundled demo run ({note}; {_what(tree)}), not stored "
+                   "in your database. Press Run to start yours; it grows here as the model works.")
+    if tree.nodes:
+        st.plotly_chart(tree_figure(tree, positions=tidy_layout(tree), uirevision="preview"),
+                        key="live_preview", config=PLOTLY_CONFIG)
+
+
+def recorded_notice(run_id: int, producer: str) -> bool:
+    """A run recorded by ``producer``: said so, with a way back to the form. True: start over."""
+    c1, c2 = st.columns([6, 1], vertical_alignment="center")
+    c1.info(f"Run {run_id} was recorded by {producer}. It is shown as recorded: Thinktree did "
+            "not search it, so it cannot be run again from here (Sessions replays it; Compare and "
+            "Export read it like any run).", icon=":material/history:")
+    return c2.button("New run", key="live_new_run", help="Back to the form, to start a run of your own")
+
+
+def missing_run(wanted: str) -> None:
+    st.warning(f"Run {wanted} is not in this database: it was never stored here, or it was deleted "
+               "(an ingest whose input broke off deletes its unfinished runs). Start a new run "
+               "below, or pick a stored one on Sessions & replay.")
