@@ -9,28 +9,13 @@ from typing import Any
 
 import streamlit as st
 
-from reasoning.events import Event
 from reasoning.layout import tidy_layout
-from reasoning.tree import Tree, fold
+from reasoning.tree import Tree
 
 from .tree_figure import tree_figure
 from .tree_view import PLOTLY_CONFIG
 
-DEMO_NOTE = "solves"   # the demo run shown on an empty database: MCTS solving rank 1
 PREVIEW_NODES = 3_000  # a bigger last run is not redrawn on every first screen: the demo is
-
-
-def demo_tree() -> tuple[Tree, str] | None:
-    """A bundled demo run (folded from ``data/demo/demo.jsonl``, nothing stored) and its note."""
-    from runner.demo import read_demo
-    try:
-        runs = [r for r in read_demo() if r["kind"] == "run"]
-    except (OSError, ValueError):
-        return None
-    rec = next((r for r in runs if DEMO_NOTE in r.get("note", "")), runs[0] if runs else None)
-    if rec is None:
-        return None
-    return fold([Event(0, s, t, ty, n, p) for s, t, ty, n, p in rec["events"]]), rec.get("note", "")
 
 
 def _what(tree: Tree) -> str:
@@ -46,6 +31,7 @@ def preview(last_run: dict[str, Any] | None, final_tree: Callable[[int], Tree]) 
         st.caption(f"What a run looks like: the last run in this database, #{last_run['id']} "
                    f"({_what(tree)}). Press Run to start yours; it grows here as the model works.")
     else:
+        from runner.demo import demo_tree
         got = demo_tree()
         if got is None:
             st.caption("Choose a puzzle and a strategy, then press Run. The tree grows here as the "
