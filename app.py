@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_context import MODEL_KEY, db_url, get_store, keep_widget_state, recorded_run_on_live
+from components.live_start import safe_name
 from components.model_panel import model_panel
 from storage import StorageError
 from storage.db import display_url
@@ -33,7 +34,7 @@ with st.sidebar:
         st.session_state[MODEL_KEY] = model_panel()
     else:   # a recorded run: nothing to run, so no model to choose (the choice is kept)
         st.subheader("Model")
-        st.caption(f"The run shown was recorded by {producer}; its model is in its settings. "
+        st.caption(f"The run shown was recorded by {safe_name(producer)}; its model is in its settings. "
                    "Start a new run to choose a model.")
         keep_widget_state("model_")
     st.caption(f"Database: {display_url(db_url())}")  # relative, or without its password

@@ -43,8 +43,11 @@ def divergence_table(result: dict[str, Any]) -> pd.DataFrame:
     def scores(d: dict[str, Any]) -> str:
         return ", ".join(f"{k} {v}" for k, v in d.items()) or "—"
 
-    return pd.DataFrame([
+    rows = [
         {"run": f"{mine.removeprefix('the ')} #{result['shortcut_run']}", "node": div["shortcut_node"],
          "step": div["shortcut_step"] or "(stopped)", "scores": scores(div["shortcut_score"])},
         {"run": f"{ref.removeprefix('the ')} #{result['explore_run']}", "node": div["explore_node"],
-         "step": div["explore_step"] or "(ended)", "scores": scores(div["explore_score"])}])
+         "step": div["explore_step"] or "(ended)", "scores": scores(div["explore_score"])}]
+    if mine == "run B":   # run A's row first
+        rows.reverse()
+    return pd.DataFrame(rows)

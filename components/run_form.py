@@ -119,29 +119,35 @@ def dataclass_inputs(cls: type, prefix: str, columns: int = 2,
     return out
 
 
-def task_and_problem() -> tuple[str, str]:
+def task_and_problem(puzzle_col: Any = None) -> tuple[str, str]:
     """(task name, problem text or bundled id) as the user chose them. Plug-in tasks are listed
-    too, and each task names its own problems (a Game of 24 "puzzle" by rank, a "question" …)."""
+    too, and each task names its own problems (a Game of 24 "puzzle" by rank, a "question" …).
+    ``puzzle_col``: draw the problem in this column (beside the task), its bundled / typed
+    choice under it."""
     ensure_plugins()
     names = list(TASKS)
     task_name = st.selectbox("Task", names, format_func=lambda n: TASKS[n].title, key="live_task")
     task = get_task(task_name)
     problems = task.problems()
     noun = task.problem_noun
-    how = st.radio("Problem", [BUNDLED, TYPED] if problems else [TYPED], horizontal=True,
-                   key=f"live_problem_how_{task_name}", label_visibility="collapsed",
-                   format_func=lambda h: f"Bundled {noun}" if h == BUNDLED else h)
-    if how == BUNDLED:
-        by_id = {p.id: p for p in problems}
-        ids = list(by_id)
-        first = ids.index(task.default_problem) if task.default_problem in by_id else 0
-        pid = st.selectbox(f"{noun.capitalize()} ({len(problems)} bundled; type to search)", ids,
-                           key=f"live_problem_{task_name}",
-                           **_start(f"live_problem_{task_name}", index=first),
-                           format_func=lambda i: task.problem_title(by_id[i]))
-        return task_name, pid
-    text = st.text_input(f"Your {noun}", key=f"live_problem_text_{task_name}",
-                         placeholder=f"e.g. {task.problem_example}" if task.problem_example else None)
+    where = puzzle_col if puzzle_col is not None else st.container()
+    with where:
+        box = st.container()       # the problem first, its bundled / typed choice under it
+        how = st.radio("Problem", [BUNDLED, TYPED] if problems else [TYPED], horizontal=True,
+                       key=f"live_problem_how_{task_name}", label_visibility="collapsed",
+                       format_func=lambda h: f"Bundled {noun}" if h == BUNDLED else h)
+    with box:
+        if how == BUNDLED:
+            by_id = {p.id: p for p in problems}
+            ids = list(by_id)
+            first = ids.index(task.default_problem) if task.default_problem in by_id else 0
+            pid = st.selectbox(f"{noun.capitalize()} ({len(problems)} bundled; type to search)", ids,
+                               key=f"live_problem_{task_name}",
+                               **_start(f"live_problem_{task_name}", index=first),
+                               format_func=lambda i: task.problem_title(by_id[i]))
+            return task_name, pid
+        text = st.text_input(f"Your {noun}", key=f"live_problem_text_{task_name}",
+                             placeholder=f"e.g. {task.problem_example}" if task.problem_example else None)
     return task_name, text
 
 
@@ -272,12 +278,12 @@ def run_settings() -> tuple[str, str, str, dict[str, Any], dict[str, Any], int]:
     """The Live form: the essential settings in one row (task, puzzle, strategy, token budget)
     and the rest folded (the strategy's settings, other limits, seed). Returns (task, problem,
     strategy, params, budget, seed)."""
-    c1, c2, c3 = st.columns([3, 2, 2])
+    c1, c2, c3, c4 = st.columns([2, 3, 2, 1.4])
     with c1:
-        task_name, problem = task_and_problem()
-    with c2:
-        strategy = strategy_choice()
+        task_name, problem = task_and_problem(puzzle_col=c2)
     with c3:
+        strategy = strategy_choice()
+    with c4:
         budget = main_budget()
     with st.expander(f"More settings · {STRATEGIES[strategy].title} settings, other limits, seed",
                      expanded=False):

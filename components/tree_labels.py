@@ -16,9 +16,9 @@ shallow before deep (most visited / best valued first within a depth) — so the
 the room. A box that would run past the plot's left or right edge is shifted inside it.
 
 **Label boxes in data units** (:class:`LabelScale`): labels use an 11 px *monospace* font, so a
-label of ``n`` characters is ``n * LABEL_CHAR_PX`` pixels wide (monospace glyphs are 0.6 em: 6.6
-px at 11 px in DejaVu Sans Mono, Liberation Mono, Menlo; rounded up) and ``LABEL_LINE_PX`` high
-with its pad. The plot area is taken as ``PLOT_WIDTH_PX`` wide (the chart's width in the app's
+label of ``n`` characters is ``n * LABEL_CHAR_PX + LABEL_PAD_PX`` pixels wide (monospace glyphs
+are 0.6 em: 6.6 px at 11 px in DejaVu Sans Mono, Liberation Mono, Menlo; rounded up; the pad is
+the white box around the text) and ``LABEL_LINE_PX`` high. The plot area is taken as ``PLOT_WIDTH_PX`` wide (the chart's width in the app's
 wide layout at a 1440 px window, checked in Chromium by ``tests/test_browser_labels.py``) and the
 figure's height less its margins and the legend row (``PLOT_CHROME_PX``) high; pixels per data
 unit are these sizes over the axis ranges. A box is ``(x0, x1, y0, y1)`` in data units, so the
@@ -34,11 +34,12 @@ from typing import Any
 from reasoning.rules import recorded_by
 from reasoning.tree import GENERATING, PRUNED, Node, Tree
 
-PLOT_WIDTH_PX = 1000     # the plot area's width in the app's wide layout (1440 px window)
+PLOT_WIDTH_PX = 960      # the plot area's width in the app's wide layout (1440 px window, measured)
 PLOT_CHROME_PX = 50      # figure height not used by the plot: margins (10 + 10) and the legend row
 LABEL_FONT_PX = 11
 LABEL_FONT = "DejaVu Sans Mono, Liberation Mono, Menlo, Consolas, monospace"
 LABEL_CHAR_PX = 6.7      # one monospace character at 11 px (0.6 em, rounded up)
+LABEL_PAD_PX = 4.0       # the label's white box: 1 px pad and its edge on each side
 LABEL_LINE_PX = 16.0     # one line of label text with its pad
 LABEL_GAP_PX = 6.0       # white kept between two labels
 LABEL_EDGE_PX = 3.0      # a label keeps this far from the plot's left and right edges
@@ -120,7 +121,8 @@ class LabelScale:
 
 
 def text_width_px(text: str) -> float:
-    return len(text) * LABEL_CHAR_PX
+    """The width of a label's white box: its characters and the box's pad."""
+    return len(text) * LABEL_CHAR_PX + LABEL_PAD_PX
 
 
 def label_box(text: str, x: float, y: float, scale: LabelScale, anchor: str = "center",

@@ -20,13 +20,13 @@ def keys(at, kind: str) -> set[str]:
     return {w.key for w in getattr(at, kind) if w.key}
 
 
-def captions(at) -> str:
-    return " ".join(c.value for c in at.caption)
+def texts(at) -> str:
+    return " ".join(c.value for c in at.text)
 
 
 def test_first_screen_shows_a_demo_tree_and_the_essential_settings(db):
     at = app()
-    assert "a bundled demo run" in captions(at) and "not stored" in captions(at)
+    assert "a bundled demo run" in texts(at) and "not stored" in texts(at)
     assert len(at.get("plotly_chart")) == 1
     assert {"live_task", "live_strategy"} <= keys(at, "selectbox")
     assert "live_budget_max_tokens" in keys(at, "number_input")
@@ -42,7 +42,7 @@ def test_first_screen_shows_a_demo_tree_and_the_essential_settings(db):
 def test_first_screen_shows_the_last_stored_run(db):
     run_id, _ = stored_run(db)
     at = app()
-    assert f"the last run in this database, #{run_id}" in captions(at)
+    assert f"the last run in this database, #{run_id}" in texts(at)
     assert len(at.get("plotly_chart")) == 1
 
 
@@ -116,4 +116,9 @@ def test_a_run_id_that_is_not_stored_says_so(db):
     at.run()
     assert not at.exception, at.exception
     assert any("Run 4242 is not in this database" in w.value for w in at.warning)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["run"] = "[x](javascript:alert(1))**b**"
+    at.run()
+    said = " ".join(w.value for w in at.warning)
+    assert "not in this database" in said and "[" not in said and "*" not in said
     assert "live_run" in keys(at, "button")                 # the form is there to start one
