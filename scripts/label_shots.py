@@ -45,7 +45,7 @@ def folder_with(demo: bool, queens: bool) -> tuple[Path, dict]:
     return folder, ids
 
 
-def shoot(folder: Path, out: Path, shots: list[tuple[str, str, bool]]) -> None:
+def shoot(folder: Path, out: Path, shots: list[tuple[str, str, bool | str]]) -> None:
     proc, url = start_app(folder)
     from playwright.sync_api import sync_playwright
     try:
@@ -57,7 +57,13 @@ def shoot(folder: Path, out: Path, shots: list[tuple[str, str, bool]]) -> None:
                 page.goto(url + path)
                 page.wait_for_selector(".js-plotly-plot")
                 settle(page, 3000)
-                if full:
+                if full == "scroll":   # the replay's tree, under its slider
+                    page.evaluate("""() => {
+                        const main = document.querySelector('[data-testid="stMain"]');
+                        const el = [...document.querySelectorAll('[data-testid="stText"], p')].find(e => e.innerText.startsWith('seq '));
+                        main.scrollTop += el.getBoundingClientRect().top - 20; }""")
+                    page.wait_for_timeout(1200)
+                elif full:
                     tall = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
                     page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, int(tall))})
                     page.wait_for_timeout(1500)
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     folder, ids = folder_with(demo=True, queens=True)
     shots = keep([("live_last", "/", False), ("trace_queens", f"/?run={ids['queens']}", False),
                   ("compare_explore", f"/compare?a={ids['mcts']}&b={ids['beam']}", True),
-                  ("sessions_demo", f"/sessions?run={ids['dfs']}", False)])
+                  ("sessions_demo", f"/sessions?run={ids['dfs']}", "scroll")])
     if shots:
         shoot(folder, out, shots)
     return 0
