@@ -122,3 +122,26 @@ def test_a_run_id_that_is_not_stored_says_so(db):
     said = " ".join(w.value for w in at.warning)
     assert "not in this database" in said and "[" not in said and "*" not in said
     assert "live_run" in keys(at, "button")                 # the form is there to start one
+
+
+def test_the_label_switch_shows_values_and_visits(db):
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_pages_apptest import APP
+    from thinktree import Trace
+    with Trace(db=db, task="toy", problem="p", strategy="by hand") as t:
+        root = t.root("start", label="start")
+        a = t.step(root, "a first step", label="first")
+        t.score(a, 0.75)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["run"] = str(t.run_id)
+    at.run()
+
+    def labels() -> set[str]:
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        return {a["text"] for a in spec["layout"].get("annotations", [])}
+    assert {"start", "first"} <= labels()
+    at.radio(key="live_labels").set_value("values").run()
+    assert not at.exception and labels() == {"v 0.75"}
