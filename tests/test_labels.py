@@ -23,7 +23,6 @@ from components.tree_labels import (
 from reasoning import events as ev
 from reasoning.events import Event
 from reasoning.tree import fold
-from runner.demo import read_demo
 from tests.test_figure import build
 
 WIDE = {0: list(range(1, 61))}
@@ -46,12 +45,23 @@ def labelled(fig) -> set[int]:
     return set(drawn_label_boxes(fig))
 
 
-def demo_trees():
-    out = []
-    for rec in read_demo():
-        if rec["kind"] == "run":
-            out.append(fold([Event(1, s, t, ty, n, p) for s, t, ty, n, p in rec["events"]]))
-    return out
+def stored_figures(tmp_path) -> list:
+    """The figures the Sessions page draws (the run view's tree, positions and x range) for the
+    demo runs as ``cli.py demo`` loads them and a 500-node synthetic tree (``cli.py synthetic``)."""
+    from benchmarks.synthetic import store_synthetic
+    from runner.demo import load_demo
+    from runner.views import open_view
+    from storage import open_store
+    store = open_store(str(tmp_path / "demo.db"))
+    ids = [r["run_id"] for r in load_demo(store)["runs"]]
+    ids += [store_synthetic(store, 500, seed=s)[0] for s in (0, 1)]
+    figs = []
+    for run_id in ids:
+        view = open_view(store, run_id)
+        tree = view.final()
+        pos = view.place(tree)
+        figs.append((tree, tree_figure(tree, positions=pos, x_range=view.full_range(pos))))
+    return figs
 
 
 # -- what a label says ------------------------------------------------------------------------
@@ -108,14 +118,17 @@ def test_wide_tree_labels_what_fits_without_overlap():
     assert len(hovers) == len(tree.nodes)              # the rest: full text on hover
 
 
-def test_demo_runs_and_a_500_node_tree_have_no_overlapping_or_clipped_labels():
-    trees = demo_trees() + [fold(synthetic_events(500, seed=s)) for s in (0, 1)]
-    assert len(trees) >= 6
-    for tree in trees:
-        fig = tree_figure(tree)
+def test_demo_runs_and_a_500_node_tree_have_no_overlapping_or_clipped_labels(tmp_path):
+    figs = stored_figures(tmp_path)
+    assert len(figs) >= 6 and max(len(t.nodes) for t, _ in figs) == 500
+    for tree, fig in figs:
         n = assert_no_overlap(fig)
         assert_inside(fig)
         assert n >= min(len(tree.nodes), 8), f"run {tree.info.get('strategy')}: only {n} labels"
+    for seed in (0, 1):   # the tidy layout too (a figure drawn without a run view)
+        fig = tree_figure(fold(synthetic_events(500, seed=seed)))
+        assert assert_no_overlap(fig) >= 8
+        assert_inside(fig)
 
 
 def test_edge_labels_are_moved_inside_the_plot():
