@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ["storage", "figure", "layout", "engine", "browser", "workers", "parallel", "effectiveness"]
+BENCHES = ["storage", "figure", "labels", "layout", "engine", "browser", "workers", "parallel", "effectiveness"]
 OUT = Path(__file__).with_name("RESULTS.md")
 
 

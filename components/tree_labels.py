@@ -26,6 +26,7 @@ same numbers place labels and let a test check the drawn figure (:func:`drawn_la
 """
 from __future__ import annotations
 
+import bisect
 import html
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -153,17 +154,27 @@ class Placed:
     yshift: float
 
 
-def _inside(text: str, x: float, y: float, anchor: str, xshift: float, yshift: float,
-            scale: LabelScale) -> float:
-    """``xshift`` corrected so the box stays between the plot's left and right edges."""
-    x0, x1, _, _ = label_box(text, x, y, scale, anchor, xshift, yshift)
-    lo = scale.x_range[0] + LABEL_EDGE_PX / scale.px_x
-    hi = scale.x_range[1] - LABEL_EDGE_PX / scale.px_x
-    if x0 < lo:
-        xshift += (lo - x0) * scale.px_x
-    elif x1 > hi:
-        xshift -= (x1 - hi) * scale.px_x
-    return xshift
+class _Rows:
+    """Placed boxes by level, each level sorted by left edge, so a new box is checked only
+    against the boxes that can reach it (a big tree has thousands of candidates)."""
+
+    def __init__(self, widest: float, gap: float) -> None:
+        self.widest, self.gap = widest, gap
+        self.rows: dict[int, list[tuple[float, float, float, float]]] = {}
+
+    def free(self, level: int, box: tuple[float, float, float, float]) -> bool:
+        for k in (level - 1, level, level + 1):   # labels hang under their node: one level apart
+            row = self.rows.get(k, [])
+            lo = bisect.bisect_left(row, (box[0] - self.widest - self.gap,))
+            for b in row[lo:]:
+                if b[0] > box[1] + self.gap:
+                    break
+                if overlap(box, b, self.gap):
+                    return False
+        return True
+
+    def add(self, level: int, box: tuple[float, float, float, float]) -> None:
+        bisect.insort(self.rows.setdefault(level, []), box)
 
 
 def place_labels(texts: dict[int, str], order: Iterable[int], pos: dict[int, tuple[float, float]],
@@ -171,24 +182,28 @@ def place_labels(texts: dict[int, str], order: Iterable[int], pos: dict[int, tup
                  limit: int = MAX_LABELS) -> list[Placed]:
     """Labels for the nodes of ``order`` (in that priority) that fit: under the node, else
     beside it, never touching a label placed before. ``yshift``: pixels below each node."""
-    gap = LABEL_GAP_PX / scale.px_x
-    rows: dict[int, list[tuple[float, float, float, float]]] = {}
+    px, py = scale.px_x, scale.px_y                       # (the arithmetic of label_box and
+    widest = max((text_width_px(t) for t in texts.values()), default=0.0) / px   # _inside, inlined:
+    rows = _Rows(widest, LABEL_GAP_PX / px)               # a big tree tries thousands of boxes)
+    x_lo, x_hi = scale.x_range
+    edge_lo, edge_hi = x_lo + LABEL_EDGE_PX / px, x_hi - LABEL_EDGE_PX / px
+    half_h = LABEL_LINE_PX / 2 / py
     out: list[Placed] = []
     for nid in order:
         text = texts.get(nid, "")
-        if not text or nid not in pos:
-            continue
+        if not text or nid not in pos or not x_lo <= pos[nid][0] <= x_hi:
+            continue   # no label for a node off the chart
         x, y = pos[nid]
         dy = (yshift or {}).get(nid, -20.0)
-        # labels are kept by level; a box is checked against its own level and the two beside
-        level = round(y)
-        near = [b for k in (level - 1, level, level + 1) for b in rows.get(k, ())]
+        w = text_width_px(text) / px
+        cy = y + dy / py
         for anchor, nudge in (("center", 0.0), ("left", -6.0), ("right", 6.0)):
-            dx = _inside(text, x, y, anchor, nudge, dy, scale)
-            box = label_box(text, x, y, scale, anchor, dx, dy)
-            if not any(overlap(box, b, gap) for b in near):
-                rows.setdefault(level, []).append(box)
-                out.append(Placed(nid, text, x, y, anchor, dx, dy))
+            left = (x - w / 2 if anchor == "center" else x if anchor == "left" else x - w) + nudge / px
+            inward = edge_lo - left if left < edge_lo else edge_hi - (left + w) if left + w > edge_hi else 0.0
+            box = (left + inward, left + inward + w, cy - half_h, cy + half_h)
+            if rows.free(round(y), box):
+                rows.add(round(y), box)
+                out.append(Placed(nid, text, x, y, anchor, nudge + inward * px, dy))
                 break
         if len(out) >= limit:
             break
