@@ -10,6 +10,7 @@ import streamlit as st
 from app_context import MODEL_KEY, db_url, get_store, keep_widget_state, recorded_run_on_live
 from components.live_start import safe_name
 from components.model_panel import model_panel
+from components.otel_panel import OTLP_KEY, otel_panel
 from storage import StorageError
 from storage.db import display_url
 
@@ -37,6 +38,7 @@ with st.sidebar:
         st.caption(f"The run shown was recorded by {safe_name(producer)}; its model is in its settings. "
                    "Start a new run to choose a model.")
         keep_widget_state("model_")
+    st.session_state[OTLP_KEY] = otel_panel()
     st.caption(f"Database: {display_url(db_url())}")  # relative, or without its password
 
 try:

@@ -62,6 +62,11 @@ def model_config() -> ModelConfig | None:
     return st.session_state.get(MODEL_KEY, ModelConfig())
 
 
+def otlp_endpoint() -> str:
+    """Where the Model panel's OpenTelemetry switch streams runs ("" when it is off)."""
+    return st.session_state.get("otlp_endpoint", "")
+
+
 def run_view(run_id: int, slot: str) -> RunView:
     """The session's view of ``run_id`` for one page ``slot`` (e.g. "live", "replay", "cmp_a");
     a new view when the slot shows another run or the database changed."""

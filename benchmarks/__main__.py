@@ -1,19 +1,21 @@
 """Run every benchmark and print one Markdown table: ``python -m benchmarks [--quick] [--only NAME]``.
 
 Each row says what was measured, on how much work, against which target, and a baseline measured
-in the same run. The table is also written to ``benchmarks/RESULTS.md`` (the README quotes it).
+in the same run. The table is also written to ``artifacts/benchmarks/RESULTS.md`` (git-ignored);
+``--update`` writes ``benchmarks/RESULTS.md`` instead, the table the README quotes (see
+:mod:`benchmarks.outputs`).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import sys
 import time
-from pathlib import Path
 
-BENCHES = ["storage", "figure", "labels", "layout", "engine", "browser", "workers", "parallel", "effectiveness"]
-OUT = Path(__file__).with_name("RESULTS.md")
+BENCHES = ["storage", "figure", "labels", "layout", "engine", "browser", "workers", "parallel",
+           "effectiveness", "otlp"]
 
 
 def table(rows: list[dict]) -> str:
@@ -29,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks")
     ap.add_argument("--quick", action="store_true", help="smaller work, under a minute or so")
     ap.add_argument("--only", choices=BENCHES, action="append", help="run only these")
+    ap.add_argument("--update", action="store_true",
+                    help="write the committed results in benchmarks/ (default: artifacts/benchmarks/)")
     args = ap.parse_args(argv)
+    if args.update:
+        os.environ["THINKTREE_BENCH_UPDATE"] = "1"
+    from benchmarks.outputs import output
     rows: list[dict] = []
     t0 = time.perf_counter()
     for name in args.only or BENCHES:
@@ -44,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{platform.python_version()}, took {time.perf_counter() - t0:.0f} s\n\n")
     text = header + table(rows)
     print(text)
-    OUT.write_text(text + "\n")
+    out = output("RESULTS.md")
+    out.write_text(text + "\n")
+    print(f"written to {out}", file=sys.stderr)
     return 0
 
 

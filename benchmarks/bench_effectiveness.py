@@ -26,7 +26,6 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from reasoning.engine import run_search
@@ -35,9 +34,11 @@ from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from runner.experiments import wilson
 
+from .outputs import output, recorded
+
 BUDGET = 3000
-RUNS = Path(__file__).with_name("effectiveness_runs.jsonl")
-TABLE = Path(__file__).with_name("EFFECTIVENESS.md")
+RUNS = "effectiveness_runs.jsonl"     # recorded runs, reused (benchmarks.outputs: where)
+TABLE = "EFFECTIVENESS.md"
 SLICES = {"901-1000": [str(r) for r in range(901, 1001)], "1-100": [str(r) for r in range(1, 101)]}
 QUICK = {"901-1000": SLICES["901-1000"][:20], "1-100": SLICES["1-100"][:20]}
 STRATEGIES: list[tuple[str, dict[str, Any]]] = [   # cheapest first (the embedded order)
@@ -92,9 +93,8 @@ def key(r: dict[str, Any]) -> tuple:
 
 
 def load_runs() -> dict[tuple, dict[str, Any]]:
-    if not RUNS.exists():
-        return {}
-    rows = [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for path in recorded(RUNS) for line in path.read_text().splitlines()
+            if line.strip()]
     return {key(r): r for r in rows}
 
 
@@ -117,7 +117,7 @@ def measure(model_name: str, ranks: list[str], evaluator: str = "", cache: bool 
                     continue
                 row = one_run(model, model_name, strategy, params, rank)
                 if cache:
-                    with RUNS.open("a") as f:
+                    with output(RUNS).open("a") as f:
                         f.write(json.dumps(row) + "\n")
                 if log:
                     print(json.dumps(row), file=sys.stderr, flush=True)
@@ -199,7 +199,7 @@ def run(quick: bool) -> list[dict]:
                             (f"; oracle {o['k']}/{o['n']} = {o['rate']:.0%}" if o else ""),
                 "ok": bool(e) and (strategy == "greedy" or (same is not None and
                                                             e["rate"] >= same["rate"]))})
-    TABLE.write_text("Effectiveness (solved rate [95 % Wilson], mean generated / prompt tokens and "
+    output(TABLE).write_text("Effectiveness (solved rate [95 % Wilson], mean generated / prompt tokens and "
                      f"calls per puzzle; budget {BUDGET:,} generated tokens, counted with Gemma's "
                      "tokenizer for every row; every strategy anytime)\n\n" + "\n".join(lines) +
                      "\n\nTargets: " + TARGETS + "\n\n" + verdicts(emb_by, same_by, orc_by) + "\n")
@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.embedded):
             for name in args.slices.split(","):
                 measure("embedded", SLICES[name][i:i + 1], model=model, strategies=wanted, log=True)
-    print(TABLE.read_text() if TABLE.exists() else "", end="")
+    tables = recorded(TABLE)
+    print(tables[-1].read_text() if tables else "", end="")
     return 0
 
 

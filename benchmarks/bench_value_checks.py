@@ -25,7 +25,9 @@ from reasoning.models.base import GenRequest
 from reasoning.tasks import get_task
 from reasoning.truth import auc_of
 
-OUT = Path(__file__).with_name("value_checks_runs.jsonl")
+from .outputs import output
+
+OUT = "value_checks_runs.jsonl"     # benchmarks.outputs: where
 SAMPLES, TEMPERATURE = 3, 0.7   # the evaluator's defaults (value_prompt.py)
 
 
@@ -45,7 +47,8 @@ def states(n: int, seed: int = 0) -> list[tuple[str, Any]]:
     return out
 
 
-def measure(model: Any, n: int, runs: Path = OUT) -> list[dict[str, Any]]:
+def measure(model: Any, n: int, runs: Path | None = None) -> list[dict[str, Any]]:
+    runs = runs or output(OUT)
     task = get_task("game24")
     words = task.value_choices()
     done = {r["state"]: r for r in map(json.loads, runs.read_text().splitlines())} \
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from reasoning.models.embedded import embedded_model
         model = embedded_model()
-    out = OUT if args.model == "embedded" else OUT.with_name(f"value_checks_{args.model}.jsonl")
+    out = output(OUT if args.model == "embedded" else f"value_checks_{args.model}.jsonl")
     print(report(measure(model, args.states, out)))
     return 0
 

@@ -11,6 +11,8 @@ import os
 import streamlit as st
 
 from reasoning.models.config import ModelConfig
+from reasoning.models.embedded import INSTALL_HINT
+from reasoning.models.embedded import available as embedded_available
 
 EMBEDDED = "Embedded (default, Gemma 3 270M, no key)"
 ENDPOINT = "OpenAI-compatible endpoint"
@@ -43,6 +45,8 @@ def model_panel() -> ModelConfig | None:
     kind = st.radio("Model source", [EMBEDDED, ENDPOINT, RANDOM], key="model_kind",
                     label_visibility="collapsed")
     if kind == EMBEDDED:
+        if not embedded_available():
+            st.warning(INSTALL_HINT)
         return ModelConfig()
     if kind == RANDOM:
         st.caption("A floor for every chart: each step is drawn uniformly from the task's legal "

@@ -1,10 +1,10 @@
 """The search tree as a plotly figure: pure plotly, no Streamlit, takes a folded :class:`Tree`.
 
-Positions come from :mod:`components.layout`: the caller's (a live view keeps a
-:class:`~components.layout.StableLayout`, a replay the final tree's) or else a tidy layout.
+Positions come from :mod:`reasoning.layout`: the caller's (a live view keeps a
+:class:`~reasoning.layout.StableLayout`, a replay the final tree's) or else a tidy layout.
 
-One scatter trace per node state so the legend always lists all six states (DESIGN.md colours);
-edges are separate line traces: normal, pruned (dashed grey) and the solved path (bold green).
+One scatter trace per node state (colours: ``STATE_COLORS``) so the legend always lists all six
+states; edges are separate line traces: normal, pruned (dashed grey) and the solved path (bold green).
 Every hover string is HTML-escaped because plotly renders tags in hover text.
 """
 from __future__ import annotations
@@ -15,9 +15,10 @@ from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
+from reasoning.layout import Positions, tidy_layout
+from reasoning.rules import solved_nodes
 from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node, Tree
 
-from .layout import Positions, tidy_layout
 from .tree_labels import LABEL_LINE_PX, PLOT_CHROME_PX, PLOT_WIDTH_PX, LabelScale, label_text, tree_labels
 
 __all__ = ["PLOT_WIDTH_PX", "STATE_COLORS", "edge_groups", "hover_text", "short_step", "tidy_layout",
@@ -91,7 +92,7 @@ def _edge_trace(segments: Iterable[tuple[tuple[float, float], tuple[float, float
 def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]],
                 on_path: set[int] | None = None) -> dict[str, list]:
     """Edges by style: ``solved`` (on the solved path), ``pruned`` (into a pruned node), ``normal``."""
-    on_path = tree.solved_path() if on_path is None else on_path
+    on_path = solved_nodes(tree) if on_path is None else on_path
     groups: dict[str, list] = {"normal": [], "pruned": [], "solved": []}
     for node in tree.nodes.values():
         if node.parent_id is None or node.parent_id not in pos:
@@ -151,7 +152,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
     depth = max((-y for _, y in pos.values()), default=0.0)
     if depth_units is not None:
         depth = max(depth, depth_units)
-    on_path = tree.solved_path() if solved is None else solved
+    on_path = solved_nodes(tree) if solved is None else solved
     base = base_size(width_units, width_px)
 
     groups = edge_groups(tree, pos, on_path)

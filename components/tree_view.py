@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from reasoning.layout import ViewRange
+from reasoning.rules import solved_nodes
 from reasoning.run_view import RunView
 from reasoning.tree import Tree
 
@@ -70,7 +71,7 @@ def _figure(view: RunView, tree: Tree, key: str, opts: ViewOptions, live: bool):
     shown, hits = project(tree, opts)
     pos, x_range = _positions(view, shown, key, opts, live)
     fig = tree_figure(shown, uirevision=f"{key}-{tree.run_id}-{opts.focus}", highlight=hits,
-                      solved=tree.solved_path(), positions=pos, x_range=x_range, label_mode=opts.labels)
+                      solved=solved_nodes(tree), positions=pos, x_range=x_range, label_mode=opts.labels)
     st.session_state[f"{key}_fig"] = (stamp, fig)
     return fig
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_context import get_store, mark_handler, model_config, run_view, through_app
+from app_context import get_store, mark_handler, model_config, otlp_endpoint, run_view, through_app
 from components import live_start, run_form
 from components.tree_view import status_line, tree_and_inspector
 from reasoning.tree import Tree
@@ -76,13 +76,14 @@ if producer is None:
             st.error("model: fix the model settings in the sidebar first.")
         else:
             spec = RunSpec(task=task_name, problem=problem, strategy=strategy, params=params,
-                           budget=budget, seed=seed, model=cfg)
+                           budget=budget, seed=seed, model=cfg, otlp_endpoint=otlp_endpoint())
             try:
                 spec.prepare()  # validate before anything starts
                 shortcut = None
                 if both_clicked:
                     shortcut = start_run(RunSpec(task=task_name, problem=problem, strategy="greedy",
-                                                 budget=budget, seed=seed, model=cfg), store)
+                                                 budget=budget, seed=seed, model=cfg,
+                                                 otlp_endpoint=otlp_endpoint()), store)
                 run_id = start_run(spec, store)
             except ValueError as e:
                 st.error(str(e))

@@ -46,6 +46,7 @@ class RunInput:
     events: list[Event] = field(default_factory=list)
     finished: bool = False
     unknown_types: set[str] = field(default_factory=set)
+    created_on: dict[int, int] = field(default_factory=dict)   # node id -> its node_created line
 
 
 class EventReader:
@@ -62,6 +63,11 @@ class EventReader:
             obj = json.loads(text.rstrip("\r\n"))
         except json.JSONDecodeError as e:
             raise LineError(line, f"not valid JSON ({e.msg} at column {e.pos + 1})") from None
+        return self.feed_obj(line, obj)
+
+    def feed_obj(self, line: int, obj: Any) -> tuple[RunInput, Event]:
+        """Check one event already parsed from JSON (a dict in the line format): see :meth:`feed`.
+        Other readers of outside input (the OTLP receiver) come in here."""
         if not isinstance(obj, dict):
             raise LineError(line, f"expected a JSON object, got {type(obj).__name__}")
         run = self._run_for(line, obj)
@@ -69,6 +75,8 @@ class EventReader:
             event = self._event(line, obj, run)
             self._check_tree(event, run)
             run.tree.apply(event)
+            if event.type == ev.NODE_CREATED:
+                run.created_on[event.node_id] = line
         except LineError:
             raise
         except (ValueError, KeyError, TypeError) as e:
@@ -145,7 +153,8 @@ class EventReader:
         if e.type == ev.NODE_CREATED:
             parent = e.data.parent_id
             if e.node_id in nodes:
-                raise ValueError(f"node {e.node_id} already exists")
+                raise ValueError(f"node {e.node_id} is created twice (first on line "
+                                 f"{run.created_on.get(e.node_id, '?')})")
             if parent is None and run.tree.root_id is not None:
                 raise ValueError(f"a second root (node {run.tree.root_id} is the root; give a "
                                  "parent_id)")

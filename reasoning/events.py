@@ -18,6 +18,7 @@ Format versions: 1 = runs written before the typed events (no ``format_version``
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -375,6 +376,7 @@ def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
     return got
 
 
+@functools.cache
 def _required(cls: type) -> tuple[str, ...]:
     """Fields without a default (all strings: task, problem, strategy, outcome, mark)."""
     return tuple(f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING

@@ -21,6 +21,7 @@ from typing import Any
 
 import networkx as nx
 
+from .rules import solved_nodes
 from .tree import Tree
 
 GRAPH_FORMATS = (".graphml", ".json")
@@ -39,7 +40,7 @@ def _num(x: float | None) -> float | None:
 def to_networkx(tree: Tree, prefix: str = "") -> nx.DiGraph:
     """The tree as a DiGraph. ``prefix`` (e.g. ``"7:"``) makes node keys strings unique across
     runs, for a graph of several runs; without it the keys are the tree's integer node ids."""
-    on_path = tree.solved_path()
+    on_path = solved_nodes(tree)
     info = tree.info or {}
     g = nx.DiGraph(**_clean({
         "run_id": tree.run_id, "task": info.get("task"), "problem": info.get("problem"),

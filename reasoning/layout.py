@@ -1,7 +1,8 @@
 """Where each node of the tree is drawn: pure Python, no plotly, no Streamlit.
 
-(It lives in ``reasoning/`` so the run view — :mod:`reasoning.run_view` — and the strategies'
-layout hints can use it; ``components.layout`` re-exports it for drawing code.)
+(It lives in ``reasoning/`` so the run view — :mod:`reasoning.run_view` — and the drawing code
+both use it. Strategies give their growth hint as plain
+data, :mod:`reasoning.growth`, and never import this module.)
 
 Both layouts put the root on top (y = -depth), at least one unit between neighbours on a level,
 siblings left to right in creation order, and never cross edges:
@@ -14,7 +15,7 @@ siblings left to right in creation order, and never cross edges:
 * :class:`StableLayout` — for a tree that is still growing: drawn nodes keep their place unless a
   new node has no room near its parent; then the smallest enclosing subtree is redrawn.
 
-:class:`Growth` tells both how a strategy's tree grows (room to keep for a family, and a spare
+:class:`~reasoning.growth.Growth` tells both how a strategy's tree grows (room to keep for a family, and a spare
 unit between neighbouring families where families grow one child at a time); each strategy class
 gives its own through ``layout_hint(params)``. :func:`motion`
 measures what a refresh moved; ``benchmarks/bench_layout.py`` reports it.
@@ -23,52 +24,26 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .growth import Growth
 from .tree import Node, Tree
 
 Positions = dict[int, tuple[float, float]]
 
 
 # -- how a strategy's tree grows ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Growth:
-    """``family(tree, node)``: how many child slots a node with children keeps (its later
-    children then land in empty slots and nothing moves); ``family_gap``: units between
-    neighbouring families on a level (2 leaves one free slot where a family can grow)."""
-    family: Callable[[Tree, Node], int] | None = None
-    family_gap: float = 1.0
-
-    @classmethod
-    def of(cls, info: Mapping) -> Growth:
-        """From the run's strategy settings (``run_started``'s ``strategy`` and ``params``): the
-        strategy class's :meth:`layout_hint`; a strategy without one (a plug-in, an unknown
-        name) gets no kept slots and a spare unit between families."""
-        from .strategies import STRATEGIES  # strategies import this module for their hints
-        params = info.get("params") if isinstance(info.get("params"), Mapping) else {}
-        strategy = STRATEGIES.get(str(info.get("strategy") or ""))
-        hint = getattr(strategy, "layout_hint", None)
-        growth = hint(params) if hint is not None else None
-        return growth if isinstance(growth, Growth) else cls(None, 2.0)
-
-    @classmethod
-    def every_family(cls, slots: int, family_gap: float = 1.0) -> Growth:
-        """Every node with children keeps ``slots`` child slots (its children arrive together)."""
-        return cls(lambda tree, n: slots, family_gap)
-
-    @classmethod
-    def root_family(cls, slots: int, family_gap: float = 1.0) -> Growth:
-        """The root keeps ``slots`` child slots; deeper families grow one child at a time."""
-        return cls(lambda tree, n: slots if n.parent_id is None else 1, family_gap)
-
-
-def int_setting(params: Mapping, name: str, default: int) -> int:
-    """A strategy setting as a slot count from 1 to 16 (``default`` when missing or unreadable)."""
-    try:
-        return max(1, min(16, int(params.get(name, default))))
-    except (TypeError, ValueError):
-        return default
+def growth_of(info: Mapping) -> Growth:
+    """From the run's strategy settings (``run_started``'s ``strategy`` and ``params``): the
+    strategy class's ``layout_hint``; a strategy without one (a plug-in, an unknown name) gets
+    no kept slots and a spare unit between families."""
+    from .strategies import STRATEGIES  # the drawing side reads the registry, never the reverse
+    params = info.get("params") if isinstance(info.get("params"), Mapping) else {}
+    strategy = STRATEGIES.get(str(info.get("strategy") or ""))
+    hint = getattr(strategy, "layout_hint", None)
+    growth = hint(params) if hint is not None else None
+    return growth if isinstance(growth, Growth) else Growth(None, 2.0)
 
 
 def _leafy(node: Node) -> bool:
@@ -209,7 +184,7 @@ class StableLayout:
         if len(prev) == len(tree.nodes) and tree.root_id in prev:
             self.pos = prev  # nothing new to place (only states or texts changed)
             return dict(prev)
-        growth = self.growth or Growth.of(tree.info)
+        growth = self.growth or growth_of(tree.info)
         target = tidy_layout(tree, growth)
         if not prev or tree.root_id not in prev or any(prev[k][1] != target[k][1] for k in prev):
             self.pos = target  # first draw, or a different projection of the tree

@@ -82,11 +82,6 @@ class Tree:
             cur = self.nodes[cur].parent_id
         return path[::-1]
 
-    def solved_path(self) -> set[int]:
-        """Node ids on the solved path(s): see :func:`reasoning.rules.solved_nodes`."""
-        from .rules import solved_nodes
-        return solved_nodes(self)
-
     def counts(self) -> dict[str, int]:
         c = {s: 0 for s in NODE_STATES}
         for n in self.nodes.values():

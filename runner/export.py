@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from reasoning.export import (
-    KINDS,
     ExportResult,
     Filters,
     compute_rollouts,
@@ -71,11 +70,6 @@ def load_trees(store: Store, run_ids: Iterable[int]) -> list[Tree]:
 def export_runs(store: Store, kind: str, run_ids: Iterable[int],
                 filters: Filters | None = None) -> ExportResult:
     return export_trees(kind, load_trees(store, run_ids), filters)
-
-
-def all_counts(trees: list[Tree], filters: Filters | None = None) -> dict[str, dict[str, Any]]:
-    """Counts of all three kinds at once (no model is called)."""
-    return {kind: export_trees(kind, trees, filters).counts() for kind in KINDS}
 
 
 def _text(value: Any) -> str:

@@ -39,6 +39,7 @@ class RunSpec:
     experiment_id: int | None = None
     cell_key: str | None = None    # the experiment cell this run is (resume skips finished cells)
     task_file: str = ""            # a JSONL task file: used instead of ``task`` when set
+    otlp_endpoint: str = ""        # stream the run as an OpenTelemetry trace there (docs/otel.md)
 
     def prepare(self):
         """Validate and build (task, problem, strategy, budget); ValueError names the field."""
@@ -133,14 +134,20 @@ def execute(spec: RunSpec, store: Store, cancel: threading.Event | None = None,
 
 def start_run(spec: RunSpec, store: Store, api_key: str | None = None) -> int:
     """Validate, create the run row, and run it in a daemon thread; returns the run id at once."""
+    live = None
+    if spec.otlp_endpoint:   # checked (and the receiver reached) before the run row exists
+        from .otlp_export import LiveOtlp
+        live = LiveOtlp(spec.otlp_endpoint, store)
     run_id, parts = _create(spec, store)
     cancel = threading.Event()
     RUNS.add(run_id, cancel)
 
     def work() -> None:
         try:
-            _execute_created(run_id, parts, spec, store, cancel, None, api_key)
+            _execute_created(run_id, parts, spec, store, cancel, live, api_key)
         finally:
+            if live is not None:
+                live.close()
             RUNS.discard(run_id)
 
     threading.Thread(target=work, name=f"thinktree-run-{run_id}", daemon=True).start()

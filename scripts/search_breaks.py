@@ -1,10 +1,13 @@
-"""Break the search maths on purpose, one break at a time, and show which tests catch it.
+"""Break the product on purpose, one break at a time, and show which tests catch it.
 
-    python scripts/search_breaks.py                 # every break, against the default test files
-    python scripts/search_breaks.py tests/test_search_maths.py
+    python scripts/search_breaks.py                 # every break, each against its own tests
+    python scripts/search_breaks.py tests/test_search_maths.py    # every break, these tests
+    python scripts/search_breaks.py -k MCTS         # only the breaks whose name has this text
 
-Each break is a one-line edit of a product file; the file is restored right after its test run
-(also when the run is interrupted). A break that no test catches prints NONE: a test is missing.
+Each break is a small edit of one product file (the search maths first, then the other holes a
+mutation audit found: issue 29); the file is restored right after its test run (also when the
+run is interrupted). A break runs against the tests named with it (test files or node ids), or
+``TESTS`` when it names none. A break that no test catches prints NONE: a test is missing.
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ["tests/test_search_maths.py", "tests/test_baselines.py"]
 MCTS, BASE, BEAM = ("reasoning/strategies/mcts.py", "reasoning/strategies/base.py",
                     "reasoning/strategies/beam.py")
-BREAKS = [  # (what, file, text, replacement)
+G24, INGEST = "reasoning/tasks/game24.py", "tests/test_ingest.py"
+BREAKS = [  # (what, file, text, replacement[, tests])
     ("beam keeps b+1", BEAM, "        b = self.settings.beam_width\n",
      "        b = self.settings.beam_width + 1\n"),
     ("MCTS selection ignores Q", MCTS, "uct(s.value[c], s.visits[c]", "uct(0.0, s.visits[c]"),
@@ -48,13 +52,51 @@ BREAKS = [  # (what, file, text, replacement)
      "text = rng.choice(req.choices)", "text = req.choices[0]"),
     ("oracle inverted", "reasoning/evaluators/oracle.py", "value = 1.0 if truth else 0.0",
      "value = 0.0 if truth else 1.0"),
+    ("MCTS selection ignores c_uct (0 instead)", MCTS,
+     "                                          self.settings.c_uct), -c))",
+     "                                          0.0), -c))"),
+    ("MCTS simulations that learn nothing write their own events again", MCTS,
+     "write=not (idle or nothing_new)", "write=True"),
+    ("anytime MCTS with c_uct 0 never sees that selection repeats itself", MCTS,
+     "        return (self.settings.c_uct == 0 and", "        return (False and"),
+    # -- beyond the search maths (issue 29) ---------------------------------------------------
+    ("Game of 24 accepts a near miss (|value - 24| <= 1)", G24,
+     "        if value == TARGET:\n", "        if abs(value - TARGET) <= 1:\n",
+     ["tests/test_game24.py"]),
+    ("Game of 24 ends as soon as 24 is among the numbers left", G24,
+     "        return len(state.items) == 1\n\n    def verify(self, problem: Problem, state: G24State)"
+     " -> Verdict:\n        if not self.is_terminal(state):\n            return Verdict(None, "
+     "\"not finished\")\n        value, expr = state.items[0]\n",
+     "        return len(state.items) == 1 or TARGET in state.numbers\n\n    def verify(self, "
+     "problem: Problem, state: G24State) -> Verdict:\n        if not self.is_terminal(state):\n"
+     "            return Verdict(None, \"not finished\")\n        value, expr = max(state.items, "
+     "key=lambda it: it[0] == TARGET)\n",
+     ["tests/test_game24.py"]),
+    ("ingest accepts a node created twice", "reasoning/event_stream.py",
+     "            if e.node_id in nodes:\n", "            if False:\n",
+     [f"{INGEST}::test_a_bad_line_is_named_and_nothing_is_stored[node twice]"]),
+    ("a cut stdin stream is closed without writing its pending events", "runner/ingest.py",
+     "    _flush(store, stored)\n    for s in stored.values():\n",
+     "    for s in stored.values():\n",
+     [f"{INGEST}::test_a_cut_stream_stores_every_event_it_read",
+      f"{INGEST}::test_input_that_stops_before_run_finished_is_kept_as_interrupted"]),
+    ("the train/validation split keys on problem_id before the problem text",
+     "reasoning/export/common.py", "str(row.get('problem') or row.get('problem_id'))",
+     "str(row.get('problem_id') or row.get('problem'))", ["tests/test_export.py"]),
+    ("opening the store marks another live process's run interrupted", "storage/repo.py",
+     "if pid != os.getpid() and not _pid_alive(pid)]", "if pid != os.getpid()]",
+     ["tests/test_reopen_race.py::test_a_live_run_is_never_marked_interrupted_by_another_process"]),
 ]
 
 
 def main(argv: list[str]) -> int:
-    files = argv or TESTS
-    missed = 0
-    for what, path, old, new in BREAKS:
+    missed, only = 0, ""
+    if argv[:1] == ["-k"]:
+        only, argv = argv[1], argv[2:]
+    for what, path, old, new, *own in BREAKS:
+        if only.lower() not in what.lower():
+            continue
+        files = argv or (own[0] if own else TESTS)
         p = ROOT / path
         src = p.read_text()
         if src.count(old) != 1:
@@ -67,7 +109,7 @@ def main(argv: list[str]) -> int:
                                   *files], cwd=ROOT, capture_output=True, text=True).stdout
         finally:
             p.write_text(src)
-        failed = [line.split("::", 1)[-1].split(" ")[0] for line in out.splitlines()
+        failed = [line.split("::", 1)[-1].split(" - ")[0] for line in out.splitlines()
                   if line.startswith("FAILED")]
         missed += not failed
         print(f"{what}: {len(failed)} failed: {', '.join(failed) or 'NONE'}", flush=True)

@@ -4,6 +4,11 @@
   the same code the app uses); its URL is exported as ``THINKTREE_EMBEDDED_URL`` so subprocesses
   (CLI, ``streamlit run``) reuse it instead of starting their own.
 * ``store`` — a real SQLite file in a temporary folder.
+
+A test that uses a fixture starting the real model (``MODEL_FIXTURES``, also through another
+fixture) carries ``@pytest.mark.embedded`` (so ``-m "not embedded"`` never starts llama.cpp):
+its file marks it, and this conftest adds the mark where one is missing (a safety net that
+``tests/test_markers.py`` does not accept as a substitute: it fails on any test without its own).
 """
 from __future__ import annotations
 
@@ -16,6 +21,29 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+MODEL_FIXTURES = frozenset({"embedded_url", "embedded_model"})
+STRICT_MARKS = "THINKTREE_STRICT_EMBEDDED_MARKS"   # set: an unmarked model test stops collection
+
+
+def unmarked_model_tests(items) -> list[str]:
+    """The tests that start the real model (through ``MODEL_FIXTURES``) but are not marked
+    ``embedded`` by their file."""
+    return [item.nodeid for item in items
+            if MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+            and item.get_closest_marker("embedded") is None]
+
+
+@pytest.hookimpl(tryfirst=True)   # before ``-m`` deselects: the added marks must count there
+def pytest_collection_modifyitems(config, items) -> None:
+    missing = unmarked_model_tests(items)
+    if missing and os.environ.get(STRICT_MARKS):
+        raise pytest.UsageError("tests that start the real model without @pytest.mark.embedded: "
+                                + ", ".join(missing))
+    for item in items:
+        if item.nodeid in missing:
+            item.add_marker(pytest.mark.embedded)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from tests.harness import CHROMIUM, ROOT, browser_page, open_more_settings, runn
 ARTIFACTS = ROOT / "artifacts"
 OUTCOME = re.compile(r"outcome: (solved|failed|budget|error|cancelled)")
 
-pytestmark = [pytest.mark.browser,
+pytestmark = [pytest.mark.browser, pytest.mark.embedded,   # app_url starts the model
               pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
 
 

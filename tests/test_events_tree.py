@@ -4,6 +4,7 @@ import pytest
 
 from reasoning import events as ev
 from reasoning.events import Event
+from reasoning.rules import solved_nodes
 from reasoning.tree import BACKTRACKED, FAILED, GENERATING, OPEN, PRUNED, SOLVED, Tree, fold
 from tests.helpers import EventLog
 
@@ -42,7 +43,7 @@ def test_fold_builds_states_parents_and_totals():
     assert tree.nodes[2].reason.startswith("invalid step")
     assert tree.tokens == 14 and tree.prompt_tokens == 100
     assert tree.nodes[1].visits == 2 and tree.nodes[0].mean_value == pytest.approx(1 / 3)
-    assert tree.solved_path() == {0, 1, 4}
+    assert solved_nodes(tree) == {0, 1, 4}
     assert tree.outcome == "solved" and tree.answer_node == 4
 
 

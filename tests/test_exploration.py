@@ -113,7 +113,8 @@ def test_mcts_anytime_ignores_the_simulation_count():
 def test_mcts_anytime_ends_with_the_budget():
     result, rec, _ = g24("mcts", {"anytime": True, "stop_on_solution": False}, ScriptedModel(seeded),
                          budget=Budget(max_tokens=300))
-    assert result.outcome in ("budget", "solved") and "max_tokens 300" in result.detail
+    # seeded: no verified solution within 300 tokens on this puzzle, so the budget ends it
+    assert (result.outcome, result.detail) == ("budget", "max_tokens 300 reached")
     assert 300 <= rec.events[-1].payload["tokens"] <= 300 + 20
 
 
@@ -262,7 +263,7 @@ def test_a_model_error_in_a_parallel_batch_fails_that_node_only():
     failed = [n for n in tree.nodes.values() if n.state == FAILED and "boom" in n.reason]
     assert failed and all(n.depth == 1 for n in failed)
     assert [e.seq for e in rec.events] == list(range(1, len(rec.events) + 1))
-    assert result.outcome in ("failed", "solved")
+    assert result.outcome == "failed"        # 1 1 1 1 has no solution: no chain can be verified
 
 
 def test_streaming_from_many_threads_keeps_one_numbering(monkeypatch):

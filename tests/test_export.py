@@ -314,6 +314,22 @@ def test_split_never_puts_one_problem_on_both_sides():
         assert not {r["problem_id"] for r in t} & {r["problem_id"] for r in v}
 
 
+def test_a_puzzle_run_by_rank_and_by_text_is_on_one_side():
+    """The split key is the problem text (spaces normalised), never the id it was run by: the same
+    puzzle run as rank N and as its text (spaced differently) lands on one side."""
+    from reasoning.export import problem_keys
+    puzzles = [f"{a} {b} 6 8" for a in range(1, 11) for b in (1, 2, 3)]
+    trees = []
+    for i, p in enumerate(puzzles):
+        trees.append(fold(solved_log(2 * i + 1, problem=p, problem_id=str(100 + i))))
+        trees.append(fold(solved_log(2 * i + 2, problem=p.replace(" ", "  "), problem_id=p)))
+    rows = export_trees("pairs", trees, Filters(prompt_format="plain")).rows
+    train, val = split_rows(rows, 0.5, problem_keys(trees))
+    side = lambda rs: {" ".join(r["problem"].split()) for r in rs}  # noqa: E731
+    assert side(train) and side(val) and not side(train) & side(val)
+    assert len(problem_keys(trees)) == len(puzzles)
+
+
 # -- files and the command line ------------------------------------------------------------------
 def fill_store(db_path: str) -> list[int]:
     from storage import open_store

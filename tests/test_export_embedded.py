@@ -25,7 +25,7 @@ REQUIRED = {
     "traces": {"prompt", "completion", "steps", "answer", "run_id", "problem_id"},
 }
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.embedded, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")

@@ -85,3 +85,62 @@ def test_exact_solver():
 def test_bad_puzzle_text_names_the_field(task, text):
     with pytest.raises(ValueError, match="problem: Game of 24 needs four whole numbers"):
         task.resolve_problem(text)
+
+
+# -- a solved answer is exactly 24 and uses every input number once ---------------------------------
+@pytest.mark.parametrize("steps,value", [
+    (["4 + 5 = 9", "6 + 10 = 16", "9 + 16 = 25"], "25"),
+    (["6 / 10 = 3/5", "4 + 3/5 = 23/5", "5 * 23/5 = 23"], "23"),
+    (["4 * 6 = 24", "5 / 10 = 1/2", "24 + 1/2 = 49/2"], "49/2"),
+    (["4 * 6 = 24", "5 / 10 = 1/2", "24 - 1/2 = 47/2"], "47/2"),
+])
+def test_a_near_miss_is_failed_not_24(task, steps, value):
+    p, s = play(task, "4 5 6 10", steps)
+    assert task.is_terminal(s)
+    v = task.verify(p, s)
+    assert v.correct is False and v.reason.endswith(f"= {value}, not 24")
+    assert v.answer.endswith(f"= {value}") and "= 24" not in v.answer
+
+
+def test_24_among_the_numbers_left_is_not_the_end(task):
+    p, s = play(task, "1 1 4 6", ["4 * 6 = 24"])           # both 1s still unused
+    assert not task.is_terminal(s) and task.verify(p, s).correct is None
+
+
+def _exact(expr: str) -> Fraction:
+    """The value of an answer's expression, computed here (exact), not by the task."""
+    import ast
+    import operator
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv}
+
+    def ev(n):
+        if isinstance(n, ast.BinOp):
+            return ops[type(n.op)](ev(n.left), ev(n.right))
+        assert isinstance(n, ast.Constant) and isinstance(n.value, int), ast.dump(n)
+        return Fraction(n.value)
+    return ev(ast.parse(expr, mode="eval").body)
+
+
+@pytest.mark.parametrize("puzzle", ["1 1 4 6", "4 5 6 10", "3 3 8 8"])
+def test_every_ending_is_judged_by_its_exact_value_using_each_number_once(task, puzzle):
+    """Walk every legal path to its end: a path ends only with one number left, and the verdict
+    is correct exactly when the answer's expression uses the four input numbers once each and
+    equals 24."""
+    import re
+    p = task.resolve_problem(puzzle)
+    want = sorted(int(x) for x in puzzle.split())
+    stack, correct, endings = [task.initial_state(p)], 0, 0
+    while stack:
+        s = stack.pop()
+        if not task.is_terminal(s):
+            stack += [task.apply_step(p, s, line)[1] for line in task.legal_steps(s)]
+            continue
+        endings += 1
+        assert len(s.numbers) == 1
+        v = task.verify(p, s)
+        expr = v.answer.rsplit(" = ", 1)[0]
+        assert sorted(int(x) for x in re.findall(r"\d+", expr)) == want, v.answer
+        assert v.correct is (_exact(expr) == 24), v.answer
+        correct += bool(v.correct)
+    assert endings > 1000 and correct > 0

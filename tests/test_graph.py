@@ -13,6 +13,7 @@ import pytest
 from reasoning.engine import run_search
 from reasoning.graph import read_graph, runs_graph, to_networkx, write_graph
 from reasoning.models.scripted import ScriptedModel
+from reasoning.rules import solved_nodes
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
@@ -50,7 +51,7 @@ def test_graph_is_the_tree(store):
     # the networkx toolbox answers tree questions: the path to any node is the tree's path
     deepest = max(tree.nodes.values(), key=lambda n: n.depth)
     assert nx.shortest_path(g, tree.root_id, deepest.id) == tree.path_to(deepest.id)
-    assert {k for k, a in g.nodes(data=True) if a["on_solved_path"]} == tree.solved_path()
+    assert {k for k, a in g.nodes(data=True) if a["on_solved_path"]} == solved_nodes(tree)
 
 
 @pytest.mark.parametrize("suffix", [".graphml", ".json"])

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.bench_layout import search_events as bench_search_events
 from components.tree_view_model import ViewOptions, marker_id, project
-from reasoning.layout import Growth, StableLayout, motion, off_centre, tidy_layout
+from reasoning.layout import StableLayout, growth_of, motion, off_centre, tidy_layout
 from reasoning.tree import Tree
 
 SEARCHES = {
@@ -134,11 +134,11 @@ def test_nodes_folded_away_leave_the_others_in_place():
 
 
 def test_growth_hints_follow_the_strategy_settings():
-    beam = Growth.of({"strategy": "beam", "params": {"proposals": 3}})
+    beam = growth_of({"strategy": "beam", "params": {"proposals": 3}})
     assert beam.family is not None and beam.family(None, None) == 3 and beam.family_gap == 1.0
-    assert Growth.of({"strategy": "mcts", "params": {"width": 4}}).family_gap == 2.0
-    assert Growth.of({"strategy": "beam", "params": {"proposals": "lots"}}).family(None, None) == 5
-    assert Growth.of({}).family is None
+    assert growth_of({"strategy": "mcts", "params": {"width": 4}}).family_gap == 2.0
+    assert growth_of({"strategy": "beam", "params": {"proposals": "lots"}}).family(None, None) == 5
+    assert growth_of({}).family is None
 
 
 def test_kept_slots_centre_the_parent_over_its_whole_family():
@@ -146,7 +146,7 @@ def test_kept_slots_centre_the_parent_over_its_whole_family():
     tree = Tree()
     for e in events:
         tree.apply(e)
-    growth = Growth.of(tree.info)
+    growth = growth_of(tree.info)
     pos = tidy_layout(tree, growth)
     kids = tree.nodes[tree.root_id].children
     assert len(kids) == 2

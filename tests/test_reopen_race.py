@@ -123,3 +123,49 @@ def test_two_processes_mark_one_run_at_once(db_url):
     assert [e.seq for e in evs] == list(range(1, 6 + 2 * REPEATS))
     assert sum(e.type == "node_marked" for e in evs) == 2 * REPEATS
     assert store.get_run(rid)["events"] == 5 + 2 * REPEATS
+
+
+OWNER = r"""
+import sys
+sys.path.insert(0, {root!r})
+from storage import open_store
+store = open_store({url!r})
+rid = store.create_run(task="game24", problem="4 5 6 10", problem_id=None, strategy="greedy",
+                       params={{}}, model={{}}, budget={{}}, seed=0)
+print(rid, flush=True)
+sys.stdin.readline()          # a live run: this process owns it until the test lets it go
+"""
+
+OPENER = r"""
+import sys
+sys.path.insert(0, {root!r})
+from storage.db import make_engine
+from storage.repo import Store
+store = Store(make_engine({url!r}))   # what every start does: migrate, close dead runs
+print(store.get_run({rid})["status"], flush=True)
+"""
+
+
+def test_a_live_run_is_never_marked_interrupted_by_another_process(db_url):
+    """A process that opens the store while another, alive, owns a running run leaves it running;
+    once the owner has exited, the next open closes it as interrupted."""
+    from tests.conftest import ROOT
+    owner = subprocess.Popen([sys.executable, "-c", OWNER.format(root=str(ROOT), url=db_url)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def open_elsewhere(rid: int) -> str:
+        code = OPENER.format(root=str(ROOT), url=db_url, rid=rid)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    try:
+        rid = int(owner.stdout.readline())
+        assert owner.poll() is None                            # the owner is alive from here on
+        assert open_elsewhere(rid) == "running"
+        assert open_store(db_url).mark_interrupted() == []     # this process is another one too
+        assert open_store(db_url).get_run(rid)["status"] == "running"
+    finally:
+        owner.stdin.close()
+        owner.wait(60)
+    assert open_elsewhere(rid) == "interrupted"                # the owner is gone: now it is closed

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from components.tree_view_model import ViewOptions, project
-from reasoning.layout import Growth, tidy_layout
+from reasoning.growth import Growth
+from reasoning.layout import growth_of, tidy_layout
 from reasoning.models.scripted import ScriptedModel
 from reasoning.run_view import EVERY_NODE_UPTO, RunView, as_view
 from reasoning.strategies import STRATEGIES
@@ -183,11 +184,11 @@ def test_the_layout_hint_comes_from_the_strategy_class(monkeypatch):
 
     monkeypatch.setitem(STRATEGIES, "wide", Wide)
     monkeypatch.setitem(STRATEGIES, "nohint", NoHint)
-    g = Growth.of({"strategy": "wide", "params": {"k": 5}})
+    g = growth_of({"strategy": "wide", "params": {"k": 5}})
     assert g.family(None, None) == 5 and g.family_gap == 3.0
-    fallback = Growth.of({"strategy": "nohint"})
+    fallback = growth_of({"strategy": "nohint"})
     assert fallback.family is None and fallback.family_gap == 2.0
-    assert Growth.of({"strategy": "not registered"}).family is None
+    assert growth_of({"strategy": "not registered"}).family is None
     for name, cls in STRATEGIES.items():
         if name in ("wide", "nohint"):
             continue

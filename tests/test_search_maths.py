@@ -8,6 +8,9 @@ The breaks they were checked against (each applied, the test seen failing, then 
 * ``pw_alpha`` ignored (always ``width`` children) -> test_progressive_widening_limits_children
 * ``stop_on_solution`` ignored (either way)         -> test_stop_on_solution_stops_at_the_first
 * a solution found before the budget cut dropped   -> test_a_solution_survives_the_budget_cut
+* ``c_uct`` not used in selection (0 instead)       -> test_mcts_exploration_follows_c_uct
+* idle simulations write their own events again    -> test_anytime_mcts_simulations_that_learn_nothing_write_nothing_and_are_bounded
+* anytime c_uct 0 spins on a solved path           -> test_anytime_mcts_with_c_uct_0_ends_when_selection_can_only_repeat_itself
 
 All runs are deterministic: a scripted policy on a toy task (spell a word one letter a step), or
 the seeded random policy on Game of 24.
@@ -22,7 +25,7 @@ from reasoning.models.base import GenRequest
 from reasoning.models.random_policy import RandomPolicy
 from reasoning.models.scripted import ScriptedModel
 from reasoning.settings import Budget
-from reasoning.strategies import make_strategy
+from reasoning.strategies import make_strategy, mcts
 from reasoning.tasks import get_task
 from reasoning.tasks.base import InvalidStep, Problem, Task, Verdict
 from reasoning.tree import PRUNED, SOLVED, fold
@@ -118,6 +121,59 @@ def test_mcts_selection_follows_the_value():
                                                              tree.nodes[b].visits)
     assert tree.nodes[a].mean_value > 0.5 and tree.nodes[b].mean_value == 0.0
     assert result.outcome == "solved"
+
+
+def test_mcts_exploration_follows_c_uct():
+    # rollouts pick "a" first: "a" is worth 1, "b" 0. With c 0 selection only exploits, so "b"
+    # keeps its one first visit; the UCT bonus c·sqrt(ln N / n) sends more visits to "b" the
+    # larger c is (exact counts: the runs are deterministic)
+    visits = {}
+    for c in (0.0, 1.0, 2.0):
+        _, tree, _ = _mcts({"simulations": 30, "c_uct": c}, Spell("aaa", "ab"))
+        a, b = (next(k for k in tree.nodes[0].children if tree.nodes[k].step == s) for s in "ab")
+        visits[c] = (tree.nodes[a].visits, tree.nodes[b].visits)
+    assert visits == {0.0: (29, 1), 1.0: (27, 3), 2.0: (18, 7)}
+
+
+def _anytime_1234(params: dict):
+    task = get_task("game24")
+    result, rec = run_search(make_strategy("mcts", {"anytime": True, "stop_on_solution": False,
+                                                    **params}),
+                             task, task.parse_problem("1 2 3 4"), RandomPolicy(), run_id=1,
+                             budget=Budget(max_nodes=100_000), seed=0)
+    tree = fold(rec.events)
+    calls = rec.events[-1].payload["model_calls"]
+    backprops = sum(e.type == ev.MCTS_BACKPROP for e in rec.events)
+    assert result.outcome == "solved" and calls > 50
+    assert len(rec.events) < 20 * calls, (len(rec.events), calls)
+    # one event per simulation that made a node (and one last event for the rest)
+    assert backprops <= len(tree.nodes) + 1
+    sims = int(result.detail.split(" after ")[1].split(" simulations")[0])
+    assert tree.nodes[0].visits == sims
+    for n in tree.nodes.values():   # a node's visits = its children's + the ones that ended at it
+        kids = [tree.nodes[c].visits for c in n.children if tree.nodes[c].role == "thought"]
+        assert n.visits >= sum(kids)
+    return result, sims
+
+
+def test_anytime_mcts_with_c_uct_0_ends_when_selection_can_only_repeat_itself():
+    """c 0 with stop_on_solution off: once a verified path leads, selection would re-visit it for
+    ever (no model call, no new node; issue 29: tens of thousands of events). The first such
+    simulation ends the run."""
+    result, sims = _anytime_1234({"c_uct": 0.0})
+    assert result.detail.endswith("with c_uct 0 every later simulation would re-visit the same "
+                                  "known leaf (nothing more to learn), so the search stopped")
+    assert sims == 66
+
+
+def test_anytime_mcts_simulations_that_learn_nothing_write_nothing_and_are_bounded(monkeypatch):
+    """c 1.4, width 4: UCT re-visits the solved path thousands of times before it tries anything
+    new. Those simulations write no event of their own; IDLE_LIMIT of them in a row end the run."""
+    monkeypatch.setattr(mcts, "IDLE_LIMIT", 500)
+    result, sims = _anytime_1234({"c_uct": 1.4, "width": 4})
+    assert result.detail.endswith("the last 500 simulations only re-visited known leaves (no model "
+                                  "call, no new node), so the search stopped")
+    assert sims > 500
 
 
 def _most_visited_end(tree) -> int:

@@ -8,6 +8,7 @@ from reasoning import events as ev
 from reasoning.engine import run_search
 from reasoning.models.base import ModelBadResponse, ModelConnectError
 from reasoning.models.scripted import ScriptedModel
+from reasoning.rules import solved_nodes
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.strategies.mcts import uct
@@ -30,7 +31,7 @@ def test_greedy_solves_a_chain():
     assert [n.state for n in tree.nodes.values()] == [OPEN, OPEN, OPEN, SOLVED]
     assert [n.parent_id for n in tree.nodes.values()] == [None, 0, 1, 2]
     assert all(r.temperature == 0.0 for r in m.requests)
-    assert tree.solved_path() == {0, 1, 2, 3}
+    assert solved_nodes(tree) == {0, 1, 2, 3}
     # constrained: every request offered the legal steps of its state
     assert all(r.choices for r in m.requests)
 
@@ -93,7 +94,7 @@ def test_mcts_stops_at_first_verified_solution_and_reports_it():
     assert result.outcome == "solved"
     node = tree.nodes[result.answer_node]
     assert node.state == SOLVED and node.answer.endswith("= 24")
-    assert result.answer_node in tree.solved_path()
+    assert result.answer_node in solved_nodes(tree)
     assert tree.nodes[0].visits < 200
 
 

@@ -13,7 +13,7 @@ from reasoning.tree import fold
 from runner import RunSpec, execute
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.embedded, pytest.mark.timeout(600)]
 
 
 @pytest.fixture

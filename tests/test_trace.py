@@ -1,4 +1,4 @@
-"""``thinktree.Trace``: the README example runs as printed, a trace is readable while it runs (the
+"""``thinktree.Trace``: the manual's example (docs/record.md) runs as printed, a trace is readable while it runs (the
 Live page's view), exceptions finish the run as ``error``, misuse is a clear error, and the same
 code works on PostgreSQL."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def readme_example() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "record.md").read_text()
     return re.search(r"<!-- trace-example -->\n```python\n(.*?)```", text, re.S).group(1)
 
 

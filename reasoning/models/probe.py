@@ -272,7 +272,3 @@ def probe(base_url: str, model: str | None = None, api_key: str | None = None,
             "seconds": round(time.monotonic() - t0, 2)}
 
 
-def check_reachable(base_url: str, api_key: str | None = None, timeout: float = 5.0) -> None:
-    """Raise :class:`ModelConnectError` when nothing answers at ``base_url`` (any HTTP answer,
-    even an error status, counts as reachable). The CLI calls this before creating a run."""
-    _list_models(_Endpoint(base_url, "", api_key, timeout))

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from ..engine import Result, SearchContext
 from ..evaluators import EVALUATORS, Evaluator, evaluator_settings, make_evaluator
-from ..layout import Growth
+from ..growth import Growth
 from ..rules import solution_end
 from ..settings import from_dict
 

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from ..engine import Child, Result, SearchContext
 from ..evaluators import check_evaluator, prune_if_dead, score, solution_found
-from ..layout import Growth, int_setting
+from ..growth import Growth, int_setting
 from ..parallel import Ask, prefetch_scores, propose_many
 from ..settings import check_range
 from . import tot

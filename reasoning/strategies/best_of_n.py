@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Result, SearchContext
-from ..layout import Growth, int_setting
+from ..growth import Growth, int_setting
 from ..parallel import Ask, propose_many
 from ..settings import check_range
 from ..tree import FAILED, PRUNED, SOLVED

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
-from ..layout import Growth, int_setting
+from ..growth import Growth, int_setting
 from ..parallel import prefetch_scores
 from ..settings import check_range
 from . import tot

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Result, SearchContext
-from ..layout import Growth
+from ..growth import Growth
 from ..settings import check_range
 from .base import Strategy
 

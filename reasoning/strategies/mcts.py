@@ -13,6 +13,18 @@ Each simulation runs four named phases:
   leaf is valued by the verifier alone;
 * ``_backprop`` — add 1 visit and the reward to every node on the path (one event).
 
+A simulation that learns nothing new — its selection ends at a leaf already known to be terminal
+(a verified answer, a failed one, a proven dead end), so it makes no model call and adds no node —
+still counts its visit (the UCT statistics are exactly those of textbook UCT) but writes no event
+of its own: its updated statistics ride on the next ``mcts_backprop`` event (or one last event
+when the run ends), whose ``updates`` may then name nodes off its ``path``. Without that an
+anytime run that keeps re-selecting a solved path (``c_uct`` 0, ``stop_on_solution`` off) wrote
+tens of thousands of rows a second. An anytime run also ends when selection provably repeats
+itself for ever (``_stuck``: ``c_uct`` 0, one simulation at a time, a known leaf whose reward keeps
+every node of its path the best of its siblings), or after ``IDLE_LIMIT`` such simulations in a
+row (with ``c_uct`` > 0 UCT always comes back to what it can still learn, but it may take
+exponentially many visits).
+
 The final answer is the first verified solution (``stop_on_solution``) or else the most-visited
 path: solved when it ends in a verified solution, and solved too (``detail`` says so) when one was
 verified off that path — a run that verified an answer never reports failure.
@@ -41,13 +53,14 @@ from typing import Any
 
 from ..engine import Result, SearchContext
 from ..evaluators import check_evaluator, prune_if_dead, score, solution_found
-from ..layout import Growth, int_setting
+from ..growth import Growth, int_setting
 from ..parallel import Ask, prefetch_scores, propose_many, rollout_many
 from ..settings import check_range
 from .base import Strategy, first_solved
 from .transpose import Transpositions
 
 UNLISTED_WIDTH = 16  # width 0 on a task that cannot list its moves: at most this many children
+IDLE_LIMIT = 100_000  # anytime: simulations in a row that learn nothing end the run (the doc)
 
 
 @dataclass
@@ -95,6 +108,10 @@ class _Stats:
     tried: dict[int, set[str]] = field(default_factory=dict)  # steps proposed from a node
     width: dict[int, int] = field(default_factory=dict)       # node -> children it may have
     vloss: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))  # virtual losses
+    # statistics changed by simulations that wrote no event yet (they learned nothing new)
+    pending: dict[int, None] = field(default_factory=dict)
+    pending_last: tuple[int, float, list[int]] | None = None   # (leaf, reward, path) of the last
+    idle: int = 0                                                # such simulations in a row
 
 
 class MCTS(Strategy):
@@ -116,6 +133,12 @@ class MCTS(Strategy):
         self._seen = Transpositions(self.settings.transpositions)
         self._seen.add(ctx, root)
         self._add(s, root)
+        try:
+            return self._simulations(ctx, s, root)
+        finally:  # also when the budget or a cancel cuts the run: the stored visits add up
+            self._write_pending(ctx, s)
+
+    def _simulations(self, ctx: SearchContext, s: _Stats, root: int) -> Result:
         done = 0
         while self.settings.anytime or done < self.settings.simulations:
             ctx.check()
@@ -125,13 +148,18 @@ class MCTS(Strategy):
             for path in paths:  # the virtual losses only spread one batch's selections
                 for n in path:
                     s.vloss[n] -= 1
+            known = [p[-1] in s.terminal for p in paths]   # re-selected known leaves: nothing new
+            before = (len(ctx.tree.nodes), ctx.model_calls)
             self._expand_many(ctx, s, paths)
             if not s.children[root] and not self._can_expand(ctx, s, root):
                 return Result("failed", detail="no legal step from the start")
             solved_node = None
-            for path, (reward, found) in zip(paths, self._simulate_many(ctx, s, [p[-1] for p in paths]),
-                                             strict=True):
-                self._backprop(ctx, s, path, reward)
+            values = self._simulate_many(ctx, s, [p[-1] for p in paths])
+            nothing_new = (len(ctx.tree.nodes), ctx.model_calls) == before
+            stuck = False
+            for path, idle, (reward, found) in zip(paths, known, values, strict=True):
+                stuck = stuck or ((idle or nothing_new) and self._stuck(ctx, s, path, reward))
+                self._backprop(ctx, s, path, reward, write=not (idle or nothing_new))
                 solved_node = solved_node if solved_node is not None else found
             done += size
             if solved_node is not None and self.settings.stop_on_solution:
@@ -139,6 +167,12 @@ class MCTS(Strategy):
                               "verified solution found")
             if self._exhausted(ctx, s, root):
                 break
+            if self.settings.anytime and stuck:
+                return self._final(ctx, s, root, "; with c_uct 0 every later simulation would re-visit "
+                                   "the same known leaf (nothing more to learn), so the search stopped")
+            if self.settings.anytime and s.idle >= IDLE_LIMIT:
+                return self._final(ctx, s, root, f"; the last {s.idle} simulations only re-visited "
+                                   "known leaves (no model call, no new node), so the search stopped")
         return self._final(ctx, s, root)
 
     # -- phases ---------------------------------------------------------------------------
@@ -214,11 +248,39 @@ class MCTS(Strategy):
                     s.terminal[leaves[j]] = False
         return [(v, n) for v, n in out]
 
-    def _backprop(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float) -> None:
+    def _backprop(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float,
+                  write: bool = True) -> None:
+        """Add the visit and the reward along ``path``; ``write`` False (the simulation learned
+        nothing new): no event now, the next one carries these statistics too."""
         for n in path:
             s.visits[n] += 1
             s.value[n] += reward
-        ctx.backprop(path[-1], reward, path, [[n, s.visits[n], s.value[n]] for n in path])
+        if not write:
+            s.pending.update(dict.fromkeys(path))
+            s.pending_last, s.idle = (path[-1], reward, path), s.idle + 1
+            return
+        s.idle = 0
+        on_path = set(path)
+        rest = [n for n in s.pending if n not in on_path]
+        ctx.backprop(path[-1], reward, path, [[n, s.visits[n], s.value[n]] for n in path + rest])
+        s.pending, s.pending_last = {}, None
+
+    def _stuck(self, ctx: SearchContext, s: _Stats, path: list[int], reward: float) -> bool:
+        """Will every later selection be ``path`` again (before its backprop of ``reward``)? With
+        ``c_uct`` 0 and one simulation at a time selection takes the best mean Q/N among siblings.
+        A reward no lower than the mean of each node on the path keeps each the best (the
+        siblings' means do not move), and when no node on it may ever get a new child, selection
+        ends at the same known leaf for ever."""
+        return (self.settings.c_uct == 0 and self.settings.batch == 1
+                and all(s.visits[n] and reward >= s.value[n] / s.visits[n] for n in path[1:])
+                and not any(self._can_expand(ctx, s, n, ever=True) for n in path))
+
+    def _write_pending(self, ctx: SearchContext, s: _Stats) -> None:
+        """One event for the simulations since the last one (the run is ending)."""
+        if s.pending_last is not None:
+            leaf, reward, path = s.pending_last
+            ctx.backprop(leaf, reward, path, [[n, s.visits[n], s.value[n]] for n in s.pending])
+            s.pending, s.pending_last = {}, None
 
     # -- helpers ------------------------------------------------------------------------------
     def _add(self, s: _Stats, node: int, parent: int | None = None) -> None:
@@ -258,14 +320,14 @@ class MCTS(Strategy):
             return False
         return all(self._exhausted(ctx, s, c) for c in s.children[node])
 
-    def _final(self, ctx: SearchContext, s: _Stats, root: int) -> Result:
+    def _final(self, ctx: SearchContext, s: _Stats, root: int, why: str = "") -> Result:
         """The most-visited path (ties: higher value, then the older node). It is the answer when
         it ends in a verified solution; otherwise a verified solution found elsewhere (the first
         one) still makes the run solved, and ``detail`` says that it is not the most-visited."""
         node = root
         while s.children[node]:
             node = max(s.children[node], key=lambda c: (s.visits[c], s.value[c], -c))
-        sims = f"{s.visits[root]} simulations"
+        sims = f"{s.visits[root]} simulations{why}"
         if ctx.is_solved(node):
             return Result("solved", ctx.answer_of(node), node,
                           f"the most-visited path ends in a verified solution after {sims}")

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..engine import Child, Result, SearchContext
 from ..evaluators import check_evaluator, score, solution_found
-from ..layout import Growth
+from ..growth import Growth
 from ..models.base import GenRequest
 from ..settings import check_range
 from .base import Strategy

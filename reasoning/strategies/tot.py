@@ -31,11 +31,6 @@ def check_protocol(protocol: str) -> None:
         raise ValueError(f"protocol: must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
 
 
-def supports_tot(task: Any) -> bool:
-    """Only Game of 24 has the paper's prompts."""
-    return "tot" in getattr(task, "protocols", ())
-
-
 def _wrap(ctx: SearchContext, prompt: str) -> Any:
     # ToT sends its prompts as one user message to a chat model; a completions model continues it
     return [{"role": "user", "content": prompt}] if ctx.model.mode == "chat" else prompt

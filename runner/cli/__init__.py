@@ -15,9 +15,9 @@ from reasoning.tasks import ensure_plugins
 from storage import StorageError
 
 from .. import open_verbs
-from . import experiment_verbs, export_verbs, run_verbs, user_verbs
+from . import experiment_verbs, export_verbs, otel_verbs, run_verbs, user_verbs
 
-VERB_MODULES = (run_verbs, export_verbs, experiment_verbs, open_verbs, user_verbs)
+VERB_MODULES = (run_verbs, export_verbs, experiment_verbs, open_verbs, user_verbs, otel_verbs)
 
 
 def build_parser() -> argparse.ArgumentParser:

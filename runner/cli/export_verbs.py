@@ -12,14 +12,17 @@ from .common import parse_float, parse_int
 
 def register(sub) -> None:
     x = sub.add_parser("export", help="write training data (pairs, step values, traces) as JSONL")
-    x.add_argument("kind", choices=["pairs", "values", "traces", "graph", "events"],
+    x.add_argument("kind", choices=["pairs", "values", "traces", "graph", "events", "otlp"],
                    help="graph: the runs' trees as a networkx graph (--out FILE.graphml or .json); "
                    "events: the runs' event logs as JSONL, what 'ingest' reads (--out - for "
-                   "standard output)")
+                   "standard output); otlp: each run as one OpenTelemetry trace sent to --endpoint")
     src = x.add_mutually_exclusive_group(required=True)
     src.add_argument("--runs", help="run ids, comma separated: 3,4,7")
     src.add_argument("--experiment", help="every run of this experiment id")
-    x.add_argument("--out", required=True, help="FILE.jsonl (train rows; all rows without --split)")
+    x.add_argument("--out", default=None, help="FILE.jsonl (train rows; all rows without --split); "
+                   "required except for otlp")
+    x.add_argument("--endpoint", default=None, metavar="URL", help="otlp: the OTLP/HTTP receiver "
+                   "(default $OTEL_EXPORTER_OTLP_ENDPOINT or http://127.0.0.1:4318)")
     x.add_argument("--split", default="0", help="validation fraction by problem, e.g. 0.1: also "
                    "writes FILE.val.jsonl (default 0)")
     x.add_argument("--only-solved", action="store_true", help="only runs with a solved path")
@@ -41,6 +44,8 @@ def register(sub) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.out is None and args.kind != "otlp":
+        raise ValueError(f"out: export {args.kind} needs --out FILE")
     if args.kind == "graph":
         from .user_verbs import cmd_export_graph
         return cmd_export_graph(args)
@@ -56,11 +61,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     ids = run_ids_for(store, parse_ids(args.runs) if args.runs else None,
                       None if args.runs else parse_int("experiment", args.experiment))
-    if args.kind == "events":
-        from runner.open_verbs import export_events
-        counts = export_events(store, ids, args.out)
-        print(json.dumps(counts), file=sys.stderr if args.out == "-" else sys.stdout)
-        return 0
+    if args.kind == "otlp":
+        from .otel_verbs import cmd_export_otlp
+        return cmd_export_otlp(args, ids)
     if args.kind == "events":
         from runner.open_verbs import export_events
         counts = export_events(store, ids, args.out)

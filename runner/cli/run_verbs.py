@@ -59,6 +59,10 @@ def register(sub) -> None:
     r.add_argument("--probe", action="store_true", help="probe the endpoint first and use what it "
                    "supports (grammar / guided_choice constraints, usage in stream)")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
+    r.add_argument("--live", action="store_true", help="also stream the run as an OpenTelemetry "
+                   "trace while it goes (OTLP/HTTP to --endpoint; docs/otel.md)")
+    r.add_argument("--endpoint", default=None, metavar="URL", help="with --live: the OTLP/HTTP "
+                   "receiver (default $OTEL_EXPORTER_OTLP_ENDPOINT or http://127.0.0.1:4318)")
     dests = _strategy_flags(r)
     r.set_defaults(handler=lambda args: cmd_run(args, dests))
 
@@ -158,8 +162,18 @@ def cmd_run(args: argparse.Namespace, dests: dict[str, str]) -> int:
                                           "max_calls": args.max_calls},
                    seed=parse_int("seed", args.seed), model=model, task_file=args.task_file)
     store = open_store(args.db)
-    run_id, result = execute(spec, store, on_events=None if args.quiet else _progress)
-    print(json.dumps(summary(store, run_id)))
+    on_events = None if args.quiet else _progress
+    live = None
+    if args.live:
+        from runner.otlp_export import LiveOtlp
+
+        from .otel_verbs import default_endpoint
+        on_events = live = LiveOtlp(args.endpoint or default_endpoint(), store, then=on_events)
+    run_id, result = execute(spec, store, on_events=on_events)
+    out = summary(store, run_id)
+    if live is not None:
+        out["otlp"] = live.close()
+    print(json.dumps(out))
     if result.outcome == "error" and result.detail.startswith(ModelConnectError.kind):
         # the run is recorded (outcome error); the exit code and last stderr line say why
         print(f"error: {result.detail} ({args.base_url or 'embedded model'})", file=sys.stderr)
