@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_context import MODEL_KEY, db_url, get_store
+from app_context import MODEL_KEY, db_url, get_store, keep_widget_state, recorded_run_on_live
+from components.live_start import safe_name
 from components.model_panel import model_panel
 from components.otel_panel import OTLP_KEY, otel_panel
 from storage import StorageError
@@ -29,7 +30,14 @@ st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.2rem;}</sty
 
 with st.sidebar:
     st.title("Thinktree")
-    st.session_state[MODEL_KEY] = model_panel()
+    producer = recorded_run_on_live(page.title)
+    if producer is None:
+        st.session_state[MODEL_KEY] = model_panel()
+    else:   # a recorded run: nothing to run, so no model to choose (the choice is kept)
+        st.subheader("Model")
+        st.caption(f"The run shown was recorded by {safe_name(producer)}; its model is in its settings. "
+                   "Start a new run to choose a model.")
+        keep_widget_state("model_")
     st.session_state[OTLP_KEY] = otel_panel()
     st.caption(f"Database: {display_url(db_url())}")  # relative, or without its password
 

@@ -94,3 +94,28 @@ def mark_handler(run_id: int, after: Callable[[], None] | None = None) -> Callab
             after()
         st.rerun()
     return mark
+
+
+def recorded_run_on_live(page_title: str) -> str | None:
+    """The producer of the run the Live page is about to show, when another program recorded it
+    (then there is no model to choose: the sidebar says so instead of offering one)."""
+    if page_title != "Live run":
+        return None
+    run_id = st.session_state.get("live_run_id")
+    wanted = st.query_params.get("run")
+    if run_id is None and wanted and wanted.isdigit():
+        run_id = int(wanted)
+    if run_id is None:
+        return None
+    from runner.views import run_producer
+    try:
+        store = get_store()
+        return run_producer(store, int(run_id)) if store.get_run(int(run_id)) else None
+    except Exception:  # noqa: BLE001 - a broken database is reported by app.py itself
+        return None
+
+
+def keep_widget_state(prefix: str) -> None:
+    """Keep the values of widgets not drawn on this run (Streamlit forgets them otherwise)."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        st.session_state[key] = st.session_state[key]

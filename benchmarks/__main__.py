@@ -14,8 +14,8 @@ import platform
 import sys
 import time
 
-BENCHES = ["storage", "figure", "layout", "engine", "browser", "bigtree", "runs", "live", "workers", "ray",
-           "parallel", "effectiveness", "otlp"]
+BENCHES = ["storage", "figure", "labels", "layout", "engine", "browser", "bigtree", "runs", "live",
+           "workers", "ray", "parallel", "effectiveness", "otlp"]
 
 
 def table(rows: list[dict]) -> str:

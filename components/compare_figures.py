@@ -19,9 +19,10 @@ from reasoning.layout import Positions
 from reasoning.rules import is_shortcut
 from reasoning.tree import Tree
 
-from .tree_figure import LEVEL_PX, tidy_layout, tree_figure
+from .tree_figure import PLOT_WIDTH_PX, tidy_layout, tree_figure
 
 DIVERGENCE_COLOR = "#ffbf00"
+HALF_PLOT_WIDTH_PX = PLOT_WIDTH_PX / 2 - 20   # one of two columns
 
 
 def from_zero(pos: Positions) -> Positions:
@@ -64,14 +65,13 @@ def side_by_side(tree_a: Tree, tree_b: Tree, pos_a: Positions, pos_b: Positions,
     pos_a, pos_b = from_zero(pos_a), from_zero(pos_b)
     (wa, da), (wb, db) = _extent(pos_a), _extent(pos_b)
     width, depth = max(wa, wb, 1.0), max(da, db)
-    height = int(max(320, LEVEL_PX * (depth + 1) + 120))
     figs = []
     for side, (tree, mark, pos) in enumerate(zip((tree_a, tree_b), marks, (pos_a, pos_b),
                                                  strict=True)):
-        fig = tree_figure(tree, uirevision=f"{uirevision}-{side}-{tree.run_id}", show_labels=width <= 24,
-                          positions=pos)
-        fig.update_layout(height=height, xaxis={"range": [-0.7, width - 0.3]},
-                          yaxis={"range": [-depth - 0.6, 0.45]})
+        # one scale for both: the same x range and height, labels placed for half a page
+        fig = tree_figure(tree, uirevision=f"{uirevision}-{side}-{tree.run_id}", positions=pos,
+                          x_range=(-0.7, width - 0.3), width_px=HALF_PLOT_WIDTH_PX,
+                          depth_units=depth)
         if mark is not None and note:
             mark_node(fig, tree, mark, note, pos)
         figs.append(fig)

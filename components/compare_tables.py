@@ -25,15 +25,29 @@ def metrics_table(result: dict[str, Any], run_a: int, run_b: int) -> pd.DataFram
     }, index=list(METRIC_NAMES.values()))
 
 
+def roles_caption(result: dict[str, Any], run_a: int, run_b: int) -> str:
+    """Which run is which, in the words every sentence on the page uses."""
+    if result.get("named_by_role", True):
+        return (f"the shortcut: run #{result['shortcut_run']} (greedy) · the exploration: run "
+                f"#{result['explore_run']}")
+    mine, ref = result.get("names") or ["run A", "run B"]
+    return (f"run A: #{run_a} · run B: #{run_b} · {mine}'s chain is held against {ref}'s solved "
+            "path (one greedy run and one exploring run would be named by what they are)")
+
+
 def divergence_table(result: dict[str, Any]) -> pd.DataFrame:
-    """The two nodes where the shortcut left the exploration's solved path, with their scores."""
+    """The two nodes where one run left the other's solved path, with their scores."""
     div = result["divergence"]
+    mine, ref = result.get("names") or ["the shortcut", "the exploration"]
 
     def scores(d: dict[str, Any]) -> str:
         return ", ".join(f"{k} {v}" for k, v in d.items()) or "—"
 
-    return pd.DataFrame([
-        {"run": f"shortcut #{result['shortcut_run']}", "node": div["shortcut_node"],
+    rows = [
+        {"run": f"{mine.removeprefix('the ')} #{result['shortcut_run']}", "node": div["shortcut_node"],
          "step": div["shortcut_step"] or "(stopped)", "scores": scores(div["shortcut_score"])},
-        {"run": f"exploration #{result['explore_run']}", "node": div["explore_node"],
-         "step": div["explore_step"] or "(ended)", "scores": scores(div["explore_score"])}])
+        {"run": f"{ref.removeprefix('the ')} #{result['explore_run']}", "node": div["explore_node"],
+         "step": div["explore_step"] or "(ended)", "scores": scores(div["explore_score"])}]
+    if mine == "run B":   # run A's row first
+        rows.reverse()
+    return pd.DataFrame(rows)

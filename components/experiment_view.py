@@ -60,16 +60,21 @@ def results_table(rows: list[Any], extra: dict[str, str]) -> pd.DataFrame:
         **{label: r.figures.get(k) for k, label in extra.items()}} for r in rows])
 
 
-def matrix_grid(columns: list[str], rows: list[dict[str, Any]], replay_page: str) -> None:
-    """Problems × strategies; a cell links to its run in ``replay_page``."""
-    head = st.columns([1] + [2] * len(columns))
+def matrix_grid(columns: list[str], rows: list[dict[str, Any]], replay_page: str,
+                compare_page: str = "pages/compare.py") -> None:
+    """Problems × strategies; a cell links to its run in ``replay_page``, and the last column
+    opens the row's first strategy against each other one in ``compare_page`` (``?a=&b=``)."""
+    widths = [1] + [2] * len(columns) + ([2] if len(columns) > 1 else [])
+    head = st.columns(widths)
     head[0].markdown("**problem**")
-    for c, label in zip(head[1:], columns, strict=True):
+    for c, label in zip(head[1:], columns, strict=False):
         c.text(label)
+    if len(columns) > 1:
+        head[-1].text("compare")
     for row in rows:
-        cols = st.columns([1] + [2] * len(columns))
+        cols = st.columns(widths)
         cols[0].text(row["problem"])
-        for c, label in zip(cols[1:], columns, strict=True):
+        for c, label in zip(cols[1:], columns, strict=False):
             cell = row.get(label)
             if cell is None:
                 c.text("·")
@@ -82,3 +87,17 @@ def matrix_grid(columns: list[str], rows: list[dict[str, Any]], replay_page: str
                 f"{cell['solved']}/{cell['n']} solved · #{cell['run_id']}"
             c.page_link(replay_page, label=text, icon=icon, query_params={"run": str(cell["run_id"])},
                         help=f"open run {cell['run_id']} ({cell['outcome']}) in Sessions & replay")
+        if len(columns) > 1:
+            _compare_links(cols[-1], columns, row, compare_page)
+
+
+def _compare_links(col: Any, columns: list[str], row: dict[str, Any], compare_page: str) -> None:
+    first = row.get(columns[0])
+    for label in columns[1:]:
+        other = row.get(label)
+        if first is None or other is None:
+            continue
+        a, b = str(first["run_id"]), str(other["run_id"])
+        col.page_link(compare_page, label=f"#{a} vs #{b}", icon=":material/compare:",
+                      query_params={"a": a, "b": b},
+                      help=f"open {columns[0]} (run {a}) and {label} (run {b}) on Compare")

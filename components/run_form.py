@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import streamlit as st
@@ -77,14 +78,18 @@ def _start(key: str, **default: Any) -> dict[str, Any]:
 
 
 def dataclass_inputs(cls: type, prefix: str, columns: int = 2,
-                     start: dict[str, Any] | None = None) -> dict[str, Any]:
+                     start: dict[str, Any] | None = None,
+                     only: Callable[[str], bool] | None = None) -> dict[str, Any]:
     """One input per dataclass field, starting at the field's default; returns ``{field: value}``.
 
     Optional fields whose default is None start empty (None = "use the default"); ``from_dict``
-    then drops them. Validation stays in the dataclass: the Run button shows its message."""
+    then drops them. Validation stays in the dataclass: the Run button shows its message.
+    ``only``: draw just the fields it accepts (the rest are left to another call)."""
     hints = get_type_hints(cls)
     out: dict[str, Any] = {}
-    fields = dataclasses.fields(cls)
+    fields = [f for f in dataclasses.fields(cls) if only is None or only(f.name)]
+    if not fields:
+        return out
     cols = st.columns(min(columns, max(1, len(fields))))
     for i, f in enumerate(fields):
         default = f.default if f.default is not dataclasses.MISSING else (
@@ -114,29 +119,35 @@ def dataclass_inputs(cls: type, prefix: str, columns: int = 2,
     return out
 
 
-def task_and_problem() -> tuple[str, str]:
+def task_and_problem(puzzle_col: Any = None) -> tuple[str, str]:
     """(task name, problem text or bundled id) as the user chose them. Plug-in tasks are listed
-    too, and each task names its own problems (a Game of 24 "puzzle" by rank, a "question" …)."""
+    too, and each task names its own problems (a Game of 24 "puzzle" by rank, a "question" …).
+    ``puzzle_col``: draw the problem in this column (beside the task), its bundled / typed
+    choice under it."""
     ensure_plugins()
     names = list(TASKS)
     task_name = st.selectbox("Task", names, format_func=lambda n: TASKS[n].title, key="live_task")
     task = get_task(task_name)
     problems = task.problems()
     noun = task.problem_noun
-    how = st.radio("Problem", [BUNDLED, TYPED] if problems else [TYPED], horizontal=True,
-                   key=f"live_problem_how_{task_name}", label_visibility="collapsed",
-                   format_func=lambda h: f"Bundled {noun}" if h == BUNDLED else h)
-    if how == BUNDLED:
-        by_id = {p.id: p for p in problems}
-        ids = list(by_id)
-        first = ids.index(task.default_problem) if task.default_problem in by_id else 0
-        pid = st.selectbox(f"{noun.capitalize()} ({len(problems)} bundled; type to search)", ids,
-                           key=f"live_problem_{task_name}",
-                           **_start(f"live_problem_{task_name}", index=first),
-                           format_func=lambda i: task.problem_title(by_id[i]))
-        return task_name, pid
-    text = st.text_input(f"Your {noun}", key=f"live_problem_text_{task_name}",
-                         placeholder=f"e.g. {task.problem_example}" if task.problem_example else None)
+    where = puzzle_col if puzzle_col is not None else st.container()
+    with where:
+        box = st.container()       # the problem first, its bundled / typed choice under it
+        how = st.radio("Problem", [BUNDLED, TYPED] if problems else [TYPED], horizontal=True,
+                       key=f"live_problem_how_{task_name}", label_visibility="collapsed",
+                       format_func=lambda h: f"Bundled {noun}" if h == BUNDLED else h)
+    with box:
+        if how == BUNDLED:
+            by_id = {p.id: p for p in problems}
+            ids = list(by_id)
+            first = ids.index(task.default_problem) if task.default_problem in by_id else 0
+            pid = st.selectbox(f"{noun.capitalize()} ({len(problems)} bundled; type to search)", ids,
+                               key=f"live_problem_{task_name}",
+                               **_start(f"live_problem_{task_name}", index=first),
+                               format_func=lambda i: task.problem_title(by_id[i]))
+            return task_name, pid
+        text = st.text_input(f"Your {noun}", key=f"live_problem_text_{task_name}",
+                             placeholder=f"e.g. {task.problem_example}" if task.problem_example else None)
     return task_name, text
 
 
@@ -217,36 +228,71 @@ def settings_summary(run: dict[str, Any]) -> str:
     return " · ".join(parts + ([f"budget {budget}"] if budget else []) + [f"seed {run.get('seed', 0)}"])
 
 
-def strategy_settings() -> tuple[str, dict[str, Any]]:
-    from reasoning.evaluators import EVALUATORS
+MAIN_BUDGET = "max_tokens"   # the one limit on the first screen; the others are folded
+
+
+def strategy_choice() -> str:
+    """The strategy selectbox (plug-in strategies and evaluators join the lists first)."""
     from reasoning.plugins import ensure
-    broken = ensure()   # plug-in strategies and evaluators join the lists; failures are shown
+    st.session_state["live_broken_plugins"] = ensure()   # failures are listed under More settings
     names = list(STRATEGIES)
-    name = st.selectbox("Strategy", names, format_func=lambda n: STRATEGIES[n].title,
+    return st.selectbox("Strategy", names, format_func=lambda n: STRATEGIES[n].title,
                         key="live_strategy", **_start(
                             "live_strategy",
                             index=names.index(DEMO_STRATEGY) if DEMO_STRATEGY in names else 0))
-    with st.expander(f"{STRATEGIES[name].title} settings", expanded=True):
-        params = dataclass_inputs(STRATEGIES[name].Settings, f"live_param_{name}")
-        # the chosen evaluator's own settings (e.g. the prm grader's endpoint), as prm_model=…
-        ev_cls = EVALUATORS.get(str(params.get("evaluator") or ""))
-        if ev_cls is not None and ev_cls.Settings is not None:
-            st.caption(f"{ev_cls.title} settings")
-            ev_params = dataclass_inputs(ev_cls.Settings, f"live_eval_{ev_cls.name}")
-            params.update({f"{ev_cls.name}_{k}": v for k, v in ev_params.items()})
+
+
+def strategy_params(name: str) -> dict[str, Any]:
+    """The chosen strategy's settings, and its evaluator's (e.g. the prm grader's endpoint)."""
+    from reasoning.evaluators import EVALUATORS
+    st.caption(f"{STRATEGIES[name].title} settings")
+    params = dataclass_inputs(STRATEGIES[name].Settings, f"live_param_{name}")
+    ev_cls = EVALUATORS.get(str(params.get("evaluator") or ""))
+    if ev_cls is not None and ev_cls.Settings is not None:
+        st.caption(f"{ev_cls.title} settings")
+        ev_params = dataclass_inputs(ev_cls.Settings, f"live_eval_{ev_cls.name}")
+        params.update({f"{ev_cls.name}_{k}": v for k, v in ev_params.items()})
+    broken = st.session_state.get("live_broken_plugins") or []
     if broken:
-        with st.expander(f"{len(broken)} plug-in(s) failed to load"):
-            for e in broken:
-                st.text(f"{e['file']}: {e['error']}")
-    return name, params
+        st.caption(f"{len(broken)} plug-in(s) failed to load")
+        for e in broken:
+            st.text(f"{e['file']}: {e['error']}")
+    return params
 
 
-def budget_and_seed() -> tuple[dict[str, Any], int]:
-    with st.expander("Budget and seed", expanded=True):
-        budget = dataclass_inputs(Budget, "live_budget", columns=1, start=DEMO_BUDGET)
-        seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="live_seed",
-                               **_start("live_seed", value=0))
+def main_budget() -> dict[str, Any]:
+    return dataclass_inputs(Budget, "live_budget", columns=1, start=DEMO_BUDGET,
+                            only=lambda n: n == MAIN_BUDGET)
+
+
+def other_budget_and_seed() -> tuple[dict[str, Any], int]:
+    st.caption("Other limits (whichever comes first ends the run) and seed")
+    budget = dataclass_inputs(Budget, "live_budget", columns=2, start=DEMO_BUDGET,
+                              only=lambda n: n != MAIN_BUDGET)
+    seed = st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="live_seed",
+                           **_start("live_seed", value=0))
     return budget, int(seed)
+
+
+def run_settings() -> tuple[str, str, str, dict[str, Any], dict[str, Any], int]:
+    """The Live form: the essential settings in one row (task, puzzle, strategy, token budget)
+    and the rest folded (the strategy's settings, other limits, seed). Returns (task, problem,
+    strategy, params, budget, seed)."""
+    c1, c2, c3, c4 = st.columns([2, 3, 2, 1.4])
+    with c1:
+        task_name, problem = task_and_problem(puzzle_col=c2)
+    with c3:
+        strategy = strategy_choice()
+    with c4:
+        budget = main_budget()
+    with st.expander(f"More settings · {STRATEGIES[strategy].title} settings, other limits, seed",
+                     expanded=False):
+        m1, m2 = st.columns([3, 2])
+        with m1:
+            params = strategy_params(strategy)
+        with m2:
+            rest, seed = other_budget_and_seed()
+    return task_name, problem or "", strategy, params, {**budget, **rest}, seed
 
 
 def strategies_help() -> str:

@@ -20,7 +20,10 @@ from reasoning.layout import Positions, tidy_layout
 from reasoning.rules import solved_nodes
 from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node, Tree
 
-__all__ = ["STATE_COLORS", "edge_groups", "hover_text", "short_step", "tidy_layout", "tree_figure"]
+from .tree_labels import LABEL_LINE_PX, PLOT_CHROME_PX, PLOT_WIDTH_PX, LabelScale, label_text, tree_labels
+
+__all__ = ["PLOT_WIDTH_PX", "STATE_COLORS", "edge_groups", "hover_text", "short_step", "tidy_layout",
+           "tree_figure"]
 
 STATE_COLORS = {
     GENERATING: "#1f77b4",   # blue, drawn with a bold dark outline
@@ -38,31 +41,18 @@ LEVEL_PX = 110        # vertical pixels per depth level (fewer for deep trees, d
 MIN_LEVEL_PX = 56     # room for a node and its label
 MAX_TREE_PX = 440     # levels share this height until they reach MIN_LEVEL_PX: a tree fits a screen
 HOVER_TEXT_CHARS = 160
-PLOT_WIDTH_PX = 1000  # about the chart's width in the app's wide layout
 MIN_MARKER_PX, MAX_MARKER_PX = 6.0, 22.0
 WEBGL_NODES = 3_000   # past this many nodes, traces are drawn with WebGL (Scattergl)
 COLLAPSED_SYMBOL = "square"
 ANSWER_SYMBOL = "star"  # the answer of a run that no verifier could judge (outcome "answered")
 HIGHLIGHT = "#c2185b"  # outline of nodes matching a search
-LABEL_CHAR_PX = 6.8    # about one character of an 11 px label
-LABEL_GAP_PX = 8       # at least this much white between two labels in a row
-MAX_LABELS = 160       # more annotations slow plotly down; hover has every node's text
 
 
 # -- text ----------------------------------------------------------------------------------------
-def short_step(node: Node) -> str:
-    """A few characters to print under a node: ``4+5=9`` for a Game-of-24 step."""
-    if node.role == "problem":
-        return node.text.strip()[:24]
-    if node.role == "rollout":
-        lines = [ln for ln in node.text.splitlines() if ln.strip()]
-        return f"rollout ({len(lines)})"
-    if node.role == "collapsed":
-        return node.label
-    s = (node.step or node.text or "").strip().splitlines()
-    s0 = s[0] if s else ""
-    s0 = s0.split("(left", 1)[0].strip().replace(" ", "")
-    return s0[:18] + ("…" if len(s0) > 18 else "")
+def short_step(node: Node, outside: bool = False) -> str:
+    """The few characters printed under a node (``4 + 5 = 9`` for a Game-of-24 step): see
+    :func:`components.tree_labels.label_text`."""
+    return label_text(node, outside)
 
 
 def hover_text(node: Node) -> str:
@@ -119,10 +109,10 @@ def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]],
     return groups
 
 
-def base_size(width_units: float) -> float:
+def base_size(width_units: float, width_px: float = PLOT_WIDTH_PX) -> float:
     """Marker diameter in px so neighbours (one layout unit apart) do not overlap on a plot about
     ``PLOT_WIDTH_PX`` wide; wide trees get smaller markers (zoom in to see them larger)."""
-    return max(MIN_MARKER_PX, min(MAX_MARKER_PX, 0.7 * PLOT_WIDTH_PX / max(width_units, 1.0)))
+    return max(MIN_MARKER_PX, min(MAX_MARKER_PX, 0.7 * width_px / max(width_units, 1.0)))
 
 
 def _marker_size(node: Node, base: float) -> float:
@@ -138,13 +128,18 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                 uirevision: str | int | None = None, highlight: set[int] | frozenset = frozenset(),
                 webgl: bool | None = None, solved: set[int] | None = None,
                 positions: Positions | None = None,
-                x_range: tuple[float, float] | None = None) -> go.Figure:
+                x_range: tuple[float, float] | None = None, label_mode: str = "steps",
+                width_px: float = PLOT_WIDTH_PX, depth_units: float | None = None) -> go.Figure:
     """The figure for ``tree``. ``customdata`` of every node point is ``[node_id]`` (for clicks;
     folded markers of :mod:`components.tree_view_model` have negative ids). ``highlight`` marks
     search hits; ``webgl`` (default: past ``WEBGL_NODES`` nodes) draws with Scattergl; ``solved``
     overrides the solved path (a projected view passes the full tree's); ``positions`` (for
     every node of ``tree``) replaces the tidy layout; ``x_range`` fixes the visible x range (and
-    with it marker sizes and whether labels show)."""
+    with it marker sizes and which labels fit). ``show_labels``: None (default) the labels that
+    fit without overlapping, True all, False none; ``label_mode``: ``steps`` (short step labels)
+    or ``values`` (values / visits), see :mod:`components.tree_labels`. ``width_px``: the plot
+    area's width where the figure is shown (half a page on Compare); ``depth_units``: size the
+    height for this many levels (two figures side by side share one)."""
     gl = webgl if webgl is not None else len(tree.nodes) > WEBGL_NODES
     scatter = go.Scattergl if gl else go.Scatter
     if positions is not None and all(k in positions for k in tree.nodes):
@@ -157,8 +152,10 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
         x_min, x_max = x_range[0] + 0.7, x_range[1] - 0.7
     width_units = x_max - x_min + 1
     depth = max((-y for _, y in pos.values()), default=0.0)
+    if depth_units is not None:
+        depth = max(depth, depth_units)
     on_path = solved_nodes(tree) if solved is None else solved
-    base = base_size(width_units)
+    base = base_size(width_units, width_px)
 
     groups = edge_groups(tree, pos, on_path)
     traces: list = [
@@ -198,12 +195,20 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                                                            "color": "#ffffff",
                                                            "line": {"color": "#555", "width": 1.5}}))
     fig = go.Figure(traces)
-    if show_labels is not False:  # None: the labels that fit, most telling first; True: all
-        shown = None if show_labels else fitting_labels(tree, pos, PLOT_WIDTH_PX / (width_units + 0.4),
-                                                       on_path, selected)
-        fig.update_layout(annotations=_labels(tree, pos, shown))
     # deep trees squeeze their levels (down to MIN_LEVEL_PX) so the whole tree stays on a screen
     height = int(max(320, min(LEVEL_PX * (depth + 1), max(MAX_TREE_PX, MIN_LEVEL_PX * (depth + 1))) + 120))
+    px_y = (height - PLOT_CHROME_PX) / (depth + 1.05)
+    # room under the deepest row for its labels (nothing clipped at the bottom edge)
+    below = max(0.6, (MAX_MARKER_PX / 2 + 4 + LABEL_LINE_PX + 4) / px_y)
+    y_range = (-depth - below, 0.45)
+    x_range_shown = (x_min - 0.7, x_max + 0.7)
+    if show_labels is not False:
+        scale = LabelScale(x_range_shown, y_range, width_px, height - PLOT_CHROME_PX)
+        sizes = {n.id: _marker_size(n, base) for n in tree.nodes.values()}
+        under = {i: -(s / 2 + 3 + LABEL_LINE_PX / 2) for i, s in sizes.items()}
+        fig.update_layout(annotations=tree_labels(
+            tree, pos, scale, on_path=on_path, selected=selected, highlight=highlight,
+            mode=label_mode, everything=bool(show_labels), yshift=under))
     fig.update_layout(
         height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
         plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", hovermode="closest",
@@ -213,62 +218,11 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                 "itemclick": False, "itemdoubleclick": False, "font": {"size": 12},
                 "itemsizing": "constant"},
         hoverlabel={"align": "left", "font": {"family": "monospace", "size": 12}},
-        xaxis={"visible": False, "range": [x_min - 0.7, x_max + 0.7]},
-        yaxis={"visible": False, "range": [-depth - 0.6, 0.45]},
+        xaxis={"visible": False, "range": list(x_range_shown)},
+        yaxis={"visible": False, "range": list(y_range)},
         showlegend=True,
     )
     return fig
-
-
-def label_order(tree: Tree, on_path: set[int], selected: int | None = None) -> list[int]:
-    """Who gets a label first: the problem, the selected node and its path, nodes being written,
-    the solved path, answers, then the most visited / best valued, shallow before deep."""
-    chosen = set(tree.path_to(selected)) if selected in tree.nodes else set()
-
-    def rank(n: Node) -> tuple:
-        tier = (0 if n.role == "problem" else 1 if n.id in chosen else 2 if n.state == GENERATING
-                else 3 if n.id in on_path else 4 if n.answer is not None or n.id == tree.answer_node
-                else 6 if n.state == PRUNED or n.role in ("rollout", "collapsed") else 5)
-        return (tier, -n.visits, -(n.value or 0.0), n.depth, n.id)
-    return [n.id for n in sorted(tree.nodes.values(), key=rank)]
-
-
-def fitting_labels(tree: Tree, pos, px_per_unit: float, on_path: set[int],
-                   selected: int | None = None) -> set[int]:
-    """The nodes whose short label fits without touching another label of its row, taken in
-    :func:`label_order` (labels sit just under their node; rows are a depth level apart, so only
-    labels of one row can collide). Everything else still has its full text on hover."""
-    rows: dict[float, list[tuple[float, float]]] = {}
-    out: set[int] = set()
-    for nid in label_order(tree, on_path, selected):
-        if nid not in pos or len(out) >= MAX_LABELS:
-            continue
-        text = short_step(tree.nodes[nid])
-        if not text:
-            continue
-        x, y = pos[nid]
-        half = (len(text) * LABEL_CHAR_PX + LABEL_GAP_PX) / 2
-        lo, hi = x * px_per_unit - half, x * px_per_unit + half
-        row = rows.setdefault(round(y, 3), [])
-        if all(hi <= a or lo >= b for a, b in row):
-            row.append((lo, hi))
-            out.add(nid)
-    return out
-
-
-def _labels(tree: Tree, pos, only: set[int] | None = None) -> list[dict]:
-    """Short step labels under the nodes (all, or ``only`` these), on a white box so edges do
-    not run through them."""
-    out = []
-    for n in tree.nodes.values():
-        label = short_step(n)
-        if not label or n.id not in pos or (only is not None and n.id not in only):
-            continue
-        x, y = pos[n.id]
-        out.append({"x": x, "y": y, "text": html.escape(label), "showarrow": False,
-                    "yshift": -22, "font": {"size": 11, "color": "#222"},
-                    "bgcolor": "rgba(255,255,255,0.9)", "borderpad": 1})
-    return out
 
 
 def _symbol(node: Node, answer: int | None = None) -> str:

@@ -19,6 +19,7 @@ from reasoning.tree import Tree
 from .inspector import MarkHandler, node_option_label, render_inspector
 from .status import counts_text, generating_text, outcome_badge, status_text
 from .tree_figure import tree_figure
+from .tree_labels import LABEL_MODES
 from .tree_view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
 
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": True,
@@ -70,7 +71,7 @@ def _figure(view: RunView, tree: Tree, key: str, opts: ViewOptions, live: bool):
     shown, hits = project(tree, opts)
     pos, x_range = _positions(view, shown, key, opts, live)
     fig = tree_figure(shown, uirevision=f"{key}-{tree.run_id}-{opts.focus}", highlight=hits,
-                      solved=solved_nodes(tree), positions=pos, x_range=x_range)
+                      solved=solved_nodes(tree), positions=pos, x_range=x_range, label_mode=opts.labels)
     st.session_state[f"{key}_fig"] = (stamp, fig)
     return fig
 
@@ -84,19 +85,21 @@ def view_controls(tree: Tree, key: str) -> ViewOptions:
     big = len(tree.nodes) > AUTO_COLLAPSE_NODES
     with st.expander(f"View · {len(tree.nodes):,} nodes" + (" (large: pruned subtrees folded)" if big
                                                              else ""), expanded=big or focus is not None):
-        c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+        c1, c2, c3, c5, c4 = st.columns([3, 2, 2, 2, 2], vertical_alignment="bottom")
         search = c1.text_input("Search node text", key=f"{key}_search", placeholder="e.g. 10 - 4")
         depth = c2.number_input("Depth limit (0 = all)", min_value=0, max_value=1000, step=1,
                                 value=AUTO_DEPTH if len(tree.nodes) > AUTO_DEPTH_NODES else 0,
                                 key=f"{key}_depth")
         fold = c3.selectbox("Fold pruned subtrees", ["auto", "yes", "no"], key=f"{key}_fold")
+        labels = c5.radio("Labels", LABEL_MODES, horizontal=True, key=f"{key}_labels",
+                          format_func={"steps": "short steps", "values": "values / visits"}.get)
         if focus is not None and c4.button("Show whole tree", key=f"{key}_unfocus"):
             st.session_state[focus_key] = focus = None
         if focus is not None:
             st.caption(f"Showing the subtree of node {focus} (and its path from the root).")
     collapse = {"auto": None, "yes": True, "no": False}[fold]
     return ViewOptions(focus=focus, max_depth=int(depth) or None, collapse_pruned=collapse,
-                       search=search or "")
+                       search=search or "", labels=labels)
 
 
 def status_line(tree: Tree, running: bool) -> None:

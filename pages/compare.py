@@ -1,22 +1,23 @@
-"""Compare: two stored runs side by side — the shortcut against an exploration.
+"""Compare: two stored runs side by side — the shortcut against an exploration, or any two runs.
 
 Pick any two runs (default: the two newest; ``?a=ID&b=ID`` opens a given pair). Both trees are
 drawn at one scale with replay sliders that can be locked together by event count or by elapsed
 time, every node where the run's live view put it (the run view's positions); the metrics table
-and the divergence (the first step where the shortcut's chain leaves the exploration's solved
-path) come from :mod:`reasoning.compare`, the divergence starred in both."""
+and the divergence (the first step where one run's chain leaves the other's solved path) come from
+:mod:`reasoning.compare`, the divergence starred in both. The runs are called the shortcut and the
+exploration only when exactly one is greedy; otherwise run A and run B."""
 from __future__ import annotations
 
 import streamlit as st
 
 from app_context import get_store, run_view
 from components.compare_figures import side_by_side
-from components.compare_tables import divergence_table, metrics_table
-from components.run_list import PICKER_LIMIT, run_label, searchable_pick
+from components.compare_pick import pick_pair
+from components.compare_tables import divergence_table, metrics_table, roles_caption
 from components.status import status_text
 from components.tree_view import PLOTLY_CONFIG
 from reasoning.compare import compare, locked_seqs
-from storage.run_list import find_runs, runs_page
+from storage.run_list import runs_page
 
 store = get_store()
 st.title("Thinktree · compare")
@@ -26,28 +27,11 @@ if len(newest) < 2:
     st.info("Compare needs two stored runs. Run the same problem with greedy and with an "
             "exploratory strategy on the Live run page (or `python cli.py experiment …`).")
     st.stop()
-
-
-def _default(param: str, fallback: int) -> None:
-    key = f"cmp_{param}"
-    if key in st.session_state:
-        return
-    wanted = st.query_params.get(param)
-    st.session_state[key] = int(wanted) if wanted and wanted.isdigit() and \
-        store.get_run(int(wanted)) is not None else fallback
-
-
-_default("a", int(newest[1]["id"]))   # the last pair: the older of the two newest runs on the left
-_default("b", int(newest[0]["id"]))
-ca, cb = st.columns(2)
-# a search box and the first matches, not a list of every stored run
-run_a = searchable_pick("Run A", "cmp_a", lambda q: find_runs(store, q, PICKER_LIMIT), store.get_run,
-                        run_label, ca)
-run_b = searchable_pick("Run B", "cmp_b", lambda q: find_runs(store, q, PICKER_LIMIT), store.get_run,
-                        run_label, cb)
-if run_a is None or run_b is None:
+pair = pick_pair(store, newest)
+if pair is None:
     st.stop()
-st.query_params.update({"a": str(run_a), "b": str(run_b)})
+run_a, run_b = pair
+ca, cb = st.columns(2)
 
 view_a, view_b = run_view(run_a, "cmp_a"), run_view(run_b, "cmp_b")
 full_a, full_b = view_a.final(), view_b.final()
@@ -96,8 +80,7 @@ for col, tree, fig, seq, total, side in ((ca, tree_a, fig_a, seq_a, len_a, "a"),
 st.subheader("Metrics")
 st.dataframe(metrics_table(result, run_a, run_b))
 st.subheader("Divergence")
-st.caption(f"shortcut: run #{result['shortcut_run']} · exploration: run #{result['explore_run']} "
-           "(the greedy run is the shortcut; otherwise run A)")
+st.caption(roles_caption(result, run_a, run_b))
 st.text(div["reason"])
 if div["found"]:
     st.dataframe(divergence_table(result), hide_index=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 from .events import Event
 from .rules import cost as rules_cost
-from .rules import shortcut_first, solution_end, solved_path, totals
+from .rules import is_shortcut, shortcut_first, solution_end, solved_path, totals
 from .tree import SOLVED, Node, Tree
 
 
@@ -154,32 +154,40 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def divergence(shortcut: Tree, explore: Tree) -> Divergence:
-    """The first step where ``shortcut``'s chain leaves ``explore``'s solved path."""
+SHORTCUT_NAMES = ("the shortcut", "the exploration")
+
+
+def divergence(shortcut: Tree, explore: Tree,
+               names: tuple[str, str] = SHORTCUT_NAMES) -> Divergence:
+    """The first step where ``shortcut``'s chain leaves ``explore``'s solved path. ``names``:
+    what the sentences call the two runs (``run A`` / ``run B`` when neither is the shortcut)."""
+    me, ref = names
     ref_path = solved_path(explore)
     if not ref_path:
-        return Divergence(False, "the exploratory run has no solved path to compare with")
+        if names == SHORTCUT_NAMES:
+            return Divergence(False, f"{ref} has no solved path to compare with")
+        return Divergence(False, "neither run has a solved path to compare with")
     end = chain_end(shortcut)
     if end is None:
-        return Divergence(False, "the shortcut run has no nodes")
+        return Divergence(False, f"{me} has no nodes")
     mine = path_steps(shortcut, shortcut.path_to(end))
-    ref = path_steps(explore, ref_path)
+    theirs = path_steps(explore, ref_path)
     shared = 0
-    while shared < min(len(mine), len(ref)) and mine[shared].same_as(ref[shared]):
+    while shared < min(len(mine), len(theirs)) and mine[shared].same_as(theirs[shared]):
         shared += 1
-    if shared == len(mine) == len(ref):
-        return Divergence(False, "the shortcut followed the solved path all the way",
+    if shared == len(mine) == len(theirs):
+        return Divergence(False, f"{me} followed {ref}'s solved path all the way",
                           shared_steps=shared)
     a = mine[shared] if shared < len(mine) else None
-    b = ref[shared] if shared < len(ref) else None
+    b = theirs[shared] if shared < len(theirs) else None
     if a is None:
-        why = f"the shortcut stopped after {shared} step(s) on the solved path"
+        why = f"{me} stopped after {shared} step(s) on {ref}'s solved path"
     elif b is None:
-        why = f"the shortcut went on past the solved path's {shared} step(s)"
+        why = f"{me} went on past the {shared} step(s) of {ref}'s solved path"
     elif not a.valid:
-        why = f"step {shared + 1}: the shortcut's step is invalid"
+        why = f"step {shared + 1}: {me}'s step is invalid"
     else:
-        why = f"step {shared + 1}: the shortcut chose a different step"
+        why = f"step {shared + 1}: {me} chose a different step from {ref}'s solved path"
     return Divergence(
         True, why, step=shared + 1,
         shortcut_node=a.node_id if a else None, explore_node=b.node_id if b else None,
@@ -193,14 +201,31 @@ def roles(a: Tree, b: Tree) -> tuple[Tree, Tree, bool]:
     return shortcut_first(a, b)
 
 
+def pair_roles(a: Tree, b: Tree) -> tuple[Tree, Tree, tuple[str, str]]:
+    """(compared run, reference run, their names). Only when exactly one run is the shortcut
+    (:func:`reasoning.rules.is_shortcut`) are they "the shortcut" and "the exploration";
+    otherwise "run A" and "run B", run A's chain held against run B's solved path (or the other
+    way round when only run A solved it)."""
+    if is_shortcut(a) != is_shortcut(b):
+        shortcut, explore, _ = shortcut_first(a, b)
+        return shortcut, explore, SHORTCUT_NAMES
+    if not solved_path(b) and solved_path(a):
+        return b, a, ("run B", "run A")
+    return a, b, ("run A", "run B")
+
+
 def compare(a: Tree, b: Tree, price_in: float | None = None,
             price_out: float | None = None) -> dict[str, Any]:
-    """Metrics of both runs (in the order given) and their divergence, as plain JSON data."""
-    shortcut, explore, swapped = roles(a, b)
+    """Metrics of both runs (in the order given) and their divergence, as plain JSON data.
+    ``named_by_role``: one run is the shortcut (``shortcut_run``) and the other the exploration
+    (``explore_run``); else both are named ``run A`` / ``run B`` (``shortcut_run`` is then the
+    run whose chain is compared, ``explore_run`` the one whose solved path it is compared with)."""
+    mine, ref, names = pair_roles(a, b)
     return {"runs": [metrics(a, price_in, price_out).to_dict(),
                      metrics(b, price_in, price_out).to_dict()],
-            "shortcut_run": shortcut.run_id, "explore_run": explore.run_id,
-            "divergence": divergence(shortcut, explore).to_dict()}
+            "shortcut_run": mine.run_id, "explore_run": ref.run_id,
+            "named_by_role": names == SHORTCUT_NAMES, "names": list(names),
+            "divergence": divergence(mine, ref, names).to_dict()}
 
 
 # -- replay alignment --------------------------------------------------------------------------

@@ -59,10 +59,10 @@ class EventReader:
         """Check one line; the run it belongs to and its event (None for a blank line)."""
         if not text.strip():
             return None
-        try:
-            obj = json.loads(text)
+        try:   # without its line end: a line cut short is wrong at its end, not "line 2 column 1"
+            obj = json.loads(text.rstrip("\r\n"))
         except json.JSONDecodeError as e:
-            raise LineError(line, f"not valid JSON ({e.msg} at column {e.colno})") from None
+            raise LineError(line, f"not valid JSON ({e.msg} at column {e.pos + 1})") from None
         return self.feed_obj(line, obj)
 
     def feed_obj(self, line: int, obj: Any) -> tuple[RunInput, Event]:

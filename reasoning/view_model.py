@@ -34,6 +34,7 @@ class ViewOptions:
     max_depth: int | None = None
     collapse_pruned: bool | None = None   # None: automatic (collapse past AUTO_COLLAPSE_NODES)
     search: str = ""
+    labels: str = "steps"                 # node labels: short steps, or values / visits
 
 
 def layout_key(opts: ViewOptions) -> tuple:

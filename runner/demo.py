@@ -95,3 +95,20 @@ def write_demo(records: list[dict[str, Any]], path: str | Path | None = None) ->
     path.write_text("".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
                             for r in records), "utf-8")
     return path
+
+
+DEMO_PREVIEW = "solves"   # the demo run a first screen shows: MCTS solving rank 1
+
+
+def demo_tree(path: str | Path | None = None, word: str = DEMO_PREVIEW):
+    """A demo run's tree (its note contains ``word``, else the first run) folded from the file,
+    nothing stored, and its note; None when there is no demo file."""
+    from reasoning.tree import fold
+    try:
+        runs = [r for r in read_demo(path) if r["kind"] == "run"]
+    except (OSError, ValueError):
+        return None
+    rec = next((r for r in runs if word in r.get("note", "")), runs[0] if runs else None)
+    if rec is None:
+        return None
+    return fold([Event(0, s, t, ty, n, p) for s, t, ty, n, p in rec["events"]]), rec.get("note", "")

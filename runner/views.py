@@ -18,3 +18,15 @@ def open_view(store: Store, run_id: int) -> RunView:
 def final_tree(store: Store, run_id: int) -> Tree:
     """The run's tree as stored now."""
     return open_view(store, run_id).final()
+
+
+def run_producer(store: Store, run_id: int) -> str | None:
+    """Who recorded ``run_id`` when it was not Thinktree's own search (``thinktree.Trace``, a
+    program whose log ``cli.py ingest`` stored …), from its ``run_started`` event; None for a run
+    the app can start again (:func:`reasoning.rules.recorded_by`)."""
+    from reasoning.events import RUN_STARTED
+    from reasoning.rules import recorded_by
+    first = store.events(run_id, upto_seq=1)
+    if first and first[0].type == RUN_STARTED:
+        return recorded_by(first[0].payload)
+    return recorded_by(store.get_run(run_id))

@@ -77,3 +77,13 @@ def browser_page(width: int = 1400, height: int = 1000, timeout_ms: int = 30_000
             yield page
         finally:
             browser.close()
+
+
+def open_more_settings(page, title_start: str = "More settings") -> None:
+    """Unfold the Live form's expander whose title starts with ``title_start`` (the strategy's
+    settings, the other limits and the seed are folded on the first screen)."""
+    details = page.locator("[data-testid='stExpander'] details").filter(
+        has=page.locator("summary", has_text=title_start)).first
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+        page.wait_for_timeout(500)

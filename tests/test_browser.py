@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.harness import CHROMIUM, ROOT, browser_page, running_app
+from tests.harness import CHROMIUM, ROOT, browser_page, open_more_settings, running_app
 
 ARTIFACTS = ROOT / "artifacts"
 OUTCOME = re.compile(r"outcome: (solved|failed|budget|error|cancelled)")
@@ -48,6 +48,8 @@ def start_run(page, url: str, strategy_title: str, settings: dict[str, str] | No
     assert page.get_by_label("Puzzle (1362 bundled; type to search)").input_value() == \
         "rank 901: 4 5 6 10"
     assert page.get_by_label("Strategy", exact=True).input_value() == strategy_title
+    if settings:
+        open_more_settings(page)   # the strategy's settings and other limits are folded
     for name, value in (settings or {}).items():
         box = page.get_by_label(name, exact=True)
         box.fill(value)

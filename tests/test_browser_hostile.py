@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.fault_server import HOSTILE_ANSWER, FaultServer
-from tests.harness import CHROMIUM, browser_page, running_app
+from tests.harness import CHROMIUM, browser_page, open_more_settings, running_app
 from tests.test_browser import OUTCOME, choose, run_id_from
 
 pytestmark = [pytest.mark.browser,
@@ -51,6 +51,7 @@ def set_inputs(page, values: dict[str, str]) -> None:
     keystroke, so each value is checked (and typed again) before the next. (The budget is set
     too: under load the Live form's budget inputs have come up as 0, "max_nodes: must be between
     1 and 1e+06, got 0" - a form issue outside these tests' subject.)"""
+    open_more_settings(page)   # the strategy's settings and other limits are folded
     for label, value in values.items():
         box = page.get_by_label(label, exact=True)
         for _ in range(3):

@@ -301,3 +301,59 @@ def test_compare_page_shows_each_runs_cost_at_its_own_prices(tmp_path, monkeypat
     assert costs[0] == "—" and want and costs[1] == f"{want:.4g}"
     assert f"cost ${want:.4f}" in status_text(tree_b, running=False)
     assert any(f"cost ${want:.4f}" in t.value for t in at.text)   # the status line, same figure
+
+
+def exploratory_log(strategy: str, run_id: int, solve: bool = True):
+    """``mcts_log`` under another strategy's name (neither run of a pair is greedy)."""
+    events = mcts_log(run_id, solve)
+    first = events[0]
+    events[0] = type(first)(first.run_id, first.seq, first.t, first.type, None,
+                            {**first.payload, "strategy": strategy})
+    return events
+
+
+def test_two_exploratory_runs_are_run_a_and_run_b_in_every_sentence():
+    from components.compare_tables import divergence_table, roles_caption
+    greedy_b = greedy_log(run_id=2)
+    for a, b in ((fold(exploratory_log("beam", 1)), fold(exploratory_log("mcts", 2, solve=False))),
+                 (fold(greedy_log()), fold(greedy_b))):
+        out = compare(a, b)
+        assert not out["named_by_role"] and out["names"] == ["run A", "run B"] or \
+            out["names"] == ["run B", "run A"]
+        words = " ".join([out["divergence"]["reason"], roles_caption(out, 1, 2),
+                          *divergence_table(out)["run"]]).lower()
+        assert "shortcut" not in words and "explorat" not in words, words
+        assert "run a" in words and "run b" in words
+    # only run A solved: run B's chain is held against run A's solved path
+    out = compare(fold(exploratory_log("beam", 1)), fold(exploratory_log("mcts", 2, solve=False)))
+    assert (out["shortcut_run"], out["explore_run"]) == (2, 1)
+    assert out["divergence"]["reason"].startswith("run B ") or "run B" in out["divergence"]["reason"]
+    # neither solved
+    none = compare(fold(exploratory_log("beam", 1, solve=False)), fold(exploratory_log("dfs", 2, False)))
+    assert none["divergence"]["reason"] == "neither run has a solved path to compare with"
+    # exactly one greedy: the shortcut and the exploration, whichever side it is on
+    named = compare(fold(mcts_log(run_id=1)), fold(greedy_log(run_id=2)))
+    assert named["named_by_role"] and named["shortcut_run"] == 2
+    assert "the shortcut chose a different step" in named["divergence"]["reason"]
+
+
+def test_a_pair_in_the_url_opens_on_compare_even_after_another_pair(tmp_path, monkeypatch):
+    from storage import open_store
+    from tests.test_experiments import app_with_all_pages
+    at = app_with_all_pages(tmp_path, monkeypatch)
+    store = open_store(str(tmp_path / "pages.db"))
+    a = _store_log(store, exploratory_log("beam", 1), "beam")
+    b = _store_log(store, exploratory_log("mcts", 2), "mcts")
+    c = _store_log(store, greedy_log(), "greedy")
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert (at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value) == (b, c)
+    at.query_params["a"], at.query_params["b"] = str(a), str(b)   # a link to another pair
+    at.run()
+    assert not at.exception, at.exception
+    assert (at.selectbox(key="cmp_a").value, at.selectbox(key="cmp_b").value) == (a, b)
+    texts = " ".join(t.value for t in at.text) + " ".join(c.value for c in at.caption)
+    assert "shortcut" not in texts.lower() and "run A" in texts
+    at.query_params["a"] = "999"
+    at.run()
+    assert any("999" in w.value and "not in this database" in w.value for w in at.warning)

@@ -327,8 +327,14 @@ def test_experiments_page_shows_results_curve_and_matrix(tmp_path, monkeypatch):
     assert spec["layout"]["xaxis"]["type"] == "log"
     links = at.get("page_link")
     runs = repo.cell_runs(store, eid)
-    assert len(links) == 4
-    assert {ln.proto.query_string for ln in links} == {f"run={r['id']}" for r in runs}
+    replays = [ln for ln in links if ln.proto.query_string.startswith("run=")]
+    assert len(replays) == 4
+    assert {ln.proto.query_string for ln in replays} == {f"run={r['id']}" for r in runs}
+    # each problem's row opens its pair on Compare (?a=greedy's run&b=mcts's run)
+    pairs = [ln.proto.query_string for ln in links if ln.proto.query_string.startswith("a=")]
+    by_cell = {(r["problem_id"], r["strategy"]): r["id"] for r in runs}
+    assert sorted(pairs) == sorted(f"a={by_cell[(p, 'greedy')]}&b={by_cell[(p, 'mcts')]}"
+                                   for p in ("901", "902"))
     assert len(at.get("download_button")) == 2
     assert at.button(key="exp_stop").disabled and at.button(key="exp_resume").disabled
 

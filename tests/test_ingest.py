@@ -299,3 +299,29 @@ def test_interleaved_runs_are_told_apart_by_their_run_id(tmp_path):
     store = open_store(db)
     trees = [fold(store.events(i)) for i in result["run_ids"]]
     assert [len(t.nodes) for t in trees] == [2, 2] and trees[0].answer == "42"
+
+
+@pytest.mark.parametrize("how", ["file", "stdin"])
+def test_a_line_cut_short_names_the_parsers_column(tmp_path, how):
+    """A line missing its closing brace is wrong at its own end (column 79 here), not at
+    "line 2, column 1" of the text with its line end (what json reports for it)."""
+    cut = '{"type": "node_created", "node_id": 1, "payload": {"parent_id": 0, "depth": 1}'
+    assert len(cut) + 1 == 79
+    text = lines(GOOD[:3]) + cut + "\n" + lines(GOOD[4:])
+    db = str(tmp_path / "cut.db")
+    if how == "file":
+        src = tmp_path / "cut.jsonl"
+        src.write_text(text)
+        out = cli("ingest", str(src), "--db", db)
+    else:
+        out = cli("ingest", "-", "--db", db, stdin=text)
+    assert out.returncode == 2
+    assert "line 4: not valid JSON (Expecting ',' delimiter at column 79)" in out.stderr, out.stderr
+
+
+def test_a_task_file_line_cut_short_names_its_column(tmp_path):
+    from reasoning.tasks.jsonl_task import TaskFileError, load_task_file
+    src = tmp_path / "t.jsonl"
+    src.write_text('{"id": "a", "question": "1 + 1?", "answer": "2"\n')
+    with pytest.raises(TaskFileError, match="column 48"):
+        load_task_file(str(src))

@@ -87,9 +87,9 @@ def load_task_file(path: str | os.PathLike) -> list[Problem]:
         if not raw.strip():
             continue
         try:
-            row = json.loads(raw)
+            row = json.loads(raw.rstrip("\r\n"))   # a line cut short: its own column, not line 2's
         except json.JSONDecodeError as e:
-            bad.append((n, f"not valid JSON ({e.msg}, column {e.colno})"))
+            bad.append((n, f"not valid JSON ({e.msg}, column {e.pos + 1})"))
             continue
         problem, why = _check_row(row, ids, len(problems) + len(bad) + 1)
         if why:
