@@ -6,8 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.run_list import PICKER_LIMIT, run_label, searchable_pick
-from storage.run_list import find_runs
+from components.run_list import run_label, searchable_pick
 
 
 def _from_query(param: str, get: Any, fallback: int) -> None:
@@ -27,14 +26,13 @@ def _from_query(param: str, get: Any, fallback: int) -> None:
         st.session_state[key] = fallback
 
 
-def pick_pair(store: Any, newest: list[dict[str, Any]]) -> tuple[int, int] | None:
+def pick_pair(store: Any, newest: list[dict[str, Any]], find: Any) -> tuple[int, int] | None:
     """Run A and run B (default: the two newest, the older on the left), from the URL or the
-    pickers; the URL follows the pickers so a pair can be shared. None while a search matches
-    nothing."""
+    pickers (``find(text)``: the first runs matching a search); the URL follows the pickers so a
+    pair can be shared. None while a search matches nothing."""
     _from_query("a", store.get_run, int(newest[1]["id"]))
     _from_query("b", store.get_run, int(newest[0]["id"]))
     ca, cb = st.columns(2)
-    find = lambda q: find_runs(store, q, PICKER_LIMIT)  # noqa: E731 - one line, used twice
     run_a = searchable_pick("Run A", "cmp_a", find, store.get_run, run_label, ca)
     run_b = searchable_pick("Run B", "cmp_b", find, store.get_run, run_label, cb)
     if run_a is None or run_b is None:

@@ -14,10 +14,11 @@ from app_context import get_store, run_view
 from components.compare_figures import side_by_side
 from components.compare_pick import pick_pair
 from components.compare_tables import divergence_table, metrics_table, roles_caption
+from components.run_list import PICKER_LIMIT
 from components.status import status_text
 from components.tree_view import PLOTLY_CONFIG
 from reasoning.compare import compare, locked_seqs
-from storage.run_list import runs_page
+from storage.run_list import find_runs, runs_page
 
 store = get_store()
 st.title("Thinktree · compare")
@@ -27,7 +28,7 @@ if len(newest) < 2:
     st.info("Compare needs two stored runs. Run the same problem with greedy and with an "
             "exploratory strategy on the Live run page (or `python cli.py experiment …`).")
     st.stop()
-pair = pick_pair(store, newest)
+pair = pick_pair(store, newest, lambda q: find_runs(store, q, PICKER_LIMIT))
 if pair is None:
     st.stop()
 run_a, run_b = pair
