@@ -47,10 +47,9 @@ def check_events(events: list[ev.Event], tree: Tree) -> None:
             streamed[e.node_id] = streamed.get(e.node_id, "") + e.payload.get("text", "")
     assert all(n.state != GENERATING for n in tree.nodes.values())
     # a node's streamed text is its final text (each step is one model call, streamed whole)
-    for nid, text in streamed.items():
-        node = tree.nodes[nid]
+    for node in tree.nodes.values():
         if node.role == "thought" and node.finish_reason not in ("error", "aborted"):
-            assert text == node.text, (nid, text, node.text)
+            assert streamed.get(node.id, "") == node.text, (node.id, streamed.get(node.id), node.text)
     done = tree.finished
     assert done["nodes"] == len(tree.nodes)
     # generated tokens: the nodes' and the evaluator calls' (value prompts are not nodes)
