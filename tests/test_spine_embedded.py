@@ -99,7 +99,7 @@ def test_cli_run_and_show(embedded_url, tmp_path):
     env = dict(os.environ, THINKTREE_EMBEDDED_URL=embedded_url)
     out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "run", "--task", "game24", "--problem",
                           "4 5 6 10", "--strategy", "greedy", "--db", str(db)],
-                         capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+                         capture_output=True, text=True, env=env, timeout=540, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     last = json.loads(out.stdout.strip().splitlines()[-1])
     # the original fields are all there (the line is only ever extended)

@@ -103,7 +103,7 @@ def test_cli_runs_a_plugin_task(embedded_url, tmp_path, with_example_plugin):
            "THINKTREE_EMBEDDED_URL": embedded_url, "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "run", "--task", "countdown3",
                           "--problem", "2", "--db", str(tmp_path / "p.db"), "--quiet"],
-                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=540)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["outcome"] in ("solved", "failed") and summary["nodes"] == 3
