@@ -7,7 +7,9 @@ the verdict words) on Game of 24, so a check is quick and gives the same answer 
 
 Strategies: runs on default settings and ends with a known outcome (a crash inside ``run`` is a
 failure, with its traceback); a solved result points at a solved node; ``max_nodes`` is honoured;
-the same seed gives the same tree; settings given as strings (as the CLI and forms give them)
+the same seed gives the same tree (compared node by node, and event by event apart from the
+streamed token batches and timings, which depend on the machine's load; a difference names the
+first node that differs); settings given as strings (as the CLI and forms give them)
 are accepted; a cancelled run stops. Evaluators: built from their defaults, they score fresh
 nodes with a finite value, ``norm`` in 0..1 and JSON-serialisable details. Tasks: problems load,
 prompts in both modes, and a legal step (where offered) applies.
@@ -30,7 +32,7 @@ from .models.base import GenRequest
 from .models.scripted import ScriptedModel
 from .recorder import Recorder
 from .settings import Budget
-from .tree import SOLVED
+from .tree import SOLVED, fold
 
 PROBLEM = "4 5 6 10"
 RUN_BUDGET = {"max_nodes": 60, "max_tokens": 100_000, "max_seconds": 60.0}
@@ -55,11 +57,60 @@ def _game24():
     return task, task.parse_problem(PROBLEM)
 
 
+def _recorder() -> Recorder:
+    """The recorder of each check run (a test swaps it to batch tokens differently)."""
+    return Recorder(1)
+
+
 def _run(strategy, budget: dict[str, Any] | None = None, seed: int = 0,
          cancel: threading.Event | None = None):
     task, problem = _game24()
     return run_search(strategy, task, problem, _model(), run_id=1, seed=seed,
-                      budget=Budget(**(budget or RUN_BUDGET)), cancel=cancel)
+                      budget=Budget(**(budget or RUN_BUDGET)), cancel=cancel,
+                      recorder=_recorder())
+
+
+# what two runs of one seed may differ in: when things happened, and so how the streamed text
+# was cut into ``tokens`` events (one about every 100 ms: a loaded machine makes more of them)
+TIMING_NODE_FIELDS = ("t_created", "t_completed")
+TIMING_PAYLOAD_FIELDS = ("seconds", "model_seconds")
+
+
+def first_difference(a: list[ev.Event], b: list[ev.Event]) -> str | None:
+    """Where two runs' event logs differ beyond timing, in words; None when they agree.
+
+    Trees first (folded, so token batching cannot matter): the first node id present in only
+    one, or the first field that differs, with both values. Then the run's result, then the
+    events in order without the ``tokens`` batches, ``seq`` and ``t``."""
+    ta, tb = fold(a), fold(b)
+    for nid in sorted(set(ta.nodes) | set(tb.nodes)):
+        if nid not in ta.nodes or nid not in tb.nodes:
+            return f"node {nid} is only in run {1 if nid in ta.nodes else 2}"
+        na, nb = (dataclasses.asdict(t.nodes[nid]) for t in (ta, tb))
+        for name in na:
+            if name not in TIMING_NODE_FIELDS and na[name] != nb[name]:
+                return f"node {nid} differs in {name}: {_short(na[name])} vs {_short(nb[name])}"
+    for name in ("outcome", "answer", "answer_node"):
+        if getattr(ta, name) != getattr(tb, name):
+            return f"the run's {name} differs: {_short(getattr(ta, name))} vs " \
+                   f"{_short(getattr(tb, name))}"
+    ea, eb = _untimed(a), _untimed(b)
+    for i, (x, y) in enumerate(zip(ea, eb, strict=False)):
+        if x != y:
+            return f"event {i + 1} (not counting token batches) differs: {_short(x)} vs {_short(y)}"
+    if len(ea) != len(eb):
+        return f"{len(ea)} vs {len(eb)} events (not counting token batches)"
+    return None
+
+
+def _untimed(events: list[ev.Event]) -> list[tuple]:
+    return [(e.type, e.node_id, {k: v for k, v in e.payload.items() if k not in TIMING_PAYLOAD_FIELDS})
+            for e in events if e.type != ev.TOKENS]
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def check_strategy(cls: type) -> list[dict[str, Any]]:
@@ -101,9 +152,10 @@ def check_strategy(cls: type) -> list[dict[str, Any]]:
         return f"{n} nodes, outcome {result.outcome}"
 
     def same_seed() -> str:
-        trees = [[(e.type, e.node_id) for e in _run(cls(), seed=3)[1].events] for _ in range(2)]
-        assert trees[0] == trees[1], "two runs with seed 3 made different trees"
-        return f"{len(trees[0])} events, identical"
+        logs = [_run(cls(), seed=3)[1].events for _ in range(2)]
+        diff = first_difference(*logs)
+        assert diff is None, f"two runs with seed 3 made different trees: {diff}"
+        return f"{len(fold(logs[0]).nodes)} nodes, {len(_untimed(logs[0]))} events, identical"
 
     def strings() -> str:
         defaults = dataclasses.asdict(cls.Settings())

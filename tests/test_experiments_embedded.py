@@ -9,9 +9,11 @@ import pytest
 
 from reasoning import events as ev
 from reasoning.compare import compare
+from reasoning.tasks import get_task
 from reasoning.tree import GENERATING, fold
 from runner import experiments as exp
 from storage import experiments as repo
+from tests.invariants import check_run
 
 pytestmark = pytest.mark.embedded
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,8 @@ def test_small_experiment_end_to_end(embedded_url, store):
         assert tree.info["model"]["kind"] == "embedded" and tree.info["budget"]["max_tokens"] == 1500
         assert tree.outcome == r["outcome"] and tree.tokens == r["tokens"] > 0
         assert all(n.state != GENERATING for n in tree.nodes.values())
+        task = get_task("game24")   # legal steps, verified answers, events that fold to totals
+        check_run(task, task.resolve_problem(tree.info["problem"]), store.events(r["id"]))
     rows = exp.results(store, eid)
     assert [(r.strategy, r.total) for r in rows] == [("greedy", 2), ("mcts:anytime=false,simulations=3", 2)]
     greedy_runs = [r for r in runs if r["strategy"] == "greedy"]

@@ -13,9 +13,11 @@ import pytest
 from reasoning.events import Event
 from reasoning.export import KINDS, compute_rollouts, nodes_needing_rollouts, values_from_tree
 from reasoning.models.config import ModelConfig
+from reasoning.tasks import get_task
 from reasoning.tree import fold
 from runner import RunSpec, execute
 from runner.export import export_to_files, val_path
+from tests.invariants import check_run
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {
@@ -49,6 +51,8 @@ def mcts_runs(embedded_url, db_file):
         rid, result = execute(RunSpec(task="game24", problem=puzzle, strategy="mcts",
                                       params={"simulations": 6}, seed=1), store)
         assert result.outcome in ("solved", "failed"), result
+        task = get_task("game24")   # legal steps, verified answers, events that fold to totals
+        check_run(task, task.resolve_problem(puzzle), store.events(rid))
         ids.append(rid)
         outcomes[rid] = result.outcome
     return ids, outcomes

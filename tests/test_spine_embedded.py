@@ -9,14 +9,19 @@ import pytest
 
 from reasoning.tree import GENERATING, SOLVED, fold
 from runner import RunSpec, execute
+from tests.invariants import check_run, shape
 
 pytestmark = pytest.mark.embedded
 ROOT = Path(__file__).resolve().parents[1]
-# greedy at T=0 with the grammar is deterministic: Gemma 3 270M's one chain on 4 5 6 10 (a wrong
-# answer: the point is that it is always the same one)
-GREEDY_4_5_6_10 = ["5 * 4 = 20 (left: 6 10 20)", "10 * 6 = 60 (left: 20 60)",
-                   "60 * 20 = 1200 (left: 1200)"]
-GREEDY_ANSWER = "(10 * 6) * (5 * 4) = 1200"
+# What the model writes differs by llama.cpp build, CPU and BLAS (issue 23: another build's
+# greedy answer to 4 5 6 10 was a different wrong one), so these tests assert what holds on every
+# build (tests/invariants.py): legal steps, a terminal outcome the task's verifier agrees with,
+# events that fold to the tree, the same tree twice in one process, never the model's text.
+
+
+def _task_problem(spec: RunSpec):
+    task, problem, _, _ = spec.prepare()
+    return task, problem
 
 
 def _check_replay(store, run_id, live_events):
@@ -31,13 +36,17 @@ def _check_replay(store, run_id, live_events):
 
 def test_greedy_run_end_to_end(embedded_url, store):
     seen = []
-    run_id, result = execute(RunSpec(task="game24", problem="4 5 6 10", strategy="greedy"), store,
-                             on_events=seen.extend)
-    assert (result.outcome, result.answer) == ("failed", GREEDY_ANSWER), result.detail
+    spec = RunSpec(task="game24", problem="4 5 6 10", strategy="greedy")
+    run_id, result = execute(spec, store, on_events=seen.extend)
+    assert result.outcome in ("solved", "failed"), result.detail
     tree = _check_replay(store, run_id, seen)
+    # grammar-constrained: the small model's every step is a legal, correctly computed move, and
+    # the answer is the verifier's reading of the state the three steps reach
+    check_run(*_task_problem(spec), seen, budget=spec.budget)
     thoughts = [n for n in tree.nodes.values() if n.role == "thought"]
-    # grammar-constrained: the small model's every step is a legal, correctly computed move
-    assert [n.step for n in thoughts] == GREEDY_4_5_6_10
+    assert [n.depth for n in thoughts] == [1, 2, 3] and all(n.step for n in thoughts)
+    assert thoughts[-1].terminal and result.answer_node == thoughts[-1].id
+    assert result.answer == thoughts[-1].answer
     assert tree.finished["calls_by_purpose"] == {"proposal": 3}
     assert tree.info["model"]["kind"] == "embedded"
     assert tree.tokens > 0 and store.get_run(run_id)["tokens"] == tree.tokens
@@ -50,8 +59,15 @@ def test_small_mcts_run_end_to_end(embedded_url, store):
     seen = []
     run_id, result = execute(RunSpec(task="game24", problem="950", strategy="mcts",
                                      params={"simulations": 6}, seed=3), store, on_events=seen.extend)
-    assert result.outcome in ("solved", "failed")
+    assert result.outcome in ("solved", "failed", "budget"), result.detail
     tree = _check_replay(store, run_id, seen)
+    check_run(*_task_problem(RunSpec(task="game24", problem="950", strategy="mcts")), seen)
+    if result.outcome == "budget":
+        # a loaded machine can reach the time limit first (measured: 600 s at load 15 on two
+        # cores); never the other limits, and what was built still holds (checked above)
+        assert result.detail.startswith("time limit"), result.detail
+        assert sum(e.type == "mcts_backprop" for e in seen) <= 6
+        return
     # sampled at T=1 the steps vary from run to run on this server even with a seed; what does
     # not vary: one expansion and one rollout per simulation, all 6 unless a solution stops it
     sims = sum(1 for e in seen if e.type == "mcts_backprop")
@@ -69,11 +85,13 @@ def test_small_mcts_run_end_to_end(embedded_url, store):
 
 
 def test_greedy_is_repeatable(embedded_url, store):
-    a = execute(RunSpec(task="game24", problem="1 1 4 6", strategy="greedy"), store)[0]
-    b = execute(RunSpec(task="game24", problem="1 1 4 6", strategy="greedy"), store)[0]
-    steps = [[n.step for n in fold(store.events(r)).nodes.values()] for r in (a, b)]
-    assert steps[0] == steps[1] == [None, "4 * 1 = 4 (left: 1 4 6)", "6 - 1 = 5 (left: 4 5)",
-                                    "5 * 4 = 20 (left: 20)"]
+    """Greedy at T=0 with the grammar is deterministic within one server: the same tree twice
+    (whatever tree this build makes)."""
+    spec = RunSpec(task="game24", problem="1 1 4 6", strategy="greedy", seed=5)
+    runs = [execute(spec, store)[0] for _ in range(2)]
+    trees = [check_run(*_task_problem(spec), store.events(r)) for r in runs]
+    assert shape(trees[0]) == shape(trees[1])
+    assert len(trees[0].nodes) == 4 and trees[0].outcome in ("solved", "failed")
 
 
 def test_cli_run_and_show(embedded_url, tmp_path):
@@ -81,13 +99,20 @@ def test_cli_run_and_show(embedded_url, tmp_path):
     env = dict(os.environ, THINKTREE_EMBEDDED_URL=embedded_url)
     out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "run", "--task", "game24", "--problem",
                           "4 5 6 10", "--strategy", "greedy", "--db", str(db)],
-                         capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+                         capture_output=True, text=True, env=env, timeout=540, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     last = json.loads(out.stdout.strip().splitlines()[-1])
     # the original fields are all there (the line is only ever extended)
     assert {"run_id", "outcome", "answer", "nodes", "tokens", "events", "seconds"} <= set(last)
     assert last["protocol"] == "constrained"
-    assert (last["outcome"], last["answer"], last["nodes"]) == ("failed", GREEDY_ANSWER, 4)
+    # the summary is the stored run's: its answer is the verifier's reading of its legal steps
+    from storage import open_store
+    events = open_store(str(db)).events(last["run_id"])
+    tree = check_run(*_task_problem(RunSpec(task="game24", problem="4 5 6 10", strategy="greedy")),
+                     events)
+    assert last["outcome"] in ("solved", "failed") and last["nodes"] == len(tree.nodes) == 4
+    assert (last["outcome"], last["answer"]) == (tree.outcome, tree.nodes[tree.answer_node].answer)
+    assert last["tokens"] == tree.tokens and last["events"] == len(events)
     assert last["model_calls"] == 3 and last["calls_by_purpose"] == {"proposal": 3}
     assert last["completion_tokens"] == last["tokens"] > 0 and last["prompt_tokens"] > 0
     assert "step" in out.stderr  # progress lines

@@ -9,6 +9,7 @@ from reasoning import events as ev
 from reasoning.models.config import ModelConfig
 from reasoning.tree import fold
 from runner import RunSpec, execute
+from tests.invariants import check_run
 
 pytestmark = pytest.mark.embedded
 
@@ -40,6 +41,9 @@ def test_strategy_on_the_embedded_model_replays_from_sqlite(name, embedded_url, 
     assert stored.info["strategy"] == name and stored.info["params"] == \
         {**stored.info["params"], **CASES[name]}
     assert len(stored.nodes) <= 30
+    # what holds on any build: legal steps, verified answers, events that fold to the totals
+    task, problem, _, _ = spec.prepare()
+    check_run(task, problem, store.events(run_id), budget=spec.budget)
     check = CHECKS[name]
     check(stored, store.events(run_id))
 

@@ -11,6 +11,7 @@ import pytest
 
 from reasoning.tree import fold
 from runner import RunSpec, execute
+from tests.invariants import check_run, shape
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.embedded, pytest.mark.timeout(600)]
@@ -31,26 +32,33 @@ def terminal_nodes(events):
 
 
 def run(store, **kw):
+    # no tight time limit: on a loaded machine a 3-step greedy run took over 240 s (load 20 on
+    # two cores), and a time limit must not decide these tests (the test timeout guards hangs)
     spec = RunSpec(strategy=kw.pop("strategy", "greedy"), params=kw.pop("params", {}),
-                   budget={"max_nodes": 40, "max_seconds": 240}, **kw)
+                   budget={"max_nodes": 40, "max_seconds": 590}, **kw)
     run_id, result = execute(spec, store)
-    return run_id, result, store.events(run_id)
+    events = store.events(run_id)
+    # what holds on any build (tests/invariants.py): every step parses from its text in its
+    # parent's state (and is legal where the task lists legal steps), every answer is the task's
+    # verdict on the replayed state, the events fold to the run's totals, budgets hold
+    task, problem, _, _ = spec.prepare()
+    check_run(task, problem, events, budget=spec.budget)
+    return run_id, result, events
 
 
-# greedy at T=0 is deterministic: where measured, the answer is pinned (None: not pinned yet)
-@pytest.mark.parametrize("task,problem,outcomes,answer", [
-    ("game24", "4 5 6 10", {"failed"}, "(10 * 6) * (5 * 4) = 1200"),
-    ("gsm8k", "2", {"solved", "failed"}, None),
-    # math: free text, not grammar-limited; measured "1/6" and "1" on the same code and server
-    # (llama.cpp's prompt cache changes how a prompt is batched, and free text at T=0 is not
-    # bit-stable across that), so only the outcome is pinned
-    ("math", "1", {"failed"}, None),
-    ("free", "What is the capital of France?", {"answered"}, "Paris."),
+# The answers are the model's free text, which differs by llama.cpp build, CPU and BLAS (a
+# fresh install answered 4 5 6 10 differently, issue 23); even on one server free text at T=0 is
+# not bit-stable across llama.cpp's prompt cache (math measured "1/6" and "1"). So no answer is
+# pinned: the run ends on one terminal node, which the task's own verifier judged.
+@pytest.mark.parametrize("task,problem,outcomes", [
+    ("game24", "4 5 6 10", {"solved", "failed"}),
+    ("gsm8k", "2", {"solved", "failed"}),
+    ("math", "1", {"solved", "failed"}),
+    ("free", "What is the capital of France?", {"answered"}),
 ])
-def test_greedy_reaches_a_terminal_outcome(embedded_url, store, task, problem, outcomes, answer):
+def test_greedy_reaches_a_terminal_outcome(embedded_url, store, task, problem, outcomes):
     run_id, result, events = run(store, task=task, problem=problem)
     assert result.outcome in outcomes, result.detail
-    assert answer is None or result.answer == answer
     assert terminal_nodes(events) == [result.answer_node]
     assert result.answer
     row = store.get_run(run_id)
@@ -65,15 +73,21 @@ def test_greedy_on_a_task_file(embedded_url, store, tmp_path):
     path.write_text(json.dumps({"question": "What is 6 times 7?", "answer": 42,
                                 "checker": "numeric"}) + "\n")
     run_id, result, events = run(store, task="jsonl", problem="1", task_file=str(path))
-    assert (result.outcome, result.answer) == ("failed", "36"), result.detail   # greedy: always 36
+    assert result.outcome in ("solved", "failed"), result.detail
     assert terminal_nodes(events) == [result.answer_node]
+    # (run() checked that the file's numeric checker judged the answer the run reports)
     assert events[0].payload["task_file"] == str(path)
 
 
 def test_example_plugin_greedy_and_mcts(embedded_url, store, with_example_plugin):
     _, result, events = run(store, task="countdown3", problem="1")
-    assert (result.outcome, result.answer) == ("failed", "3 + 5 = 8; 8 - 7 = 1"), result.detail
+    assert result.outcome in ("solved", "failed"), result.detail
     assert len(terminal_nodes(events)) == 1       # constrained: two legal steps, then the end
+    tree = fold(events)
+    assert len(tree.nodes) == 3 and result.answer == tree.nodes[result.answer_node].answer
+    # greedy at T=0 with the grammar: the same chain again in this process (whatever it is)
+    _, again, events_again = run(store, task="countdown3", problem="1")
+    assert shape(fold(events_again)) == shape(tree) and again.answer == result.answer
     _, result, events = run(store, task="countdown3", problem="3 5 7 -> 22", strategy="mcts",
                             params={"simulations": 6, "width": 2})
     assert result.outcome in ("solved", "failed"), result.detail
@@ -84,13 +98,19 @@ def test_example_plugin_greedy_and_mcts(embedded_url, store, with_example_plugin
         assert tree.nodes[result.answer_node].state == "solved"
 
 
-def test_cli_runs_a_plugin_task(embedded_url, tmp_path):
+def test_cli_runs_a_plugin_task(embedded_url, tmp_path, with_example_plugin):
     env = {"THINKTREE_TASK_PATH": str(ROOT / "examples" / "tasks"),
            "THINKTREE_EMBEDDED_URL": embedded_url, "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "run", "--task", "countdown3",
                           "--problem", "2", "--db", str(tmp_path / "p.db"), "--quiet"],
-                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=540)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout.strip().splitlines()[-1])
-    assert (summary["outcome"], summary["answer"], summary["nodes"]) == \
-        ("failed", "2 + 6 = 8; 9 - 8 = 1", 3)
+    assert summary["outcome"] in ("solved", "failed") and summary["nodes"] == 3
+    # the summary is the stored run's, and that run is two legal steps the plug-in verified
+    from storage import open_store
+    events = open_store(str(tmp_path / "p.db")).events(summary["run_id"])
+    task, problem, _, _ = RunSpec(task="countdown3", problem="2", strategy="greedy").prepare()
+    tree = check_run(task, problem, events)
+    assert (summary["outcome"], summary["answer"]) == (tree.outcome, tree.answer)
+    assert summary["answer"] == tree.nodes[tree.answer_node].answer
