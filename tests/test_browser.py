@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.harness import CHROMIUM, ROOT, browser_page, open_more_settings, running_app
 
@@ -162,8 +163,10 @@ def test_live_mcts_tree_and_replay(app_url, page, tmp_path):
 
 def test_stop_cancels_a_running_search(app_url, page, tmp_path):
     start_run(page, app_url, "MCTS (UCT with rollouts)", {"simulations": "200"})
-    page.get_by_role("button", name="Stop", exact=True).wait_for()
     stop = page.get_by_role("button", name="Stop", exact=True)
+    # before the run the page shows a preview tree (the last run or a demo run), so points on
+    # the page do not mean the run is going: wait for its Stop button first
+    expect(stop).to_be_enabled(timeout=120_000)
     page.wait_for_function("() => document.querySelectorAll("
                            "'.js-plotly-plot g.trace.scatter path.point').length >= 2",
                            timeout=120_000)
@@ -195,6 +198,8 @@ def node_positions(page) -> tuple[dict[int, float], list]:
 
 def test_live_nodes_keep_their_place_and_replay_never_moves_them(app_url, page, tmp_path):
     start_run(page, app_url, "MCTS (UCT with rollouts)", {"simulations": "14", "max seconds": "150"})
+    # samples of this run, not of the preview tree the page shows before it starts
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled(timeout=120_000)
     samples = []
     status = page.get_by_text(OUTCOME)
     deadline = 300
