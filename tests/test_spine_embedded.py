@@ -9,7 +9,7 @@ import pytest
 
 from reasoning.tree import GENERATING, SOLVED, fold
 from runner import RunSpec, execute
-from tests.invariants import check_run, shape
+from tests.invariants import check_run
 
 pytestmark = pytest.mark.embedded
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,14 +84,17 @@ def test_small_mcts_run_end_to_end(embedded_url, store):
         assert result.answer.endswith("= 24")
 
 
-def test_greedy_is_repeatable(embedded_url, store):
-    """Greedy at T=0 with the grammar is deterministic within one server: the same tree twice
-    (whatever tree this build makes)."""
+def test_greedy_twice_gives_two_legal_chains(embedded_url, store):
+    """Greedy at T=0 with the grammar, twice on one server: each run is a legal chain of the
+    puzzle's length with a verified outcome. Not asserted: that the two are the same chain — the
+    server is not bit-stable between calls (a reused prompt cache shifts near-tied logits; CI saw a
+    plug-in's greedy chain change between two calls). That greedy asks for T=0 is checked with
+    the scripted model (test_search_spine)."""
     spec = RunSpec(task="game24", problem="1 1 4 6", strategy="greedy", seed=5)
     runs = [execute(spec, store)[0] for _ in range(2)]
     trees = [check_run(*_task_problem(spec), store.events(r)) for r in runs]
-    assert shape(trees[0]) == shape(trees[1])
-    assert len(trees[0].nodes) == 4 and trees[0].outcome in ("solved", "failed")
+    for tree in trees:
+        assert len(tree.nodes) == 4 and tree.outcome in ("solved", "failed")
 
 
 def test_cli_run_and_show(embedded_url, tmp_path):

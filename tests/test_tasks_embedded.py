@@ -11,7 +11,7 @@ import pytest
 
 from reasoning.tree import fold
 from runner import RunSpec, execute
-from tests.invariants import check_run, shape
+from tests.invariants import check_run
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.embedded, pytest.mark.timeout(600)]
@@ -85,9 +85,9 @@ def test_example_plugin_greedy_and_mcts(embedded_url, store, with_example_plugin
     assert len(terminal_nodes(events)) == 1       # constrained: two legal steps, then the end
     tree = fold(events)
     assert len(tree.nodes) == 3 and result.answer == tree.nodes[result.answer_node].answer
-    # greedy at T=0 with the grammar: the same chain again in this process (whatever it is)
-    _, again, events_again = run(store, task="countdown3", problem="1")
-    assert shape(fold(events_again)) == shape(tree) and again.answer == result.answer
+    # not asserted: the same chain twice. At T=0 the server is not bit-stable between calls
+    # (a reused prompt cache shifts near-tied logits): CI saw 7 * 8 = 56 one call, 8 - 7 = 1 the
+    # next. That greedy asks for T=0 is checked with the scripted model (test_search_spine).
     _, result, events = run(store, task="countdown3", problem="3 5 7 -> 22", strategy="mcts",
                             params={"simulations": 6, "width": 2})
     assert result.outcome in ("solved", "failed"), result.detail
