@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +24,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout_s: float,
+                  failure: Callable[[], Exception]) -> None:
+    """Poll ``url`` until it answers; ``failure()`` is raised when ``proc`` exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise failure() from None
+            time.sleep(0.3)
 
 
 @contextlib.contextmanager
@@ -42,15 +56,8 @@ def running_app(db: str, log_path: Path, extra_env: dict[str, str] | None = None
         started.append(proc)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("streamlit did not start: " + log_path.read_text()[-2000:]) from None
-                time.sleep(0.3)
+        wait_until_up(url + "/_stcore/health", proc, 60,
+                      lambda: RuntimeError("streamlit did not start: " + log_path.read_text()[-2000:]))
         yield url
     finally:
         try:

@@ -15,11 +15,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.harness import free_port
+from tests.harness import free_port, wait_until_up
 
 PHOENIX_VERSION = "20.26.1"
 CACHE = Path(os.environ.get("THINKTREE_TEST_CACHE", Path.home() / ".cache" / "thinktree-tests"))
@@ -73,16 +72,8 @@ def running_phoenix(workdir: Path) -> Iterator[str]:
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise PhoenixUnavailable("Phoenix did not start: "
-                                             + log_path.read_text()[-2000:]) from None
-                time.sleep(0.5)
+        wait_until_up(url + "/healthz", proc, START_TIMEOUT_S,
+                      lambda: PhoenixUnavailable("Phoenix did not start: " + log_path.read_text()[-2000:]))
         yield url
     finally:
         with contextlib.suppress(ProcessLookupError):

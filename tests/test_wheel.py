@@ -13,13 +13,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
-from harness import CHROMIUM, browser_page, free_port
+from harness import CHROMIUM, browser_page, free_port, wait_until_up
 from test_package import tracked_copy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,14 +87,8 @@ def test_plain_install_serves_the_live_page_beside_a_users_own_app(installed, tm
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "thinktree app died"
-                time.sleep(0.5)
+        wait_until_up(url + "/_stcore/health", proc, 90,
+                      lambda: AssertionError("thinktree app did not start"))
         with browser_page() as page:
             page.goto(url)
             page.get_by_text("Live run").first.wait_for()
