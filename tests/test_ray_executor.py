@@ -185,6 +185,7 @@ def test_the_endpoint_limit_holds_across_nodes(cluster, server, tmp_path):
     """3 cells at once: more than one worker node holds (2), fewer than the cluster (4)."""
     c, _ = cluster
     store = open_store(str(tmp_path / "limit.db"))
+    _wait(lambda: server.inflight == 0)     # a cancelled run's request still sleeps on the server
     server.peak = 0
     eid, _ = _experiment(store, c.address, problems="1-6", model=_endpoint(server, "sleep-6"),
                          concurrency=3)
