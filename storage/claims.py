@@ -5,16 +5,22 @@ cells without running any twice.
 win. A worker keeps its claims alive with ``heartbeat``; a claim whose heartbeat is older than
 ``stale_after`` seconds belonged to a worker that died, and ``claim`` takes it over with one
 conditional UPDATE (again exactly one winner). Portable SQL: works on SQLite and PostgreSQL.
+
+The rest of Thinktree reaches these through ``store.claims`` (:class:`SqlClaims`, the
+:class:`~storage.interface.Claims` of the SQL store); the functions are its implementation.
 """
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .repo import Store
 from .schema import cell_claims
+
+if TYPE_CHECKING:
+    from .repo import Store
 
 STALE_AFTER_S = 60.0
 
@@ -60,3 +66,26 @@ def claims(store: Store, experiment_id: int) -> list[dict]:
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(select(cell_claims).where(
             cell_claims.c.experiment_id == experiment_id)).mappings()]
+
+
+class SqlClaims:
+    """``store.claims``: the cell claims of one SQL store (see :mod:`storage.interface`)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def claim(self, experiment_id: int, cell_key: str, worker: str,
+              stale_after: float = STALE_AFTER_S, now: float | None = None) -> bool:
+        """Try to take ``cell_key``; True if ``worker`` now owns it."""
+        return claim(self._store, experiment_id, cell_key, worker, stale_after, now)
+
+    def heartbeat(self, experiment_id: int, worker: str, now: float | None = None) -> int:
+        """Refresh every open claim of ``worker``; returns how many."""
+        return heartbeat(self._store, experiment_id, worker, now)
+
+    def done(self, experiment_id: int, cell_key: str, worker: str) -> None:
+        done(self._store, experiment_id, cell_key, worker)
+
+    def list(self, experiment_id: int) -> list[dict]:
+        """Every claim of the experiment (cell, worker, status, times)."""
+        return claims(self._store, experiment_id)

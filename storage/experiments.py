@@ -5,19 +5,25 @@ An experiment row holds its configuration (JSON) and a status: ``running`` / ``s
 progress of an experiment is therefore read from the runs table, and a page that reloads finds
 everything it needs in the database. An experiment left ``running`` by a process that is gone
 reads as ``stopped`` (and can be resumed).
+
+The rest of Thinktree reaches these through ``store.experiments`` (:class:`SqlExperiments`, the
+:class:`~storage.interface.Experiments` of the SQL store); the functions are its implementation.
 """
 from __future__ import annotations
 
 import json
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
-from .repo import HOST, Store, _pid_alive
-from .run_list import find_experiments  # noqa: F401 - the Experiments picker's search
+from .liveness import HOST, left_by_dead_process
+from .run_list import find_experiments
 from .schema import events, experiments, runs
+
+if TYPE_CHECKING:
+    from .repo import Store
 
 STATUSES = ("running", "stopped", "finished")
 CELL_COLUMNS = ("id", "created_at", "problem", "problem_id", "strategy", "params", "budget",
@@ -36,8 +42,7 @@ def create_experiment(store: Store, name: str, config: dict[str, Any]) -> int:
 def _row(row: Any) -> dict[str, Any]:
     out = dict(row)
     out["config"] = json.loads(out["config"] or "{}")
-    if out["status"] == "running" and out["host"] == HOST and out["pid"] != os.getpid() \
-            and not _pid_alive(out["pid"]):
+    if out["status"] == "running" and left_by_dead_process(out["host"], out["pid"]):
         out["status"] = "stopped"  # its process died (Ctrl-C, crash, server restart)
     return out
 
@@ -112,3 +117,43 @@ def finished_payloads(store: Store, run_ids: list[int]) -> dict[int, dict[str, A
             for run_id, payload in conn.execute(q):
                 out[int(run_id)] = json.loads(payload)
     return out
+
+
+class SqlExperiments:
+    """``store.experiments``: the experiments of one SQL store (see :mod:`storage.interface`)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(self, name: str, config: dict[str, Any]) -> int:
+        """A new experiment, ``stopped`` until a runner starts it; returns its id."""
+        return create_experiment(self._store, name, config)
+
+    def get(self, experiment_id: int) -> dict[str, Any] | None:
+        return get_experiment(self._store, experiment_id)
+
+    def list(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest ``limit`` experiments, newest first."""
+        return list_experiments(self._store, limit)
+
+    def find(self, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
+        """The picker's search: ``#3`` / ``3`` or a substring of the name; newest first."""
+        return find_experiments(self._store, query, limit)
+
+    def set_status(self, experiment_id: int, status: str) -> None:
+        set_status(self._store, experiment_id, status)
+
+    def set_cluster(self, experiment_id: int, cluster: dict[str, Any]) -> None:
+        set_cluster(self._store, experiment_id, cluster)
+
+    def touch(self, experiment_id: int) -> None:
+        touch(self._store, experiment_id)
+
+    def tag_run(self, run_id: int, cell_key: str) -> None:
+        tag_run(self._store, run_id, cell_key)
+
+    def cell_runs(self, experiment_id: int) -> list[dict[str, Any]]:
+        return cell_runs(self._store, experiment_id)
+
+    def finished_payloads(self, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+        return finished_payloads(self._store, run_ids)
