@@ -14,23 +14,21 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from .db import HasEngine
 from .liveness import HOST, left_by_dead_process
 from .run_list import find_experiments
 from .schema import events, experiments, runs
-
-if TYPE_CHECKING:
-    from .repo import Store
 
 STATUSES = ("running", "stopped", "finished")
 CELL_COLUMNS = ("id", "created_at", "problem", "problem_id", "strategy", "params", "budget",
                 "seed", "status", "outcome", "answer", "nodes", "tokens", "seconds", "cell_key")
 
 
-def create_experiment(store: Store, name: str, config: dict[str, Any]) -> int:
+def create_experiment(store: HasEngine, name: str, config: dict[str, Any]) -> int:
     now = time.time()
     with store.engine.begin() as conn:
         res = conn.execute(insert(experiments).values(
@@ -47,20 +45,20 @@ def _row(row: Any) -> dict[str, Any]:
     return out
 
 
-def get_experiment(store: Store, experiment_id: int) -> dict[str, Any] | None:
+def get_experiment(store: HasEngine, experiment_id: int) -> dict[str, Any] | None:
     with store.engine.connect() as conn:
         row = conn.execute(select(experiments).where(experiments.c.id == experiment_id)) \
             .mappings().first()
     return _row(row) if row is not None else None
 
 
-def list_experiments(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+def list_experiments(store: HasEngine, limit: int = 200) -> list[dict[str, Any]]:
     q = select(experiments).order_by(experiments.c.id.desc()).limit(limit)
     with store.engine.connect() as conn:
         return [_row(r) for r in conn.execute(q).mappings()]
 
 
-def set_status(store: Store, experiment_id: int, status: str) -> None:
+def set_status(store: HasEngine, experiment_id: int, status: str) -> None:
     if status not in STATUSES:
         raise ValueError(f"status: must be one of {', '.join(STATUSES)}, got {status!r}")
     running = status == "running"
@@ -70,7 +68,7 @@ def set_status(store: Store, experiment_id: int, status: str) -> None:
             host=HOST if running else None))
 
 
-def set_cluster(store: Store, experiment_id: int, cluster: dict[str, Any]) -> None:
+def set_cluster(store: HasEngine, experiment_id: int, cluster: dict[str, Any]) -> None:
     """Record where the experiment runs (executor, address, dashboard) in its configuration."""
     with store.engine.begin() as conn:
         raw = conn.execute(select(experiments.c.config).where(experiments.c.id == experiment_id)) \
@@ -80,19 +78,19 @@ def set_cluster(store: Store, experiment_id: int, cluster: dict[str, Any]) -> No
             config=json.dumps(config, sort_keys=True)))
 
 
-def touch(store: Store, experiment_id: int) -> None:
+def touch(store: HasEngine, experiment_id: int) -> None:
     with store.engine.begin() as conn:
         conn.execute(update(experiments).where(experiments.c.id == experiment_id)
                      .values(updated_at=time.time()))
 
 
-def tag_run(store: Store, run_id: int, cell_key: str) -> None:
+def tag_run(store: HasEngine, run_id: int, cell_key: str) -> None:
     """Record which experiment cell a run is."""
     with store.engine.begin() as conn:
         conn.execute(update(runs).where(runs.c.id == run_id).values(cell_key=cell_key))
 
 
-def cell_runs(store: Store, experiment_id: int) -> list[dict[str, Any]]:
+def cell_runs(store: HasEngine, experiment_id: int) -> list[dict[str, Any]]:
     """Every run of the experiment, oldest first, with parsed params and budget."""
     q = select(*[runs.c[c] for c in CELL_COLUMNS]).where(runs.c.experiment_id == experiment_id) \
         .order_by(runs.c.id)
@@ -104,7 +102,7 @@ def cell_runs(store: Store, experiment_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-def finished_payloads(store: Store, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+def finished_payloads(store: HasEngine, run_ids: list[int]) -> dict[int, dict[str, Any]]:
     """run id -> its ``run_finished`` payload (the last one), for the figures it alone carries
     (chains, truth counts and AUC, ToT metrics); runs without one are missing."""
     out: dict[int, dict[str, Any]] = {}
@@ -122,7 +120,7 @@ def finished_payloads(store: Store, run_ids: list[int]) -> dict[int, dict[str, A
 class SqlExperiments:
     """``store.experiments``: the experiments of one SQL store (see :mod:`storage.interface`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: HasEngine) -> None:
         self._store = store
 
     def create(self, name: str, config: dict[str, Any]) -> int:
