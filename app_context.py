@@ -15,6 +15,7 @@ import streamlit as st
 from reasoning.models.config import ModelConfig
 from reasoning.run_view import RunView
 from runner.views import open_view
+from storage import RunFilter as RunFilter  # the runs list's filter: pages reach storage only here
 from storage import Store, default_url, open_store
 
 MODEL_KEY = "model_config"
@@ -73,8 +74,8 @@ def run_view(run_id: int, slot: str) -> RunView:
     store = get_store()
     key = f"{slot}_run_view"
     kept = st.session_state.get(key)
-    if kept is None or kept[0] != (run_id, str(store.engine.url)):
-        kept = ((run_id, str(store.engine.url)), open_view(store, run_id))
+    if kept is None or kept[0] != (run_id, store.url):
+        kept = ((run_id, store.url), open_view(store, run_id))
         st.session_state[key] = kept
     return kept[1]
 

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 from runner.experiments import ExperimentConfig, create_experiment, run_experiment
-from storage import experiments as repo
 from storage import open_store
 from tests.fault_server import FaultServer
 
@@ -28,7 +27,7 @@ def _grid(db: str, n: int, model: dict, executor: str, address: str, concurrency
     t = time.monotonic()
     run_experiment(eid, store)
     took = time.monotonic() - t
-    assert repo.get_experiment(store, eid)["status"] == "finished"
+    assert store.experiments.get(eid)["status"] == "finished"
     return took
 
 

@@ -10,9 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
-from storage import experiments as exp_repo
-from storage import open_store
-from storage.run_list import RunFilter, count_runs, find_experiments, find_runs, run_choices, runs_page
+from storage import RunFilter, close_store, open_store
 
 from .synthetic import store_many_runs
 
@@ -32,22 +30,22 @@ def _median(fn, n: int = 5) -> float:
 
 
 def _filled(store, n: int) -> None:
-    eids = tuple(exp_repo.create_experiment(store, f"sweep {i}", {}) for i in range(5))
+    eids = tuple(store.experiments.create(f"sweep {i}", {}) for i in range(5))
     store_many_runs(store, n, seed=1, experiments=eids)
 
 
 def _open_list(store) -> None:   # what the Sessions page reads before any filter
-    count_runs(store)
-    run_choices(store)
-    exp_repo.list_experiments(store)
-    runs_page(store, RunFilter(), None, 50)
+    store.count_runs()
+    store.run_choices()
+    store.experiments.list()
+    store.runs_page(RunFilter(), None, 50)
 
 
 def _filtered(store, flt: RunFilter) -> None:
-    page = runs_page(store, flt, None, 50)
-    count_runs(store, flt)
+    page = store.runs_page(flt, None, 50)
+    store.count_runs(flt)
     if page.next_before is not None:   # and the next page (keyset)
-        runs_page(store, flt, page.next_before, 50)
+        store.runs_page(flt, page.next_before, 50)
 
 
 FILTERS = {"task": RunFilter(task="gsm8k"), "strategy": RunFilter(strategy="mcts"),
@@ -70,13 +68,13 @@ def storage_rows(name: str, url: str) -> list[dict]:
              "ok": opened <= 1.0}]
     for label, flt in FILTERS.items():
         got = _median(lambda f=flt: _filtered(store, f))
-        rows.append({"what": f"filter by {label} ({name})", "work": f"{count_runs(store, flt):,} of "
+        rows.append({"what": f"filter by {label} ({name})", "work": f"{store.count_runs(flt):,} of "
                      f"{N_RUNS:,} match; page 1 + 2 + count", "measured": f"median {got * 1000:.0f} ms",
                      "target": "≤ 0.5 s", "baseline": f"unfiltered open: {opened * 1000:.0f} ms",
                      "ok": got <= 0.5})
-    picks = {"run by text": lambda: find_runs(store, "question 12", 20),
-             "run by #id": lambda: find_runs(store, "#4321", 20),
-             "experiment by name": lambda: find_experiments(store, "sweep", 20)}
+    picks = {"run by text": lambda: store.find_runs("question 12", 20),
+             "run by #id": lambda: store.find_runs("#4321", 20),
+             "experiment by name": lambda: store.experiments.find("sweep", 20)}
     times = {k: _median(f) for k, f in picks.items()}
     slowest = max(times.values())
     rows.append({"what": f"Compare / Experiments picker search ({name})", "work": "20 matches shown; "
@@ -149,9 +147,7 @@ def run(quick: bool) -> list[dict]:
             try:
                 rows += storage_rows("PostgreSQL", url)
             finally:
-                from storage.repo import _STORES
-                for u in [u for u in _STORES if u.endswith("/" + name)]:
-                    _STORES.pop(u).engine.dispose()
+                close_store(url)
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 conn.close()
         if not quick:

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from runner.experiments import ExperimentConfig, create_experiment
-from storage import experiments as repo
 from storage import open_store
 from tests.fault_server import FaultServer
 
@@ -29,7 +28,7 @@ def _timed(url: str, db: str, n_problems: int, workers: int) -> float:
     for p in procs:
         p.wait(600)
     took = time.monotonic() - t
-    assert repo.get_experiment(store, eid)["status"] == "finished"
+    assert store.experiments.get(eid)["status"] == "finished"
     return took
 
 

@@ -18,17 +18,16 @@ from components.run_list import PICKER_LIMIT
 from components.status import status_text
 from components.tree_view import PLOTLY_CONFIG
 from reasoning.compare import compare, locked_seqs
-from storage.run_list import find_runs, runs_page
 
 store = get_store()
 st.title("Thinktree · compare")
 
-newest = runs_page(store, limit=2).rows
+newest = store.runs_page(limit=2).rows
 if len(newest) < 2:
     st.info("Compare needs two stored runs. Run the same problem with greedy and with an "
             "exploratory strategy on the Live run page (or `python cli.py experiment …`).")
     st.stop()
-pair = pick_pair(store, newest, lambda q: find_runs(store, q, PICKER_LIMIT))
+pair = pick_pair(store, newest, lambda q: store.find_runs(q, PICKER_LIMIT))
 if pair is None:
     st.stop()
 run_a, run_b = pair

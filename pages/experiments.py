@@ -16,7 +16,6 @@ from components.run_list import PICKER_LIMIT, searchable_pick
 from reasoning.tasks import TASKS, ensure_plugins
 from runner import experiments as exp
 from runner.run_figures import figure_columns
-from storage import experiments as repo
 
 POLL_SECONDS = 1.5
 SESSIONS_PAGE = "pages/sessions.py"
@@ -27,7 +26,7 @@ st.caption("When does exploring beat the shortcut, and what does it cost? Each c
            "problem, a strategy, a budget and a seed.")
 
 # -- new experiment -------------------------------------------------------------------------------
-with st.expander("New experiment", expanded=not repo.find_experiments(store, limit=1)):
+with st.expander("New experiment", expanded=not store.experiments.find(limit=1)):
     ensure_plugins()   # plug-in tasks are offered here as on the Live page
     typed = new_experiment_form(TASKS, run_form.strategies_help(), run_form.problem_ids_hint,
                                 exp.BUDGET_KINDS)
@@ -47,15 +46,15 @@ with st.expander("New experiment", expanded=not repo.find_experiments(store, lim
                 st.query_params["experiment"] = str(eid)
                 st.rerun()
 
-if not (newest := repo.find_experiments(store, limit=1)):
+if not (newest := store.experiments.find(limit=1)):
     st.info("No experiments yet: configure one above.")
     st.stop()
-if "exp_pick" not in st.session_state or repo.get_experiment(store, st.session_state["exp_pick"]) is None:
+if "exp_pick" not in st.session_state or store.experiments.get(st.session_state["exp_pick"]) is None:
     wanted = st.query_params.get("experiment") or ""
     st.session_state["exp_pick"] = int(wanted) if wanted.isdigit() and \
-        repo.get_experiment(store, int(wanted)) is not None else int(newest[0]["id"])
-eid = searchable_pick("Experiment", "exp_pick", lambda q: repo.find_experiments(store, q, PICKER_LIMIT),
-                      lambda i: repo.get_experiment(store, i), lambda e: (
+        store.experiments.get(int(wanted)) is not None else int(newest[0]["id"])
+eid = searchable_pick("Experiment", "exp_pick", lambda q: store.experiments.find(q, PICKER_LIMIT),
+                      lambda i: store.experiments.get(i), lambda e: (
                           f"#{e['id']} · {e['name']} · {e['status']} · "
                           f"{datetime.fromtimestamp(e['created_at']).strftime('%Y-%m-%d %H:%M')}"))
 if eid is None:
@@ -84,7 +83,7 @@ def controls(eid: int, status: str, p: exp.Progress) -> None:
 
 
 def results_view(eid: int) -> None:
-    row = repo.get_experiment(store, eid)
+    row = store.experiments.get(eid)
     p = exp.db_progress(store, eid)
     status = row["status"]
     if exp.is_active(eid):
@@ -116,5 +115,5 @@ def results_view(eid: int) -> None:
         st.rerun()   # a full rerun: polling stops and the buttons update
 
 
-running = exp.is_active(eid) or repo.get_experiment(store, eid)["status"] == "running"
+running = exp.is_active(eid) or store.experiments.get(eid)["status"] == "running"
 st.fragment(results_view, run_every=POLL_SECONDS if running else None)(eid)

@@ -40,9 +40,8 @@ by_id = {int(r["id"]): r for r in runs}
 def _experiments() -> dict[int, str]:
     """Experiment id -> name; tolerates a database without the experiments table."""
     try:
-        from storage.experiments import list_experiments
-        return {int(e["id"]): e.get("name") or "" for e in list_experiments(store)}
-    except Exception:  # older schema / module not there: fall back to the runs' tags
+        return {int(e["id"]): e.get("name") or "" for e in store.experiments.list()}
+    except Exception:  # older schema: fall back to the runs' tags
         return {int(r["experiment_id"]): "" for r in runs if r.get("experiment_id") is not None}
 
 

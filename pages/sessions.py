@@ -7,13 +7,11 @@ import time
 
 import streamlit as st
 
-from app_context import get_store, mark_handler, run_view, through_app
+from app_context import RunFilter, get_store, mark_handler, run_view, through_app
 from components.run_list import filter_controls, page_cursor, pager, run_label, runs_table
 from components.session_tools import demo_offer, graph_downloads
 from components.tree_view import status_line, tree_and_inspector
 from runner.demo import load_demo
-from storage import experiments as exp_repo
-from storage.run_list import RunFilter, count_runs, run_choices, runs_page
 
 PLAY_TICK_SECONDS = 0.6
 PLAY_STEPS = 60  # a replay plays in about this many ticks, whatever the run's length
@@ -23,7 +21,7 @@ through_app()
 store = get_store()
 st.title("Thinktree · sessions & replay")
 
-total = count_runs(store)
+total = store.count_runs()
 if not total:
     demo_offer(lambda: load_demo(store))
     st.stop()
@@ -39,14 +37,14 @@ if wanted is not None and "sessions_run" not in st.session_state:
 
 # with a run chosen, its replay is the page: the list folds away (open it to pick another)
 with st.expander(f"All runs ({total:,})", expanded=st.session_state.get("sessions_run") is None):
-    filters = filter_controls(run_choices(store), [(int(e["id"]), e["name"]) for e in
-                                                   exp_repo.list_experiments(store)])
+    filters = filter_controls(store.run_choices(), [(int(e["id"]), e["name"]) for e in
+                                                    store.experiments.list()])
     flt = RunFilter.of(filters)
-    page = runs_page(store, flt, page_cursor("sessions", filters), PAGE_RUNS)
+    page = store.runs_page(flt, page_cursor("sessions", filters), PAGE_RUNS)
     picked = st.dataframe(runs_table(page.rows), hide_index=True, on_select="rerun",
                           selection_mode="single-row", key="sessions_table")
     pager("sessions", page.next_before, len(page.rows),
-          total if flt == RunFilter() else count_runs(store, flt))
+          total if flt == RunFilter() else store.count_runs(flt))
 ids = [int(r["id"]) for r in page.rows]
 rows = (picked or {}).get("selection", {}).get("rows", []) if picked is not None else []
 if rows and rows[0] < len(ids) and ids[rows[0]] != st.session_state.get("sessions_last_row"):

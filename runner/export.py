@@ -48,7 +48,7 @@ def run_ids_for(store: Store, run_ids: Iterable[int] | None = None,
         raise ValueError("runs: name at least one run id (or an experiment)")
     for rid in ids:
         if store.get_run(rid) is None:
-            raise ValueError(f"runs: no run {rid} in {store.engine.url}")
+            raise ValueError(f"runs: no run {rid} in {store.url}")
     return ids
 
 

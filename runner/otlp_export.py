@@ -326,7 +326,7 @@ def export_runs(store, run_ids: list[int], endpoint: str) -> dict[str, Any]:
     for rid in run_ids:
         row = store.get_run(rid)
         if row is None:
-            raise ValueError(f"runs: no run {rid} in {store.engine.url}")
+            raise ValueError(f"runs: no run {rid} in {store.url}")
         events = store.events(rid)
         sink = OtlpSink(endpoint, rid, row["created_at"], final=fold(events))
         sink(events)

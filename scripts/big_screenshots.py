@@ -19,7 +19,6 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.bench_bigtree import DRAWN, IDLE  # noqa: E402
 from benchmarks.synthetic import store_many_runs, store_synthetic  # noqa: E402
-from storage import experiments as exp_repo  # noqa: E402
 from storage import open_store  # noqa: E402
 from tests.harness import browser_page, running_app  # noqa: E402
 
@@ -34,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as d:
         db = str(Path(d) / "thinktree.db")
         store = open_store(db)
-        eids = tuple(exp_repo.create_experiment(store, f"sweep {i}", {}) for i in range(5))
+        eids = tuple(store.experiments.create(f"sweep {i}", {}) for i in range(5))
         store_many_runs(store, args.runs - 1, seed=1, experiments=eids)
         big, _ = store_synthetic(store, args.nodes)
         with running_app(db, Path(d) / "streamlit.log") as url, \

@@ -37,7 +37,6 @@ from reasoning.tree import fold  # noqa: E402
 from runner import RunSpec, execute  # noqa: E402
 from runner import experiments as exp  # noqa: E402
 from runner.demo import DEMO_FILE, _load_run, run_record, write_demo  # noqa: E402
-from storage import experiments as exp_repo  # noqa: E402
 from storage import open_store  # noqa: E402
 
 MCTS = "mcts:simulations=10,width=3"
@@ -91,11 +90,11 @@ def greedy_fails(store, ranks: list[str]) -> str | None:
 def adopt_cells(store, eid: int) -> None:
     """Cells already recorded in another experiment of the scratch database (same cell key:
     problem, strategy with its settings, budget, seed) are copied in instead of run again."""
-    done = {r["cell_key"] for r in exp_repo.cell_runs(store, eid) if r["status"] == "finished"}
-    for other in exp_repo.list_experiments(store):
+    done = {r["cell_key"] for r in store.experiments.cell_runs(eid) if r["status"] == "finished"}
+    for other in store.experiments.list():
         if other["id"] == eid:
             continue
-        for r in exp_repo.cell_runs(store, other["id"]):
+        for r in store.experiments.cell_runs(other["id"]):
             if r["cell_key"] not in done and r["status"] == "finished" and r["outcome"] in \
                     ("solved", "failed", "budget"):
                 _load_run(store, run_record(store, r["id"]), eid)
@@ -107,7 +106,7 @@ def experiment(store, problems: str) -> int:
     config = exp.ExperimentConfig(task="game24", problems=problems, strategies=f"greedy,{MCTS}",
                                   budgets=str(TOKENS), seeds="0", max_seconds=1200,
                                   name="demo: greedy vs MCTS")
-    old = [e for e in exp_repo.list_experiments(store) if e["config"] == config.to_dict()]
+    old = [e for e in store.experiments.list() if e["config"] == config.to_dict()]
     eid = old[0]["id"] if old else exp.create_experiment(config, store)
     log(f"experiment {eid}: problems {problems}, {config.strategies}")
     adopt_cells(store, eid)

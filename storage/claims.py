@@ -5,6 +5,9 @@ cells without running any twice.
 win. A worker keeps its claims alive with ``heartbeat``; a claim whose heartbeat is older than
 ``stale_after`` seconds belonged to a worker that died, and ``claim`` takes it over with one
 conditional UPDATE (again exactly one winner). Portable SQL: works on SQLite and PostgreSQL.
+
+The rest of Thinktree reaches these through ``store.claims`` (:class:`SqlClaims`, the
+:class:`~storage.interface.Claims` of the SQL store); the functions are its implementation.
 """
 from __future__ import annotations
 
@@ -13,13 +16,13 @@ import time
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .repo import Store
+from .db import HasEngine
 from .schema import cell_claims
 
 STALE_AFTER_S = 60.0
 
 
-def claim(store: Store, experiment_id: int, cell_key: str, worker: str,
+def claim(store: HasEngine, experiment_id: int, cell_key: str, worker: str,
           stale_after: float = STALE_AFTER_S, now: float | None = None) -> bool:
     """Try to take ``cell_key``; True if this worker now owns it."""
     now = time.time() if now is None else now
@@ -40,7 +43,7 @@ def claim(store: Store, experiment_id: int, cell_key: str, worker: str,
         return res.rowcount == 1
 
 
-def heartbeat(store: Store, experiment_id: int, worker: str, now: float | None = None) -> int:
+def heartbeat(store: HasEngine, experiment_id: int, worker: str, now: float | None = None) -> int:
     """Refresh every open claim of ``worker``; returns how many."""
     with store.engine.begin() as conn:
         res = conn.execute(update(cell_claims).where(and_(
@@ -49,14 +52,37 @@ def heartbeat(store: Store, experiment_id: int, worker: str, now: float | None =
         return res.rowcount
 
 
-def done(store: Store, experiment_id: int, cell_key: str, worker: str) -> None:
+def done(store: HasEngine, experiment_id: int, cell_key: str, worker: str) -> None:
     with store.engine.begin() as conn:
         conn.execute(update(cell_claims).where(and_(
             cell_claims.c.experiment_id == experiment_id, cell_claims.c.cell_key == cell_key,
             cell_claims.c.worker == worker)).values(status="done", heartbeat=time.time()))
 
 
-def claims(store: Store, experiment_id: int) -> list[dict]:
+def claims(store: HasEngine, experiment_id: int) -> list[dict]:
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(select(cell_claims).where(
             cell_claims.c.experiment_id == experiment_id)).mappings()]
+
+
+class SqlClaims:
+    """``store.claims``: the cell claims of one SQL store (see :mod:`storage.interface`)."""
+
+    def __init__(self, store: HasEngine) -> None:
+        self._store = store
+
+    def claim(self, experiment_id: int, cell_key: str, worker: str,
+              stale_after: float = STALE_AFTER_S, now: float | None = None) -> bool:
+        """Try to take ``cell_key``; True if ``worker`` now owns it."""
+        return claim(self._store, experiment_id, cell_key, worker, stale_after, now)
+
+    def heartbeat(self, experiment_id: int, worker: str, now: float | None = None) -> int:
+        """Refresh every open claim of ``worker``; returns how many."""
+        return heartbeat(self._store, experiment_id, worker, now)
+
+    def done(self, experiment_id: int, cell_key: str, worker: str) -> None:
+        done(self._store, experiment_id, cell_key, worker)
+
+    def list(self, experiment_id: int) -> list[dict]:
+        """Every claim of the experiment (cell, worker, status, times)."""
+        return claims(self._store, experiment_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
@@ -18,6 +19,12 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 class StorageError(Exception):
     """A database problem worth a clear message (corrupt file, foreign schema, bad URL)."""
+
+
+class HasEngine(Protocol):
+    """What the table modules (experiments, claims, the runs list) take: the SQL store, typed by
+    the one thing they use of it, so that they and the store do not import each other."""
+    engine: Engine
 
 
 def default_url() -> str:

@@ -11,10 +11,10 @@ import json
 import logging
 import os
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -24,11 +24,17 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from reasoning import events as ev
 from reasoning.events import Event
 
+from . import run_list
+from .claims import SqlClaims
 from .db import StorageError, default_url, make_engine, to_url
+from .experiments import SqlExperiments
+from .liveness import HOST
+from .liveness import pid_alive as _pid_alive  # the name mark_interrupted calls
 from .migrations import migrate
+from .placements import SavedPlacements
+from .run_list import RunFilter, RunPage
 from .schema import events, placements, runs
 
-HOST = socket.gethostname()
 log = logging.getLogger(__name__)
 RUN_COLUMNS = ("id", "created_at", "task", "problem", "problem_id", "strategy", "status",
                "outcome", "answer", "nodes", "tokens", "events", "seconds", "seed",
@@ -47,19 +53,18 @@ def open_store(url: str | None = None) -> Store:
         return _STORES[url]
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def close_store(url: str) -> None:
+    """Forget the process-wide store for ``url`` and close its connections (e.g. before the
+    database itself is dropped); the next ``open_store(url)`` opens it again."""
+    with _STORES_LOCK:
+        store = _STORES.pop(to_url(url), None)
+    if store is not None:
+        store.engine.dispose()
 
 
 class Store:
+    """The SQL implementation of :class:`storage.interface.Storage` (SQLite or PostgreSQL)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         try:
@@ -110,6 +115,44 @@ class Store:
             q = q.where(runs.c.experiment_id == experiment_id)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
+
+    def runs_page(self, flt: RunFilter = RunFilter(), before_id: int | None = None,
+                  limit: int = 50) -> RunPage:
+        """Up to ``limit`` runs matching ``flt`` with ``id < before_id``, newest first."""
+        return run_list.runs_page(self, flt, before_id, limit)
+
+    def count_runs(self, flt: RunFilter = RunFilter()) -> int:
+        return run_list.count_runs(self, flt)
+
+    def run_choices(self) -> dict[str, list[str]]:
+        """The values a filter can take: every task, strategy and outcome (or status) stored."""
+        return run_list.run_choices(self)
+
+    def find_runs(self, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
+        """A picker's search: ``#12`` / ``12`` or a substring of the problem, strategy or task."""
+        return run_list.find_runs(self, query, limit)
+
+    # -- the database, experiments, claims, positions ----------------------------------------
+    @property
+    def url(self) -> str:
+        """The database's URL for messages, its password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def url_with_password(self) -> str:
+        """The URL another process opens this database with (a Ray worker): never show it."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @cached_property
+    def experiments(self) -> SqlExperiments:
+        return SqlExperiments(self)
+
+    @cached_property
+    def claims(self) -> SqlClaims:
+        return SqlClaims(self)
+
+    @cached_property
+    def placements(self) -> SavedPlacements:
+        return SavedPlacements(self)
 
     def mark_interrupted(self) -> list[int]:
         """Runs of this host whose process is gone: status interrupted + a closing event."""

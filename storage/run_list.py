@@ -8,15 +8,13 @@ never shifts a page), each filter an indexed column (migration ``005``) but the 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from .db import HasEngine
 from .schema import experiments, runs
-
-if TYPE_CHECKING:
-    from .repo import Store
 
 LIST_COLUMNS = ("id", "created_at", "task", "problem", "problem_id", "strategy", "status",
                 "outcome", "answer", "nodes", "tokens", "events", "seconds", "seed",
@@ -76,7 +74,7 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def runs_page(store: Store, flt: RunFilter = RunFilter(), before_id: int | None = None,
+def runs_page(store: HasEngine, flt: RunFilter = RunFilter(), before_id: int | None = None,
               limit: int = 50) -> RunPage:
     """Up to ``limit`` runs matching ``flt`` with ``id < before_id``, newest first."""
     q = select(*[runs.c[n] for n in LIST_COLUMNS]).where(*flt.where())
@@ -90,13 +88,13 @@ def runs_page(store: Store, flt: RunFilter = RunFilter(), before_id: int | None 
     return RunPage(rows, int(rows[-1]["id"]) if more else None)
 
 
-def count_runs(store: Store, flt: RunFilter = RunFilter()) -> int:
+def count_runs(store: HasEngine, flt: RunFilter = RunFilter()) -> int:
     q = select(func.count()).select_from(runs).where(*flt.where())
     with store.engine.connect() as conn:
         return int(conn.execute(q).scalar() or 0)
 
 
-def run_choices(store: Store) -> dict[str, list[str]]:
+def run_choices(store: HasEngine) -> dict[str, list[str]]:
     """The values a filter can take: every task, strategy and outcome (or status) stored."""
     out: dict[str, list[str]] = {}
     with store.engine.connect() as conn:
@@ -107,7 +105,7 @@ def run_choices(store: Store) -> dict[str, list[str]]:
     return out
 
 
-def find_runs(store: Store, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
+def find_runs(store: HasEngine, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
     """A picker's search: ``#12`` or ``12`` finds run 12 (first), any other text the runs whose
     problem, strategy or task contains it; newest first, at most ``limit``."""
     query = query.strip()
@@ -128,7 +126,7 @@ def find_runs(store: Store, query: str = "", limit: int = 20) -> list[dict[str, 
     return (exact + [r for r in rows if r["id"] not in seen])[:limit]
 
 
-def find_experiments(store: Store, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
+def find_experiments(store: HasEngine, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
     """The Experiments picker's search: by id (``#3``) or a substring of the name; newest first."""
     query = query.strip()
     q = select(experiments.c.id, experiments.c.name, experiments.c.status,
@@ -142,7 +140,7 @@ def find_experiments(store: Store, query: str = "", limit: int = 20) -> list[dic
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def insert_runs(store: Store, rows: list[dict[str, Any]], logs: list[list[Any]]) -> list[int]:
+def insert_runs(store: HasEngine, rows: list[dict[str, Any]], logs: list[list[Any]]) -> list[int]:
     """Store many finished runs at once (synthetic data, bulk imports): ``rows`` are run columns,
     ``logs[i]`` the events of run i (:class:`~reasoning.events.Event`, run id replaced). Returns
     the new ids in order."""

@@ -1,32 +1,31 @@
-"""Cell claims on SQLite and PostgreSQL: exclusive, taken over only when stale, safe under races."""
+"""Cell claims (``store.claims``) on SQLite and PostgreSQL: exclusive, taken over only when stale,
+safe under races."""
 import threading
-
-from storage.claims import claim, claims, done, heartbeat
 
 
 def test_a_cell_is_claimed_once(any_store):
-    assert claim(any_store, 1, "cell-a", "w1")
-    assert not claim(any_store, 1, "cell-a", "w2")
-    assert claim(any_store, 1, "cell-b", "w2")
-    assert claim(any_store, 2, "cell-a", "w2")  # another experiment
-    owners = {c["cell_key"]: c["worker"] for c in claims(any_store, 1)}
+    assert any_store.claims.claim(1, "cell-a", "w1")
+    assert not any_store.claims.claim(1, "cell-a", "w2")
+    assert any_store.claims.claim(1, "cell-b", "w2")
+    assert any_store.claims.claim(2, "cell-a", "w2")  # another experiment
+    owners = {c["cell_key"]: c["worker"] for c in any_store.claims.list(1)}
     assert owners == {"cell-a": "w1", "cell-b": "w2"}
 
 
 def test_a_stale_claim_is_taken_over_and_a_done_one_never(any_store):
-    assert claim(any_store, 1, "a", "dead", now=1000.0)
-    assert claim(any_store, 1, "b", "dead", now=1000.0)
-    done(any_store, 1, "b", "dead")
-    assert not claim(any_store, 1, "a", "w2", stale_after=60, now=1030.0)   # still fresh
-    assert claim(any_store, 1, "a", "w2", stale_after=60, now=1100.0)       # its worker died
-    assert not claim(any_store, 1, "b", "w2", stale_after=60, now=5000.0)   # finished cells stay
-    assert not claim(any_store, 1, "a", "w3", stale_after=60, now=1120.0)   # w2's claim is fresh
+    assert any_store.claims.claim(1, "a", "dead", now=1000.0)
+    assert any_store.claims.claim(1, "b", "dead", now=1000.0)
+    any_store.claims.done(1, "b", "dead")
+    assert not any_store.claims.claim(1, "a", "w2", stale_after=60, now=1030.0)   # still fresh
+    assert any_store.claims.claim(1, "a", "w2", stale_after=60, now=1100.0)       # its worker died
+    assert not any_store.claims.claim(1, "b", "w2", stale_after=60, now=5000.0)   # finished cells stay
+    assert not any_store.claims.claim(1, "a", "w3", stale_after=60, now=1120.0)   # w2's claim is fresh
 
 
 def test_heartbeat_keeps_claims_alive(any_store):
-    claim(any_store, 1, "a", "w1", now=1000.0)
-    assert heartbeat(any_store, 1, "w1", now=2000.0) == 1
-    assert not claim(any_store, 1, "a", "w2", stale_after=60, now=2030.0)
+    any_store.claims.claim(1, "a", "w1", now=1000.0)
+    assert any_store.claims.heartbeat(1, "w1", now=2000.0) == 1
+    assert not any_store.claims.claim(1, "a", "w2", stale_after=60, now=2030.0)
 
 
 def test_racing_workers_split_cells_with_no_duplicate(any_store):
@@ -35,7 +34,7 @@ def test_racing_workers_split_cells_with_no_duplicate(any_store):
 
     def worker(name):
         for key in keys:
-            if claim(any_store, 7, key, name):
+            if any_store.claims.claim(7, key, name):
                 won[name].append(key)
 
     threads = [threading.Thread(target=worker, args=(w,)) for w in won]

@@ -1,4 +1,4 @@
-"""Experiments on a scripted model and a real SQLite file: cells, resume, results, the curve."""
+"""Experiments on a scripted model, on SQLite and PostgreSQL: cells, resume, results, the curve."""
 import json
 import threading
 
@@ -7,10 +7,15 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, in
 
 from reasoning.models.scripted import ScriptedModel
 from runner import experiments as exp
-from storage import experiments as repo
 from storage.db import make_engine
 from storage.migrations import MIGRATIONS, migrate
 from tests.helpers import pick_by_seed, pick_first
+
+
+@pytest.fixture
+def store(any_store):
+    """The tests below that take a store run on SQLite and on PostgreSQL."""
+    return any_store
 
 
 def counting_factory(policy=pick_by_seed):
@@ -54,7 +59,7 @@ def test_config_validation_names_the_field(store):
         exp.create_experiment(small_config(strategies="mcts:simulations=0"), store)
     with pytest.raises(ValueError, match="problems: problem 99999"):
         exp.create_experiment(small_config(problems="99999"), store)
-    assert repo.list_experiments(store) == []   # nothing half-made
+    assert store.experiments.list() == []   # nothing half-made
 
 
 def test_cells_are_the_full_product_with_distinct_keys():
@@ -105,8 +110,8 @@ def test_resume_runs_exactly_the_unfinished_cells(store):
     first = exp.run_experiment(eid, store, cancel=cancel, progress=stop_during_third_cell,
                                model_factory=factory)
     assert first.status == "stopped" and first.done == 2 and first.total == 4
-    assert repo.get_experiment(store, eid)["status"] == "stopped"
-    runs = repo.cell_runs(store, eid)
+    assert store.experiments.get(eid)["status"] == "stopped"
+    runs = store.experiments.cell_runs(eid)
     assert [r["cell_key"] for r in runs] == all_keys[:3]
     assert runs[2]["outcome"] == "cancelled"          # stopped mid-cell: to be run again
     assert exp.finished_keys(store, eid) == set(all_keys[:2])
@@ -115,14 +120,14 @@ def test_resume_runs_exactly_the_unfinished_cells(store):
     factory2, made2 = counting_factory()
     second = exp.run_experiment(eid, store, model_factory=factory2)
     assert second.status == "finished" and second.done == 4
-    new_runs = repo.cell_runs(store, eid)[3:]
+    new_runs = store.experiments.cell_runs(eid)[3:]
     assert [r["cell_key"] for r in new_runs] == all_keys[2:]   # the cancelled one and the last
     assert len(made2) == 2
     assert exp.finished_keys(store, eid) == set(all_keys)
     # a third resume has nothing left to do
     factory3, made3 = counting_factory()
     assert exp.run_experiment(eid, store, model_factory=factory3).done == 4 and made3 == []
-    assert repo.get_experiment(store, eid)["status"] == "finished"
+    assert store.experiments.get(eid)["status"] == "finished"
 
 
 def test_progress_counts_up_to_total_with_an_eta(store):
@@ -140,7 +145,7 @@ def test_concurrency_runs_every_cell_once(store):
     eid = exp.create_experiment(small_config(concurrency=3, seeds="0,1"), store)
     factory, made = counting_factory()
     done = exp.run_experiment(eid, store, model_factory=factory)
-    runs = repo.cell_runs(store, eid)
+    runs = store.experiments.cell_runs(eid)
     assert done.done == 8 and len(runs) == 8 and len(made) == 8
     assert sorted(r["cell_key"] for r in runs) == sorted(c.key for c in exp.cells(small_config(seeds="0,1")))
 
@@ -151,7 +156,7 @@ def test_model_errors_leave_the_cell_for_resume(store):
     broken = exp.run_experiment(eid, store, model_factory=lambda: ScriptedModel(
         lambda req: (_ for _ in ()).throw(ModelConnectError("down"))))
     assert broken.done == 0 and broken.errors == 2 and broken.status == "stopped"
-    assert [r["outcome"] for r in repo.cell_runs(store, eid)] == ["error", "error"]
+    assert [r["outcome"] for r in store.experiments.cell_runs(eid)] == ["error", "error"]
     rows = exp.results(store, eid)
     assert rows[0].total == 0 and rows[0].errors == 2
     fixed = exp.run_experiment(eid, store, model_factory=lambda: ScriptedModel(pick_first))
@@ -166,14 +171,14 @@ def test_background_start_and_stop(store):
         return pick_first(req)
     eid = exp.create_experiment(small_config(strategies="greedy"), store)
     t = exp.start_experiment(eid, store, model_factory=lambda: ScriptedModel(slow))
-    assert exp.is_active(eid) and repo.get_experiment(store, eid)["status"] == "running"
+    assert exp.is_active(eid) and store.experiments.get(eid)["status"] == "running"
     with pytest.raises(ValueError, match="already running"):
         exp.start_experiment(eid, store)
     assert exp.stop_experiment(eid)
     gate.set()
     t.join(10)
     assert not t.is_alive() and not exp.is_active(eid)
-    assert repo.get_experiment(store, eid)["status"] == "stopped"
+    assert store.experiments.get(eid)["status"] == "stopped"
     assert exp.db_progress(store, eid).done < 2
 
 
@@ -194,7 +199,7 @@ def test_results_curve_and_matrix_agree_with_the_runs(store):
     eid = exp.create_experiment(small_config(budgets="300,2000"), store)
     factory, _ = counting_factory()
     exp.run_experiment(eid, store, model_factory=factory)
-    runs = {r["cell_key"]: r for r in repo.cell_runs(store, eid)}
+    runs = {r["cell_key"]: r for r in store.experiments.cell_runs(eid)}
     rows = exp.results(store, eid)
     assert [(r.strategy, r.budget) for r in rows] == [
         ("greedy", 300), ("greedy", 2000), ("mcts:simulations=3", 300), ("mcts:simulations=3", 2000)]
@@ -252,21 +257,21 @@ def test_migration_003_from_the_previous_schema(db_path):
 
 
 def test_experiment_rows_round_trip(store):
-    eid = repo.create_experiment(store, "x", {"a": [1, 2]})
-    row = repo.get_experiment(store, eid)
+    eid = store.experiments.create("x", {"a": [1, 2]})
+    row = store.experiments.get(eid)
     assert row["name"] == "x" and row["config"] == {"a": [1, 2]} and row["status"] == "stopped"
-    repo.set_status(store, eid, "running")
-    assert repo.get_experiment(store, eid)["status"] == "running"
+    store.experiments.set_status(eid, "running")
+    assert store.experiments.get(eid)["status"] == "running"
     with pytest.raises(ValueError):
-        repo.set_status(store, eid, "exploded")
+        store.experiments.set_status(eid, "exploded")
     # a 'running' experiment whose process is gone reads as stopped
     from sqlalchemy import update
 
     from storage.schema import experiments
     with store.engine.begin() as conn:
         conn.execute(update(experiments).where(experiments.c.id == eid).values(pid=2**22 + 12345))
-    assert repo.get_experiment(store, eid)["status"] == "stopped"
-    assert [e["id"] for e in repo.list_experiments(store)] == [eid]
+    assert store.experiments.get(eid)["status"] == "stopped"
+    assert [e["id"] for e in store.experiments.list()] == [eid]
 
 
 # -- the pages under AppTest ------------------------------------------------------------------------
@@ -300,7 +305,7 @@ def test_experiments_page_renders_empty_and_rejects_bad_input(tmp_path, monkeypa
     assert not at.exception, at.exception
     assert any("telepathy" in e.value for e in at.error)
     from storage import open_store
-    assert repo.list_experiments(open_store(str(tmp_path / "pages.db"))) == []
+    assert open_store(str(tmp_path / "pages.db")).experiments.list() == []
 
 
 def test_experiments_page_shows_results_curve_and_matrix(tmp_path, monkeypatch):
@@ -326,7 +331,7 @@ def test_experiments_page_shows_results_curve_and_matrix(tmp_path, monkeypatch):
     assert plotted["greedy"][2] == "markers" and plotted["mcts:simulations=3"][2] == "lines+markers"
     assert spec["layout"]["xaxis"]["type"] == "log"
     links = at.get("page_link")
-    runs = repo.cell_runs(store, eid)
+    runs = store.experiments.cell_runs(eid)
     replays = [ln for ln in links if ln.proto.query_string.startswith("run=")]
     assert len(replays) == 4
     assert {ln.proto.query_string for ln in replays} == {f"run={r['id']}" for r in runs}
@@ -392,12 +397,12 @@ def test_ctrl_c_stops_the_experiment_resumably(tmp_path):
     from storage import open_store
     store = open_store(db)
     eid = int(first[1])
-    assert repo.get_experiment(store, eid)["status"] == "stopped"
-    runs = repo.cell_runs(store, eid)
+    assert store.experiments.get(eid)["status"] == "stopped"
+    runs = store.experiments.cell_runs(eid)
     assert [r["outcome"] for r in runs] == ["failed", "cancelled"]
     factory, made = counting_factory(pick_first)
     assert exp.run_experiment(eid, store, model_factory=factory).status == "finished"
-    assert len(made) == 2 and [r["problem_id"] for r in repo.cell_runs(store, eid)[2:]] == ["902", "903"]
+    assert len(made) == 2 and [r["problem_id"] for r in store.experiments.cell_runs(eid)[2:]] == ["902", "903"]
 
 
 def test_experiments_page_shows_the_executor_cluster_and_dashboard(tmp_path, monkeypatch):
@@ -408,8 +413,8 @@ def test_experiments_page_shows_the_executor_cluster_and_dashboard(tmp_path, mon
     config = exp.ExperimentConfig(problems="1-2", strategies=["greedy"], executor="ray",
                                   ray_address="127.0.0.1:6379", model={"kind": "random"})
     eid = exp.create_experiment(config, store)
-    repo.set_cluster(store, eid, {"executor": "ray", "gcs": "127.0.0.1:6379", "nodes": 3,
-                                  "cpus": 2, "dashboard": "http://127.0.0.1:8265"})
+    store.experiments.set_cluster(eid, {"executor": "ray", "gcs": "127.0.0.1:6379", "nodes": 3,
+                                        "cpus": 2, "dashboard": "http://127.0.0.1:8265"})
     at.run()
     at.switch_page("pages/experiments.py").run()
     assert not at.exception, at.exception

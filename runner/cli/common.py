@@ -31,15 +31,14 @@ def summary(store, run_id: int) -> dict[str, Any]:
     """The final JSON line of ``run`` and ``show``."""
     row = store.get_run(run_id)
     if row is None:
-        raise ValueError(f"run_id: no run {run_id} in {store.engine.url}")
+        raise ValueError(f"run_id: no run {run_id} in {store.url}")
     out = {"run_id": row["id"], "outcome": row["outcome"], "answer": row["answer"],
            "nodes": row["nodes"], "tokens": row["tokens"], "events": row["events"],
            "seconds": row["seconds"]}
     from runner.marks import answer_and_marks
     out["answer_node"], out["marks"] = answer_and_marks(store.events(run_id))
     out["protocol"] = (row.get("params") or {}).get("protocol", "constrained")
-    from storage.experiments import finished_payloads
-    fin = finished_payloads(store, [run_id]).get(run_id, {})
+    fin = store.experiments.finished_payloads([run_id]).get(run_id, {})
     # compute: runs from before these fields report what they have (generated tokens)
     out["prompt_tokens"] = int(fin.get("prompt_tokens") or 0)
     out["completion_tokens"] = int(fin.get("completion_tokens", row["tokens"]) or 0)

@@ -130,7 +130,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name in ("run_a", "run_b"):
         rid = parse_int(name, getattr(args, name))
         if store.get_run(rid) is None:
-            raise ValueError(f"{name}: no run {rid} in {store.engine.url}")
+            raise ValueError(f"{name}: no run {rid} in {store.url}")
         trees.append(final_tree(store, rid))
     out = compare(*trees)
     keys = ["strategy", "outcome", "answer", "nodes", "model_calls", "prompt_tokens",

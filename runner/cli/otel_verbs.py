@@ -45,7 +45,7 @@ def cmd_serve_otlp(args: argparse.Namespace) -> int:
         server = OtlpServer(store, args.host, port, idle)
     except OSError as e:
         raise ValueError(f"port: cannot listen on {args.host}:{port} ({e.strerror})") from None
-    print(json.dumps({"listening": server.url + "/v1/traces", "db": str(store.engine.url)}),
+    print(json.dumps({"listening": server.url + "/v1/traces", "db": store.url}),
           file=sys.stderr, flush=True)
     def stop(*_: object) -> None:
         raise KeyboardInterrupt

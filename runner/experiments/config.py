@@ -18,7 +18,6 @@ from reasoning.strategies import make_strategy
 from reasoning.strategies.tot import check_protocol
 from reasoning.tasks import JsonlTask, get_task
 from storage import Store
-from storage import experiments as repo
 
 from ..run import RunSpec
 
@@ -230,13 +229,13 @@ def validate(config: ExperimentConfig) -> list[Cell]:
 
 def create_experiment(config: ExperimentConfig, store: Store) -> int:
     validate(config)
-    return repo.create_experiment(store, config.name, config.to_dict())
+    return store.experiments.create(config.name, config.to_dict())
 
 
 def load_config(store: Store, experiment_id: int) -> ExperimentConfig:
-    row = repo.get_experiment(store, experiment_id)
+    row = store.experiments.get(experiment_id)
     if row is None:
-        raise ValueError(f"experiment: no experiment {experiment_id} in {store.engine.url}")
+        raise ValueError(f"experiment: no experiment {experiment_id} in {store.url}")
     return ExperimentConfig.from_dict(row["config"])
 
 

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from storage import Store, open_store
-from storage import experiments as repo
 
 from ..run import execute
 from .config import Cell, ExperimentConfig, cell_spec
@@ -195,11 +194,11 @@ class RayRunner(_Runner):
                  model_factory: Callable[[], Any] | None, api_key: str | None) -> None:
         super().__init__(config, store, experiment_id, cancel, progress, model_factory, api_key)
         self.retried = 0
-        self.db_url = store.engine.url.render_as_string(hide_password=False)
+        self.db_url = store.url_with_password()
 
     def _close_dead_attempts(self, key: str | None = None) -> int:
         """Runs of this experiment (of cell ``key``) still ``running`` whose task is gone."""
-        dead = [r["id"] for r in repo.cell_runs(self.store, self.eid)
+        dead = [r["id"] for r in self.store.experiments.cell_runs(self.eid)
                 if r["status"] == "running" and r["cell_key"] == (key or r["cell_key"])]
         for run_id in dead:
             self.store.close_interrupted(run_id)
@@ -207,7 +206,7 @@ class RayRunner(_Runner):
 
     def run(self) -> Progress:
         ray, cluster = connect(self.config.ray_address, self.config.ray_dashboard)
-        repo.set_cluster(self.store, self.eid, cluster)
+        self.store.experiments.set_cluster(self.eid, cluster)
         self._close_dead_attempts()   # a resume: the dead driver's tasks ended with it
         task = ray.remote(num_cpus=CELL_CPUS, max_retries=0)(run_cell)
         slots = endpoint_slots(ray, endpoint_key(self.config))
@@ -237,7 +236,7 @@ class RayRunner(_Runner):
         except BaseException:
             self.cancel.set()       # Ctrl-C: cancel the running cells, let them close cleanly
             self._cancel(ray, inflight, slots)
-            repo.set_status(self.store, self.eid, "stopped")
+            self.store.experiments.set_status(self.eid, "stopped")
             raise
         if inflight:
             self._cancel(ray, inflight, slots)
@@ -292,5 +291,5 @@ class RayRunner(_Runner):
         inflight.clear()
 
     def _open_runs(self, keys: set[str]) -> list[int]:
-        return [r["id"] for r in repo.cell_runs(self.store, self.eid)
+        return [r["id"] for r in self.store.experiments.cell_runs(self.eid)
                 if r["status"] == "running" and r["cell_key"] in keys]

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage import Store
-from storage import experiments as repo
 
 from ..run_figures import FIGURE_COLUMNS, group_figures, run_protocol
 from .config import Cell, ExperimentConfig, cells, load_config
@@ -27,7 +26,7 @@ FINISHED_OUTCOMES = ("solved", "failed", "budget")
 def latest_runs(store: Store, experiment_id: int) -> dict[str, dict[str, Any]]:
     """Cell key → the run that settles it: the latest finished run, else the latest run."""
     best: dict[str, dict[str, Any]] = {}
-    for r in repo.cell_runs(store, experiment_id):
+    for r in store.experiments.cell_runs(experiment_id):
         key = r.get("cell_key")
         if not key:
             continue
@@ -79,7 +78,7 @@ def eta_seconds(left: int, cell_seconds: list[float], concurrency: int) -> float
 
 def db_progress(store: Store, experiment_id: int) -> Progress:
     """Progress read from the database alone (what a reloaded page shows)."""
-    row = repo.get_experiment(store, experiment_id)
+    row = store.experiments.get(experiment_id)
     if row is None:
         raise ValueError(f"experiment: no experiment {experiment_id}")
     config = ExperimentConfig.from_dict(row["config"])
@@ -152,7 +151,7 @@ def results(store: Store, experiment_id: int) -> list[ResultRow]:
     for c in cells(config):
         groups.setdefault((c.strategy, c.budget), []).append(c)
     rows = []
-    payloads = repo.finished_payloads(store, [r["id"] for r in latest.values() if is_finished(r)])
+    payloads = store.experiments.finished_payloads([r["id"] for r in latest.values() if is_finished(r)])
     for (strategy, budget), group in groups.items():
         runs = [latest[c.key] for c in group if c.key in latest]
         fin = [r for r in runs if is_finished(r)]
@@ -242,7 +241,7 @@ def cells_csv(store: Store, experiment_id: int) -> str:
     latest = latest_runs(store, experiment_id)
     buf = io.StringIO()
     w = csv.writer(buf)
-    payloads = repo.finished_payloads(store, [r["id"] for r in latest.values()])
+    payloads = store.experiments.finished_payloads([r["id"] for r in latest.values()])
     w.writerow(["experiment_id", "problem_id", "strategy", "budget_kind", "budget", "seed",
                 "run_id", "outcome", "answer", "tokens", "nodes", "seconds", "protocol",
                 *CELL_FIGURES])
@@ -282,7 +281,7 @@ def results_csv(rows: list[ResultRow]) -> str:
 def summary(store: Store, experiment_id: int) -> dict[str, Any]:
     """The CLI's final JSON line."""
     config = load_config(store, experiment_id)
-    runs = repo.cell_runs(store, experiment_id)
+    runs = store.experiments.cell_runs(experiment_id)
     return {"experiment_id": experiment_id, "cells": len(cells(config)),
             "budget_kind": config.budget_kind, "protocol": config.protocol,
             "executor": config.executor, "runs": len(runs),

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from storage import Store, claims
-from storage import experiments as repo
+from storage import Store
+from storage.claims import STALE_AFTER_S
 
 from ..cancels import CancelRegistry
 from ..run import execute
@@ -49,7 +49,7 @@ class _Runner:
     def __init__(self, config: ExperimentConfig, store: Store, experiment_id: int,
                  cancel: threading.Event, progress: ProgressFn | None,
                  model_factory: Callable[[], Any] | None, api_key: str | None,
-                 worker: str | None = None, stale_after: float = claims.STALE_AFTER_S) -> None:
+                 worker: str | None = None, stale_after: float = STALE_AFTER_S) -> None:
         self.config, self.store, self.eid = config, store, experiment_id
         self.cancel, self.progress = cancel, progress
         self.model_factory, self.api_key = model_factory, api_key
@@ -98,7 +98,7 @@ class _Runner:
             if not left:
                 return None
             for cell in left:
-                if claims.claim(self.store, self.eid, cell.key, self.worker, self.stale_after):
+                if self.store.claims.claim(self.eid, cell.key, self.worker, self.stale_after):
                     return cell
             self.cancel.wait(min(2.0, self.stale_after / 4))
         return None
@@ -106,7 +106,7 @@ class _Runner:
     # -- the pool's jobs -----------------------------------------------------------------------
     def _heartbeat_loop(self) -> None:
         while not self.finished.wait(min(10.0, self.stale_after / 4)):
-            claims.heartbeat(self.store, self.eid, self.worker)
+            self.store.claims.heartbeat(self.eid, self.worker)
 
     def _slot(self, slot: int) -> None:
         while (cell := self._next()) is not None:
@@ -124,7 +124,7 @@ class _Runner:
                     self.running.pop(slot, None)
                 return
             if self.worker is not None and result.outcome in FINISHED_OUTCOMES:
-                claims.done(self.store, self.eid, cell.key, self.worker)
+                self.store.claims.done(self.eid, cell.key, self.worker)
             self._record(slot, result.outcome, started)
 
     def _record(self, slot: Any, outcome: str, started: float) -> None:
@@ -137,7 +137,7 @@ class _Runner:
                 self.cell_seconds.append(time.monotonic() - started)
             elif outcome == "error":
                 self.errors += 1
-        repo.touch(self.store, self.eid)
+        self.store.experiments.touch(self.eid)
         self._report()
 
     def run(self) -> Progress:
@@ -154,7 +154,7 @@ class _Runner:
         except BaseException:
             self.cancel.set()     # Ctrl-C: cancel running cells and let them close cleanly
             wait(slots, timeout=30)
-            repo.set_status(self.store, self.eid, "stopped")
+            self.store.experiments.set_status(self.eid, "stopped")
             raise
         finally:
             self.finished.set()
@@ -165,7 +165,7 @@ class _Runner:
 
     def _close(self) -> Progress:
         status = "finished" if self.done == self.total else "stopped"
-        repo.set_status(self.store, self.eid, status)
+        self.store.experiments.set_status(self.eid, status)
         if self.failures:
             raise self.failures[0]
         self._report(status)
@@ -176,7 +176,7 @@ def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event 
                    progress: ProgressFn | None = None,
                    model_factory: Callable[[], Any] | None = None,
                    api_key: str | None = None, worker: str | None = None,
-                   stale_after: float = claims.STALE_AFTER_S,
+                   stale_after: float = STALE_AFTER_S,
                    executor: str | None = None, ray_address: str | None = None) -> Progress:
     """Run (or resume) an experiment in the calling thread: only cells without a finished run.
 
@@ -189,7 +189,7 @@ def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event 
     if config.executor == "ray" and worker is not None:
         raise ValueError("worker: the ray executor shares the cells out itself; drop --worker")
     cancel = cancel or threading.Event()
-    repo.set_status(store, experiment_id, "running")
+    store.experiments.set_status(experiment_id, "running")
     try:
         if config.executor == "ray":
             from .ray_executor import RayRunner
@@ -199,7 +199,7 @@ def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event 
             runner = _Runner(config, store, experiment_id, cancel, progress, model_factory,
                              api_key, worker, stale_after)
     except BaseException:
-        repo.set_status(store, experiment_id, "stopped")
+        store.experiments.set_status(experiment_id, "stopped")
         raise
     BACKGROUND.cancels.add(experiment_id, cancel)
     try:
@@ -235,7 +235,7 @@ class Background:
             raise ValueError(f"experiment {experiment_id} is already running")
         load_config(store, experiment_id)  # fail here, in the page, on a bad id
         self.errors.pop(experiment_id, None)
-        repo.set_status(store, experiment_id, "running")
+        store.experiments.set_status(experiment_id, "running")
         started = threading.Event()
         cancel = self.cancels.add(experiment_id)
 
@@ -246,7 +246,7 @@ class Background:
                                api_key=api_key)
             except Exception as e:
                 self.errors[experiment_id] = f"{type(e).__name__}: {e}"
-                repo.set_status(store, experiment_id, "stopped")
+                store.experiments.set_status(experiment_id, "stopped")
             finally:
                 self.cancels.discard(experiment_id, cancel)
 
