@@ -211,7 +211,7 @@ def _finished(tree: Tree, e: Event) -> None:
     tree.outcome = d.outcome
     tree.answer = d.answer
     tree.answer_node = d.answer_node
-    tree.finished = dict(e.payload)
+    tree.finished = ev.upgrade_run_finished(e.payload)   # one shape, whatever the version
 
 
 def _unknown(tree: Tree, e: Event) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from reasoning.events import upgrade_run_finished
+
 from .repo import HOST, Store, _pid_alive
 from .run_list import find_experiments  # noqa: F401 - the Experiments picker's search
 from .schema import events, experiments, runs
@@ -100,8 +102,8 @@ def cell_runs(store: Store, experiment_id: int) -> list[dict[str, Any]]:
 
 
 def finished_payloads(store: Store, run_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """run id -> its ``run_finished`` payload (the last one), for the figures it alone carries
-    (chains, truth counts and AUC, ToT metrics); runs without one are missing."""
+    """run id -> its ``run_finished`` payload (the last one, any format version read as version
+    3: figures in ``metrics``), for the figures it alone carries; runs without one are missing."""
     out: dict[int, dict[str, Any]] = {}
     ids = list(run_ids)
     with store.engine.connect() as conn:
@@ -110,5 +112,5 @@ def finished_payloads(store: Store, run_ids: list[int]) -> dict[int, dict[str, A
                 events.c.run_id.in_(ids[k:k + 500]), events.c.type == "run_finished") \
                 .order_by(events.c.seq)
             for run_id, payload in conn.execute(q):
-                out[int(run_id)] = json.loads(payload)
+                out[int(run_id)] = upgrade_run_finished(json.loads(payload))   # one shape
     return out

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from ..engine import Result, SearchContext
 from ..evaluators import EVALUATORS, Evaluator, evaluator_settings, make_evaluator
+from ..figures import Figure
 from ..growth import Growth
 from ..rules import solution_end
 from ..settings import from_dict
@@ -24,6 +25,9 @@ class Strategy:
     name: ClassVar[str]
     title: ClassVar[str]
     Settings: ClassVar[type]
+    # the figures this strategy adds to run_finished.metrics (its Result.extra), with their meaning
+    # and how experiments pool them: reasoning.figures.Figure
+    figures: ClassVar[tuple[Figure, ...]] = ()
 
     def __init__(self, settings: Any = None, **params: Any) -> None:
         self.settings = settings if settings is not None else from_dict(self.Settings, params)
