@@ -219,3 +219,32 @@ def test_a_plugin_figure_is_pooled_in_the_experiment_tables(store, plugins):
     assert [p["tries"] for p in pooled] == ["", str(figs["tries"])]
     cells = list(csv.DictReader(io.StringIO(exp.cells_csv(store, eid))))
     assert sorted(int(c["tries"]) for c in cells if c["strategy"] == "restarts:tries=2") == sorted(tries)
+
+
+def test_compare_shows_the_figures_each_run_declares(plugins):
+    from components.compare_tables import metrics_table
+    from reasoning.compare import compare
+    from reasoning.engine import run_search
+    from reasoning.models.scripted import ScriptedModel
+    from reasoning.plugin_check import random_policy
+    from reasoning.settings import Budget
+    from reasoning.strategies import make_strategy
+    from reasoning.tasks import get_task
+    task = get_task("game24")
+    model = ScriptedModel(random_policy)
+    model.capabilities["constraint"] = "grammar"
+
+    def tree(name, params, run_id):
+        _, rec = run_search(make_strategy(name, params), task, task.resolve_problem("4 5 6 10"),
+                            model, run_id=run_id, budget=Budget(max_nodes=60), seed=1)
+        return rec.tree
+
+    a, b = tree("restarts", {"tries": 2}, 1), tree("best_of_n", {"n": 3}, 2)
+    result = compare(a, b)
+    assert result["runs"][0]["figures"]["tries"] == a.finished["metrics"]["tries"]
+    table = metrics_table(result, 1, 2)
+    a_col, b_col = table.columns
+    assert table.loc["mean tries", a_col] == str(a.finished["metrics"]["tries"])
+    assert table.loc["mean tries", b_col] == "—"
+    assert table.loc["chains", b_col] == "3" and table.loc["chains", a_col] == "—"
+    assert "value_truth" not in table.index                     # hidden: data behind the AUC
