@@ -133,8 +133,8 @@ def test_figures_pool_as_declared():
 
 
 def test_experiment_figures_pool_per_declaration_and_show_undeclared_ones_unpooled():
-    from runner.run_figures import group_figures
     from reasoning.strategies import figures_for
+    from runner.run_figures import group_figures
     tot = figures_for("beam")
     payloads = [{"outcome": "solved", "correct_any": True, "correct_top1": True, "final_answers": 3},
                 {"outcome": "failed", "metrics": {"correct_any": True, "correct_top1": False,
