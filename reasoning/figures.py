@@ -51,7 +51,13 @@ class Figure:
 
     @property
     def heading(self) -> str:
+        """One run's figure, in words (the label, else the name)."""
         return self.label or self.name
+
+    @property
+    def column(self) -> str:
+        """The pooled figure's column heading (the label, else the pooled key)."""
+        return self.label or self.key
 
     def text(self, value: Any) -> str:
         """One value as the declaration prints it (a value the format does not fit: as it is)."""

@@ -104,13 +104,15 @@ def _pooled_auc(runs: list[dict[str, Any]]) -> float | None:
 FIGURES = (
     Figure("auc", "the evaluator's AUC against exact solvability (a group: over all its scored "
            "states)", _pooled_auc, "{:.3f}", "evaluator AUC"),
-    Figure("scored_with_truth", "scored states whose solvability is known", "sum"),
-    Figure("false_prunes", "solvable states the search cut (both reasons)", "sum"),
+    Figure("scored_with_truth", "scored states whose solvability is known", "sum",
+           label="scored with truth"),
+    Figure("false_prunes", "solvable states the search cut (both reasons)", "sum",
+           label="false prunes"),
     Figure("false_prunes_threshold", "solvable states cut because the evaluator said no", "sum",
            label="false prunes: threshold"),
     Figure("false_prunes_capacity", "solvable states cut only for room (outside the beam)", "sum",
            label="false prunes: capacity"),
-    Figure("false_keeps", "hopeless states the search kept", "sum"),
+    Figure("false_keeps", "hopeless states the search kept", "sum", label="false keeps"),
     Figure("value_truth", "[value, solvable, unsolvable] per distinct value (for the AUC)",
            hidden=True),
 )

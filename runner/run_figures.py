@@ -29,7 +29,7 @@ FIGURE_COLUMNS = ("protocol", "chains", "chains_correct", "chain_rate", "correct
 def figure_columns(figures: list[dict[str, Any]]) -> dict[str, str]:
     """Pooled figure key -> column heading, for the figures some group has (so a table shows no
     empty columns); ``protocol`` first, then in declaration order."""
-    labels = {"protocol": "protocol", **{f.key: f.heading for f in figures_for() if not f.hidden}}
+    labels = {"protocol": "protocol", **{f.key: f.column for f in figures_for() if not f.hidden}}
     known = {k: label for k, label in labels.items() if any(k in f for f in figures)}
     rest = sorted({k for f in figures for k in f} - set(labels))
     return {**known, **{k: k for k in rest}}

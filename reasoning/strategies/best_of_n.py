@@ -125,7 +125,8 @@ def _chain_rate(runs: list[dict[str, Any]]) -> float | None:
 # the mean success of ONE sampled chain, pooled over chains (Σ correct / Σ chains), not over runs
 FIGURES = (
     Figure("chains", "chains drawn to the end", _sum_fixed("chains")),
-    Figure("chains_correct", "chains the verifier accepted", _sum_fixed("chains_correct")),
+    Figure("chains_correct", "chains the verifier accepted", _sum_fixed("chains_correct"),
+           label="chains correct"),
     Figure("chain_rate", "mean success of one sampled chain (a group: Σ correct / Σ chains over "
            "runs with a fixed n)", _chain_rate, "{:.0%}", "mean per-chain success (CoT)"),
     Figure("chains_anytime", "chains were drawn until one was right (left out of chain_rate)",

@@ -33,7 +33,7 @@ FIGURES = (
            label="correct top-1 (ToT)"),
     Figure("correct_first_valid", "ToT as its authors scored it: the first final answer using the "
            "four numbers is right", "rate", label="correct first valid (ToT)"),
-    Figure("final_answers", "ToT: final answers the search kept", "mean"),
+    Figure("final_answers", "ToT: final answers the search kept", "mean", label="final answers (ToT)"),
 )
 
 
