@@ -14,8 +14,8 @@ type of every known field and raises :class:`EventFormatError` naming the field.
 
 Format versions: 1 = runs written before the typed events (no ``format_version`` in
 ``run_started``; the payloads are the same), 2 = typed events, 3 = today's: ``run_finished``
-holds one ``metrics`` mapping for the figures of the run's strategy and evaluators, where
-versions 1 and 2 wrote them at the top (:func:`upgrade_run_finished` reads those the new way).
+holds one ``metrics`` mapping for the figures of the run's strategy and evaluators (versions
+1 and 2 wrote them at the top: ``reasoning.figures.upgrade_run_finished`` reads them the new way).
 """
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ import typing
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
+
+from .figures import metrics_problem, upgrade_run_finished
 
 FORMAT_VERSION = 3
 
@@ -225,31 +227,6 @@ class MctsBackprop(Payload):
     updates: list[list[float]] = field(default_factory=list)   # [node_id, visits, value_sum]
 
 
-# the strategy and evaluator figures that versions 1 and 2 wrote at the top of run_finished
-LEGACY_METRICS = ("chains", "chains_correct", "chains_anytime", "final_answers", "correct_any",
-                  "correct_top1", "correct_first_valid", "scored_with_truth", "false_prunes",
-                  "false_prunes_threshold", "false_prunes_capacity", "false_keeps", "auc",
-                  "value_truth")
-
-
-def upgrade_run_finished(payload: dict[str, Any]) -> dict[str, Any]:
-    """A ``run_finished`` payload in this version's shape: a version 1/2 payload's strategy and
-    evaluator figures (:data:`LEGACY_METRICS`, at the top) move into ``metrics``. Always a new
-    dict; a version 3 payload comes back equal, so every reader calls this whatever it meets.
-    A ``metrics`` that is not an object is left as it is (validation names it)."""
-    out = dict(payload)
-    if "metrics" in out and not isinstance(out["metrics"], dict):
-        return out
-    metrics = dict(out.get("metrics") or {})
-    for k in LEGACY_METRICS:
-        if k in out:
-            value = out.pop(k)
-            if value is not None:
-                metrics.setdefault(k, value)
-    out["metrics"] = metrics
-    return out
-
-
 @dataclass(frozen=True)
 class RunFinished(Payload):
     """The run ended: outcome, answer and the totals the run summary reports."""
@@ -272,23 +249,17 @@ class RunFinished(Payload):
     tokens_by_purpose: dict | None = None    # {purpose: {"prompt": n, "completion": n}}
     cost: float | None = None                # $ when the run is priced
     cost_by_purpose: dict | None = None      # {purpose: $}
-    # the figures of the run's strategy and evaluators, declared next to the code computing them
-    # (reasoning.figures.Figure): name -> number, true/false or list
+    # figures of the run's strategy and evaluators (reasoning.figures): name -> number, bool, list
     metrics: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_payload(cls, d: dict[str, Any], validate: bool = False) -> Payload:
-        d = upgrade_run_finished(d)
-        if not validate and not isinstance(d["metrics"], dict):
+        d = upgrade_run_finished(d)       # versions 1 and 2: figures into metrics
+        problem = metrics_problem(d["metrics"])
+        if problem and validate:
+            raise EventFormatError(f"run_finished: {problem}")
+        if not isinstance(d["metrics"], dict):
             d["metrics"] = {}    # stored logs are read, never refused
-        if validate:
-            if not isinstance(d.get("metrics"), dict):
-                raise EventFormatError(f"run_finished: field 'metrics' has the wrong type "
-                                       f"({d.get('metrics')!r})")
-            for k, v in d["metrics"].items():
-                if not isinstance(v, (int, float, bool, list)):
-                    raise EventFormatError(f"run_finished: metrics[{k!r}] must be a number, "
-                                           f"true/false or a list, got {v!r}")
         return super().from_payload(d, validate)
 
     @classmethod

@@ -127,3 +127,39 @@ def _pool(how: str, values: list[Any]) -> Any:
     if how == "sum":
         return sum(numbers)
     return round(sum(numbers) / len(numbers), 4)   # mean
+
+
+# -- the format: run_finished.metrics (docs/events.md) ---------------------------------------------
+# the strategy and evaluator figures that versions 1 and 2 wrote at the top of run_finished
+LEGACY_METRICS = ("chains", "chains_correct", "chains_anytime", "final_answers", "correct_any",
+                  "correct_top1", "correct_first_valid", "scored_with_truth", "false_prunes",
+                  "false_prunes_threshold", "false_prunes_capacity", "false_keeps", "auc",
+                  "value_truth")
+
+
+def upgrade_run_finished(payload: dict[str, Any]) -> dict[str, Any]:
+    """A ``run_finished`` payload in this version's shape: a version 1/2 payload's strategy and
+    evaluator figures (:data:`LEGACY_METRICS`, at the top) move into ``metrics``. Always a new
+    dict; a version 3 payload comes back equal, so every reader calls this whatever it meets.
+    A ``metrics`` that is not an object is left as it is (:func:`metrics_problem` names it)."""
+    out = dict(payload)
+    if "metrics" in out and not isinstance(out["metrics"], dict):
+        return out
+    metrics = dict(out.get("metrics") or {})
+    for k in LEGACY_METRICS:
+        if k in out:
+            value = out.pop(k)
+            if value is not None:
+                metrics.setdefault(k, value)
+    out["metrics"] = metrics
+    return out
+
+
+def metrics_problem(metrics: Any) -> str | None:
+    """What is wrong with a ``metrics`` value read from outside (ingest), or None."""
+    if not isinstance(metrics, dict):
+        return f"field 'metrics' has the wrong type ({metrics!r})"
+    for k, v in metrics.items():
+        if not is_metric_value(v):
+            return f"metrics[{k!r}] must be a number, true/false or a list, got {v!r}"
+    return None

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reasoning.events import upgrade_run_finished
-from reasoning.figures import Figure, pool
+from reasoning.figures import Figure, pool, upgrade_run_finished
 from reasoning.strategies import figures_for
 
 # the results CSV's figure columns, in this order, then any other declared figure a row has

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from reasoning.events import upgrade_run_finished
+from reasoning.figures import upgrade_run_finished
 
 from .repo import HOST, Store, _pid_alive
 from .run_list import find_experiments  # noqa: F401 - the Experiments picker's search

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from reasoning import events as ev
-from reasoning.events import Event, EventFormatError, RunFinished, upgrade_run_finished, validate_event
-from reasoning.figures import Figure, pool, shown
+from reasoning.events import Event, EventFormatError, RunFinished, validate_event
+from reasoning.figures import LEGACY_METRICS, Figure, pool, shown, upgrade_run_finished
 from reasoning.tree import fold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ def test_a_version_2_payload_reads_with_its_figures_in_metrics():
     got = upgrade_run_finished(old)
     assert got["metrics"] == {"chains": 8, "chains_correct": 2, "auc": 0.5,
                               "value_truth": [[0.0, 0, 5], [1.0, 1, 0]]}
-    assert not set(ev.LEGACY_METRICS) & set(got)                      # none left at the top
+    assert not set(LEGACY_METRICS) & set(got)                      # none left at the top
     assert (got["outcome"], got["nodes"], got["eval_tokens"]) == ("failed", 11, 3)
     assert old["chains"] == 8                                         # the stored dict is untouched
     assert upgrade_run_finished(got) == got                           # version 3: as it is
@@ -55,7 +55,7 @@ def test_the_version_1_fixture_reads_its_figures_into_metrics(v1_store):
         events = v1_store.events(row["id"])
         raw = [e for e in events if e.type == "run_finished"][-1].payload
         assert "metrics" not in raw                                       # as written in v1
-        figures = {k: raw[k] for k in ev.LEGACY_METRICS if k in raw}
+        figures = {k: raw[k] for k in LEGACY_METRICS if k in raw}
         tree = fold(events)
         assert tree.finished["metrics"] == figures
         line = summary(v1_store, row["id"])
@@ -77,7 +77,7 @@ def test_the_version_2_demo_runs_read_their_figures_into_metrics():
         tree = fold(events)
         versions.add(tree.started.format_version)
         assert "metrics" not in raw
-        assert tree.finished["metrics"] == {k: raw[k] for k in ev.LEGACY_METRICS if k in raw}
+        assert tree.finished["metrics"] == {k: raw[k] for k in LEGACY_METRICS if k in raw}
         with_figures += "scored_with_truth" in raw
     assert with_figures >= 1 and versions == {1, 2}
 
@@ -114,7 +114,7 @@ def test_a_run_writes_format_3_with_its_figures_in_metrics():
                         model, run_id=1, budget=Budget(max_nodes=40), seed=2)
     assert rec.events[0].payload["format_version"] == 3
     fin = rec.events[-1].payload
-    assert fin["metrics"]["chains"] == 3 and not set(ev.LEGACY_METRICS) & set(fin)
+    assert fin["metrics"]["chains"] == 3 and not set(LEGACY_METRICS) & set(fin)
 
 
 # -- pooling ----------------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from reasoning.events import upgrade_run_finished
-from reasoning.figures import shown
+from reasoning.figures import shown, upgrade_run_finished
 from reasoning.models.base import ModelError
 from reasoning.strategies import figures_for
 
