@@ -293,7 +293,9 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
     result = _answered_if_unverifiable(ctx, result)
     tree = rec.tree
     _close_open_generations(rec, result)
-    metrics = {**truth_counts(tree, ctx.rejected, ctx.capacity_cut), **result.extra}
+    metrics = {**truth_counts(tree, ctx.rejected, ctx.capacity_cut),
+               **(strategy.evaluator_metrics() if hasattr(strategy, "evaluator_metrics") else {}),
+               **result.extra}
     extra: dict[str, Any] = {}
     if ctx.eval_tokens or ctx.eval_prompt_tokens:
         extra.update(eval_tokens=ctx.eval_tokens, eval_prompt_tokens=ctx.eval_prompt_tokens)

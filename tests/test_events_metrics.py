@@ -248,3 +248,44 @@ def test_compare_shows_the_figures_each_run_declares(plugins):
     assert table.loc["mean tries", b_col] == "—"
     assert table.loc["chains", b_col] == "3" and table.loc["chains", a_col] == "—"
     assert "value_truth" not in table.index                     # hidden: data behind the AUC
+
+
+def test_an_evaluator_declares_and_reports_its_own_figure(monkeypatch):
+    from components.status import run_figures
+    from reasoning.engine import run_search
+    from reasoning.evaluators import EVALUATORS, Evaluator, Score
+    from reasoning.models.scripted import ScriptedModel
+    from reasoning.plugin_check import random_policy
+    from reasoning.settings import Budget
+    from reasoning.strategies import figures_for, make_strategy
+    from reasoning.tasks import get_task
+
+    class Counting(Evaluator):
+        name = "counting_doc"
+        title = "The same value, counting its calls"
+        default_threshold = 0.5
+        figures = (Figure("evaluations", "nodes this evaluator scored", "sum", "{:d}", "evaluator calls"),)
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def evaluate(self, ctx, node_id) -> Score:
+            self.calls += 1
+            return Score(0.5, 0.5)
+
+        def metrics(self) -> dict:
+            return {"evaluations": self.calls}
+
+    monkeypatch.setitem(EVALUATORS, Counting.name, Counting)
+    task = get_task("game24")
+    model = ScriptedModel(random_policy)
+    model.capabilities["constraint"] = "grammar"
+    for max_nodes, outcome in ((200, None), (6, "budget")):      # a run cut short reports it too
+        strategy = make_strategy("beam", {"evaluator": Counting.name, "beam_width": 2})
+        result, rec = run_search(strategy, task, task.resolve_problem("4 5 6 10"), model, run_id=1,
+                                 budget=Budget(max_nodes=max_nodes), seed=1)
+        scored = sum(1 for e in rec.events if e.type == "node_scored")
+        assert rec.events[-1].payload["metrics"]["evaluations"] == scored > 0
+        assert outcome is None or result.outcome == outcome
+    assert "evaluations" in {f.name for f in figures_for("beam", {"evaluator": Counting.name})}
+    assert ("evaluator calls", str(scored), "nodes this evaluator scored") in run_figures(rec.tree)

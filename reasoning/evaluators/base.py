@@ -30,6 +30,10 @@ class Evaluator:
     def evaluate(self, ctx: SearchContext, node_id: int) -> Score:
         raise NotImplementedError
 
+    def metrics(self) -> dict[str, Any]:
+        """Figures for the run's ``run_finished.metrics`` (declare each in ``figures``)."""
+        return {}
+
     @property
     def max_value(self) -> float:
         return 1.0

@@ -69,7 +69,18 @@ class Strategy:
         if name in ("", "none", None):
             return None
         settings = self.evaluator_settings.get(name)
-        return make_evaluator(name) if settings is None else make_evaluator(name, settings=settings)
+        made = make_evaluator(name) if settings is None else make_evaluator(name, settings=settings)
+        self._made = [*getattr(self, "_made", []), made]
+        return made
+
+    def evaluator_metrics(self) -> dict[str, Any]:
+        """What the evaluators made since the last call report for ``run_finished.metrics``
+        (an evaluator's ``metrics()``, declared in its ``figures``), even for a run cut short."""
+        out: dict[str, Any] = {}
+        for made in getattr(self, "_made", []):
+            out.update(made.metrics() if made is not None else {})
+        self._made: list[Evaluator | None] = []
+        return out
 
     def params(self) -> dict[str, Any]:
         out = dataclasses.asdict(self.settings)
