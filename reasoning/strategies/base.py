@@ -78,8 +78,8 @@ class Strategy:
         (an evaluator's ``metrics()``, declared in its ``figures``), even for a run cut short."""
         out: dict[str, Any] = {}
         for made in getattr(self, "_made", []):
-            out.update(made.metrics() if made is not None else {})
-        self._made: list[Evaluator | None] = []
+            out.update(getattr(made, "metrics", dict)())
+        self._made: list[Evaluator] = []
         return out
 
     def params(self) -> dict[str, Any]:
