@@ -5,6 +5,9 @@ from typing import Any
 
 import pandas as pd
 
+from reasoning.figures import merge, shown
+from reasoning.strategies import figures_for
+
 METRIC_NAMES = {"outcome": "outcome", "answer": "answer", "nodes": "nodes",
                 "model_calls": "model calls", "prompt_tokens": "prompt tokens",
                 "completion_tokens": "completion tokens", "cost": "cost ($)",
@@ -19,10 +22,21 @@ def cell(v: Any) -> str:
 def metrics_table(result: dict[str, Any], run_a: int, run_b: int) -> pd.DataFrame:
     """One column per run, one row per metric of :func:`reasoning.compare.compare`."""
     m_a, m_b = result["runs"]
+    rows = figure_rows(m_a, m_b)
     return pd.DataFrame({
-        f"A · #{run_a} {m_a['strategy']}": [cell(m_a[k]) for k in METRIC_NAMES],
-        f"B · #{run_b} {m_b['strategy']}": [cell(m_b[k]) for k in METRIC_NAMES],
-    }, index=list(METRIC_NAMES.values()))
+        f"A · #{run_a} {m_a['strategy']}": [cell(m_a[k]) for k in METRIC_NAMES] + [a for _, a, _ in rows],
+        f"B · #{run_b} {m_b['strategy']}": [cell(m_b[k]) for k in METRIC_NAMES] + [b for _, _, b in rows],
+    }, index=list(METRIC_NAMES.values()) + [label for label, _, _ in rows])
+
+
+def figure_rows(m_a: dict[str, Any], m_b: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(heading, run A's value, run B's value) for every figure either run has, as its strategy
+    or evaluator declared it (``reasoning.figures``); "—" where a run has none."""
+    declared = merge(figures_for(m_a.get("strategy")), figures_for(m_b.get("strategy")),
+                     figures_for())
+    a, b = m_a.get("figures") or {}, m_b.get("figures") or {}
+    figs = {f.name: f for f, _ in shown(declared, {**b, **a})}
+    return [(f.heading, f.text(a.get(name)), f.text(b.get(name))) for name, f in figs.items()]
 
 
 def roles_caption(result: dict[str, Any], run_a: int, run_b: int) -> str:

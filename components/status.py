@@ -2,7 +2,9 @@
 (never markdown) because answers and streamed text come from the model."""
 from __future__ import annotations
 
+from reasoning.figures import shown
 from reasoning.rules import cost
+from reasoning.strategies import figures_for
 from reasoning.tree import GENERATING, Tree
 
 STREAM_TAIL_CHARS = 300
@@ -26,6 +28,7 @@ def status_text(tree: Tree, running: bool) -> str:
     cost = run_cost(tree)
     if cost is not None:
         parts.append(f"cost ${cost:.4f}")
+    parts.extend(f"{label} {text}" for label, text, _ in run_figures(tree))
     seconds = tree.finished.get("seconds", tree.t) if tree.finished else tree.t
     parts.append(f"{float(seconds):.1f} s")
     if tree.outcome is None:
@@ -41,6 +44,18 @@ def status_text(tree: Tree, running: bool) -> str:
             if detail and tree.outcome != "solved":
                 parts.append(f"({detail})")
     return " · ".join(parts)
+
+
+def run_figures(tree: Tree) -> list[tuple[str, str, str]]:
+    """(label, value as declared, meaning) of every figure in the run's ``metrics``: what its
+    strategy and evaluators declare (``reasoning.figures``), then undeclared ones by name."""
+    info = tree.info or {}
+    metrics = (tree.finished or {}).get("metrics")
+    if not isinstance(metrics, dict) or not metrics:
+        return []
+    params = info.get("params") if isinstance(info.get("params"), dict) else {}
+    declared = figures_for(str(info.get("strategy") or ""), params)
+    return [(f.heading, f.text(v), f.meaning) for f, v in shown(declared, metrics)]
 
 
 def run_cost(tree: Tree, node_id: int | None = None) -> float | None:

@@ -4,7 +4,8 @@ Everything here reads a folded :class:`~reasoning.tree.Tree` (or an event list),
 page, the CLI and tests share one definition of every number:
 
 * :func:`metrics` — outcome and answer, nodes, model calls, prompt / completion tokens, optional
-  cost, wall time, depth of the solution (in steps), time to the first correct answer.
+  cost, wall time, depth of the solution (in steps), time to the first correct answer, and the
+  figures the run's strategy and evaluators declared (``run_finished.metrics``).
 * :func:`divergence` — the first step where the shortcut's chain differs from the exploratory
   run's solved path, with the evaluator's scores of both steps when the runs scored them.
 
@@ -40,6 +41,8 @@ class Metrics:
     solution_depth: int | None       # steps from the problem to the answer, when solved
     first_correct_s: float | None    # elapsed seconds when the first verified solution appeared
     cost: float | None = None        # only when prices are given
+    # run_finished.metrics: the figures its strategy and evaluators declare (reasoning.figures)
+    figures: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +67,12 @@ def metrics(tree: Tree, price_in: float | None = None, price_out: float | None =
         prompt_tokens=spent.prompt_tokens, completion_tokens=spent.generated_tokens,
         seconds=spent.seconds,
         solution_depth=len(path_steps(tree, tree.path_to(end))) if end is not None else None,
-        first_correct_s=first, cost=cost)
+        first_correct_s=first, cost=cost, figures=dict(_metrics_of(tree)))
+
+
+def _metrics_of(tree: Tree) -> dict[str, Any]:
+    metrics = (tree.finished or {}).get("metrics")
+    return metrics if isinstance(metrics, dict) else {}
 
 
 # -- steps along a path ------------------------------------------------------------------------

@@ -293,10 +293,13 @@ def run_search(strategy: Any, task: Task, problem: Problem, model: Model, *, run
     result = _answered_if_unverifiable(ctx, result)
     tree = rec.tree
     _close_open_generations(rec, result)
-    extra = {**truth_counts(tree, ctx.rejected, ctx.capacity_cut), **result.extra}
+    metrics = {**truth_counts(tree, ctx.rejected, ctx.capacity_cut),
+               **(strategy.evaluator_metrics() if hasattr(strategy, "evaluator_metrics") else {}),
+               **result.extra}
+    extra: dict[str, Any] = {}
     if ctx.eval_tokens or ctx.eval_prompt_tokens:
         extra.update(eval_tokens=ctx.eval_tokens, eval_prompt_tokens=ctx.eval_prompt_tokens)
-    rec.emit(run_finished(result, nodes=len(tree.nodes), tokens=tree.tokens,
+    rec.emit(run_finished(result, metrics, nodes=len(tree.nodes), tokens=tree.tokens,
                           prompt_tokens=tree.prompt_tokens + ctx.eval_prompt_tokens,
                           model_calls=ctx.model_calls, model_seconds=round(ctx.model_seconds, 4),
                           seconds=round(rec.elapsed(), 4), **ctx.compute.summary(info), **extra))

@@ -13,7 +13,9 @@ folded (shown on the node or the tree) and written out again unchanged, never dr
 type of every known field and raises :class:`EventFormatError` naming the field.
 
 Format versions: 1 = runs written before the typed events (no ``format_version`` in
-``run_started``; the payloads are the same), 2 = today's.
+``run_started``; the payloads are the same), 2 = typed events, 3 = today's: ``run_finished``
+holds one ``metrics`` mapping for the figures of the run's strategy and evaluators (versions
+1 and 2 wrote them at the top: ``reasoning.figures.upgrade_run_finished`` reads them the new way).
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
-FORMAT_VERSION = 2
+from .figures import metrics_problem, upgrade_run_finished
+
+FORMAT_VERSION = 3
 
 RUN_STARTED = "run_started"
 NODE_CREATED = "node_created"
@@ -245,23 +249,18 @@ class RunFinished(Payload):
     tokens_by_purpose: dict | None = None    # {purpose: {"prompt": n, "completion": n}}
     cost: float | None = None                # $ when the run is priced
     cost_by_purpose: dict | None = None      # {purpose: $}
-    # best_of_n: chains drawn to the end, how many were right, drawn until one was right?
-    chains: int | None = None
-    chains_correct: int | None = None
-    chains_anytime: bool | None = None
-    # protocol tot: the final answers, any right, the best by value right, the authors' rule
-    final_answers: int | None = None
-    correct_any: bool | None = None
-    correct_top1: bool | None = None
-    correct_first_valid: bool | None = None
-    # the evaluator against exact solvability (reasoning/truth.py)
-    scored_with_truth: int | None = None
-    false_prunes: int | None = None
-    false_prunes_threshold: int | None = None
-    false_prunes_capacity: int | None = None
-    false_keeps: int | None = None
-    auc: float | None = None
-    value_truth: list | None = None  # [[value, solvable, unsolvable], …] by value
+    # figures of the run's strategy and evaluators (reasoning.figures): name -> number, bool, list
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_payload(cls, d: dict[str, Any], validate: bool = False) -> Payload:
+        d = upgrade_run_finished(d)       # versions 1 and 2: figures into metrics
+        problem = metrics_problem(d["metrics"])
+        if problem and validate:
+            raise EventFormatError(f"run_finished: {problem}")
+        if not isinstance(d["metrics"], dict):
+            d["metrics"] = {}    # stored logs are read, never refused
+        return super().from_payload(d, validate)
 
     @classmethod
     def interrupted(cls) -> RunFinished:

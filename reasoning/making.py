@@ -74,11 +74,22 @@ def run_started(task: Any, problem: Any, strategy: Any, model: dict[str, Any], b
                          **typed_split(ev.RunStarted, info))
 
 
-def run_finished(result: Any, **totals: Any) -> ev.RunFinished:
-    """The one ``run_finished`` payload: outcome, answer, detail and the run's totals."""
+def run_finished(result: Any, metrics: dict[str, Any] | None = None,
+                 **totals: Any) -> ev.RunFinished:
+    """The one ``run_finished`` payload: outcome, answer, detail, the run's totals and the
+    ``metrics`` of its strategy and evaluators (``Result.extra``, the truth counts). A metric
+    named like a field of ``run_finished`` (``traceback``) is that field; one that is not a
+    number, true/false or a list is kept beside the fields, as before."""
     fields = {"outcome": result.outcome, "answer": result.answer,
               "answer_node": result.answer_node, "detail": result.detail, **totals}
-    return ev.RunFinished(**typed_split(ev.RunFinished, fields))
+    names = {f.name for f in dataclasses.fields(ev.RunFinished)}
+    figures: dict[str, Any] = {}
+    for k, v in (metrics or {}).items():
+        if k in names or not isinstance(v, (int, float, bool, list)):
+            fields[k] = v
+        else:
+            figures[k] = v
+    return ev.RunFinished(metrics=figures, **typed_split(ev.RunFinished, fields))
 
 
 def typed_split(cls: type[ev.Payload], values: dict[str, Any] | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import events as ev
 from .events import Event
+from .figures import upgrade_run_finished
 
 GENERATING, OPEN, PRUNED, BACKTRACKED, FAILED, SOLVED = (
     "generating", "open", "pruned", "backtracked", "failed", "solved")
@@ -211,7 +212,7 @@ def _finished(tree: Tree, e: Event) -> None:
     tree.outcome = d.outcome
     tree.answer = d.answer
     tree.answer_node = d.answer_node
-    tree.finished = dict(e.payload)
+    tree.finished = upgrade_run_finished(e.payload)   # one shape, whatever the version
 
 
 def _unknown(tree: Tree, e: Event) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .figures import Figure
 from .tree import PRUNED
 
 
@@ -90,3 +91,28 @@ def auc_of(hist: list[list[float]]) -> float | None:
         wins += pos * (neg_below + neg / 2)
         neg_below += neg
     return round(wins / (total_pos * total_neg), 4)
+
+
+def _pooled_auc(runs: list[dict[str, Any]]) -> float | None:
+    """The AUC over every scored state of a group (its runs' histograms merged, not averaged)."""
+    judged = [r.get("value_truth") for r in runs if r.get("value_truth")]
+    return auc_of(merge_value_truth(judged)) if judged else None
+
+
+# what truth_counts adds to every run whose scored nodes have a known solvability (any strategy,
+# any evaluator): reasoning.figures.Figure declarations
+FIGURES = (
+    Figure("auc", "the evaluator's AUC against exact solvability (a group: over all its scored "
+           "states)", _pooled_auc, "{:.3f}", "evaluator AUC"),
+    Figure("scored_with_truth", "scored states whose solvability is known", "sum",
+           label="scored with truth"),
+    Figure("false_prunes", "solvable states the search cut (both reasons)", "sum",
+           label="false prunes"),
+    Figure("false_prunes_threshold", "solvable states cut because the evaluator said no", "sum",
+           label="false prunes: threshold"),
+    Figure("false_prunes_capacity", "solvable states cut only for room (outside the beam)", "sum",
+           label="false prunes: capacity"),
+    Figure("false_keeps", "hopeless states the search kept", "sum", label="false keeps"),
+    Figure("value_truth", "[value, solvable, unsolvable] per distinct value (for the AUC)",
+           hidden=True),
+)

@@ -5,41 +5,38 @@ runs say about themselves:
 
 * ``protocol`` — how steps were asked for and valued (``constrained`` / ``tot``; ``mixed`` if the
   group's runs differ);
-* ``chains`` / ``chains_correct`` / ``chain_rate`` (best_of_n) — the mean success of ONE sampled
-  chain (Σ correct / Σ chains): what Tree-of-Thoughts reports as its CoT baseline, as opposed to
-  the best-of-N answer (the row's solved rate) and to greedy at temperature 0. Only runs with a
-  fixed n count (``anytime=false``): drawing until a chain is right biases the ratio upwards;
-  such runs are counted in ``chain_runs_until_correct`` instead;
-* ``correct_any_rate`` / ``correct_top1_rate`` (``--protocol tot``) — the paper's two metrics over
-  the group's finished runs, and ``correct_first_valid_rate`` (how the authors scored their runs);
-* ``auc`` — the evaluator's AUC against exact solvability, pooled over every scored state of the
-  group (from each run's ``value_truth`` counts, so it is exact, not a mean of per-run AUCs), with
-  the false prunes split by why (``false_prunes_threshold`` / ``false_prunes_capacity``) and
-  ``false_keeps``.
+* every figure the group's strategy and evaluators declare (``reasoning.figures.Figure``, e.g.
+  best-of-N's ``chain_rate``, ToT's ``correct_top1_rate``, the evaluator's ``auc``, a plug-in's
+  own), pooled over the group's finished runs as its declaration says.
 
 A figure the group has no data for is absent (not 0).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from reasoning.truth import auc_of, merge_value_truth
+from reasoning.figures import Figure, pool, upgrade_run_finished
+from reasoning.strategies import figures_for
 
+# the results CSV's figure columns, in this order, then any other declared figure a row has
 FIGURE_COLUMNS = ("protocol", "chains", "chains_correct", "chain_rate", "correct_any_rate",
-                  "correct_top1_rate", "correct_first_valid_rate", "auc", "scored_with_truth", "false_prunes_threshold",
-                  "false_prunes_capacity", "false_keeps")
-
-
-# what the results table shows, under these headings (a column only when some row has it)
-FIGURE_LABELS = {"protocol": "protocol", "chain_rate": "mean per-chain success (CoT)",
-                 "correct_any_rate": "correct any (ToT)", "correct_top1_rate": "correct top-1 (ToT)",
-                 "auc": "evaluator AUC", "false_prunes_threshold": "false prunes: threshold",
-                 "false_prunes_capacity": "false prunes: capacity"}
+                  "correct_top1_rate", "correct_first_valid_rate", "auc", "scored_with_truth",
+                  "false_prunes_threshold", "false_prunes_capacity", "false_keeps")
 
 
 def figure_columns(figures: list[dict[str, Any]]) -> dict[str, str]:
-    """The labelled figures some group has (so a table shows no empty columns)."""
-    return {k: label for k, label in FIGURE_LABELS.items() if any(k in f for f in figures)}
+    """Pooled figure key -> column heading, for the figures some group has (so a table shows no
+    empty columns); ``protocol`` first, then in declaration order."""
+    labels = {"protocol": "protocol", **{f.key: f.column for f in figures_for() if not f.hidden}}
+    known = {k: label for k, label in labels.items() if any(k in f for f in figures)}
+    rest = sorted({k for f in figures for k in f} - set(labels))
+    return {**known, **{k: k for k in rest}}
+
+
+def csv_columns(figures: list[dict[str, Any]]) -> list[str]:
+    """The results CSV's figure columns: :data:`FIGURE_COLUMNS`, then the other keys rows have."""
+    return [*FIGURE_COLUMNS, *(k for k in figure_columns(figures) if k not in FIGURE_COLUMNS)]
 
 
 def run_protocol(params: dict[str, Any] | None) -> str:
@@ -47,50 +44,20 @@ def run_protocol(params: dict[str, Any] | None) -> str:
     return str((params or {}).get("protocol") or "constrained")
 
 
-def group_figures(payloads: list[dict[str, Any]], protocols: list[str]) -> dict[str, Any]:
+def run_metrics(payload: dict[str, Any]) -> dict[str, Any]:
+    """A ``run_finished`` payload's metrics, whatever its format version."""
+    metrics = upgrade_run_finished(payload)["metrics"]
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def group_figures(payloads: list[dict[str, Any]], protocols: list[str],
+                  figures: Sequence[Figure] | None = None) -> dict[str, Any]:
     """The figures of one group: ``payloads`` are its finished runs' ``run_finished`` payloads,
-    ``protocols`` the protocol of each of its runs."""
+    ``protocols`` the protocol of each of its runs, ``figures`` the declarations to pool (default:
+    every one known)."""
     out: dict[str, Any] = {}
     if protocols:
         out["protocol"] = protocols[0] if len(set(protocols)) == 1 else "mixed"
-    out.update(_chains(payloads))
-    out.update(_tot_metrics(payloads))
-    out.update(_truth(payloads))
-    return out
-
-
-def _chains(payloads: list[dict[str, Any]]) -> dict[str, Any]:
-    judged = [p for p in payloads if p.get("chains") and p.get("chains_correct") is not None]
-    # chains drawn until one was right (anytime) over-state a chain's success: not in the mean
-    fixed = [p for p in judged if not p.get("chains_anytime")]
-    out: dict[str, Any] = {}
-    if len(fixed) < len(judged):
-        out["chain_runs_until_correct"] = len(judged) - len(fixed)
-    if fixed:
-        n = sum(int(p["chains"]) for p in fixed)
-        k = sum(int(p["chains_correct"]) for p in fixed)
-        out.update(chains=n, chains_correct=k, chain_rate=round(k / n, 4))
-    return out
-
-
-def _tot_metrics(payloads: list[dict[str, Any]]) -> dict[str, Any]:
-    tot = [p for p in payloads if "correct_any" in p]
-    if not tot:
-        return {}
-    def rate(key: str) -> float:
-        return round(sum(bool(p.get(key)) for p in tot) / len(tot), 4)
-    return {"correct_any_rate": rate("correct_any"), "correct_top1_rate": rate("correct_top1"),
-            "correct_first_valid_rate": rate("correct_first_valid")}
-
-
-def _truth(payloads: list[dict[str, Any]]) -> dict[str, Any]:
-    judged = [p for p in payloads if p.get("scored_with_truth")]
-    if not judged:
-        return {}
-    out: dict[str, Any] = {k: sum(int(p.get(k) or 0) for p in judged)
-                           for k in ("scored_with_truth", "false_prunes_threshold",
-                                     "false_prunes_capacity", "false_keeps")}
-    auc = auc_of(merge_value_truth(p.get("value_truth") for p in judged))
-    if auc is not None:
-        out["auc"] = auc
+    out.update(pool(figures_for() if figures is None else figures,
+                    [run_metrics(p) for p in payloads]))
     return out

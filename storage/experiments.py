@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from reasoning.figures import upgrade_run_finished
+
 from .db import HasEngine
 from .liveness import HOST, left_by_dead_process
 from .run_list import find_experiments
@@ -103,8 +105,8 @@ def cell_runs(store: HasEngine, experiment_id: int) -> list[dict[str, Any]]:
 
 
 def finished_payloads(store: HasEngine, run_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """run id -> its ``run_finished`` payload (the last one), for the figures it alone carries
-    (chains, truth counts and AUC, ToT metrics); runs without one are missing."""
+    """run id -> its ``run_finished`` payload (the last one, any format version read as version
+    3: figures in ``metrics``), for the figures it alone carries; runs without one are missing."""
     out: dict[int, dict[str, Any]] = {}
     ids = list(run_ids)
     with store.engine.connect() as conn:
@@ -113,7 +115,7 @@ def finished_payloads(store: HasEngine, run_ids: list[int]) -> dict[int, dict[st
                 events.c.run_id.in_(ids[k:k + 500]), events.c.type == "run_finished") \
                 .order_by(events.c.seq)
             for run_id, payload in conn.execute(q):
-                out[int(run_id)] = json.loads(payload)
+                out[int(run_id)] = upgrade_run_finished(json.loads(payload))   # one shape
     return out
 
 

@@ -95,7 +95,7 @@ def test_oracle_values_are_exact_solvability_with_no_model_call():
     result, tree, fin = _run("beam", {"evaluator": "oracle"}, RandomPolicy())
     scored = [n for n in tree.nodes.values() if n.evaluator == "oracle"]
     assert scored and all(n.value == (1.0 if n.truth else 0.0) for n in scored)
-    assert fin["false_prunes"] == 0   # (hopeless states still fill a beam with too few good ones)
+    assert fin["metrics"]["false_prunes"] == 0   # (hopeless states still fill a beam with too few good ones)
     assert "value" not in fin["calls_by_purpose"]
     assert fin["model_calls"] == fin["calls_by_purpose"]["proposal"] == len(tree.nodes) - 1
     # the perfect evaluator keeps a solvable candidate whenever one was proposed: 4 5 6 10 solved

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"run_id", "outcome", "answer", "nodes", "tokens", "events", "seconds",
                 "prompt_tokens", "completion_tokens", "model_calls", "calls_by_purpose",
-                "tokens_by_purpose", "protocol", "answer_node", "marks"}
+                "tokens_by_purpose", "protocol", "answer_node", "marks", "metrics"}
 
 
 def _cli(tmp_path, *args: str) -> subprocess.CompletedProcess:

@@ -101,11 +101,11 @@ def test_validation_names_missing_required_fields_and_bad_marks():
         validate_event(Event(1, 2, 0.1, ev.NODE_PRUNED, None, {"reason": "x"}))
 
 
-def test_old_runs_read_as_format_1_and_new_runs_write_format_2():
+def test_old_runs_read_as_format_1_and_new_runs_write_format_3():
     assert decode(ev.RUN_STARTED, {"task": "t", "problem": "p", "strategy": "s"}).format_version == 1
     events = _scripted_run()
-    assert events[0].data.format_version == ev.FORMAT_VERSION == 2
-    assert events[0].payload["format_version"] == 2
+    assert events[0].data.format_version == ev.FORMAT_VERSION == 3
+    assert events[0].payload["format_version"] == 3
 
 
 @pytest.mark.parametrize("strategy,params", [

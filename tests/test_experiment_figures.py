@@ -59,13 +59,13 @@ def test_experiment_results_carry_the_figures_of_their_runs(store):
     rows = {r.strategy: r for r in exp.results(store, eid)}
     runs = repo.cell_runs(store, eid)
     fins = repo.finished_payloads(store, [r["id"] for r in runs])
-    bon = [fins[r["id"]] for r in runs if r["strategy"] == "best_of_n"]
+    bon = [fins[r["id"]]["metrics"] for r in runs if r["strategy"] == "best_of_n"]
     figs = rows["best_of_n:anytime=false,n=4"].figures
     assert figs["chains"] == 8 == sum(p["chains"] for p in bon)
     assert figs["chain_rate"] == round(sum(p["chains_correct"] for p in bon) / 8, 4)
     assert "chains" not in rows["greedy"].figures
     beam = rows["beam:beam_width=1,proposals=2"].figures
-    assert beam["scored_with_truth"] == sum(fins[r["id"]]["scored_with_truth"] for r in runs
+    assert beam["scored_with_truth"] == sum(fins[r["id"]]["metrics"]["scored_with_truth"] for r in runs
                                             if r["strategy"] == "beam")
     assert {r.figures["protocol"] for r in rows.values()} == {"constrained"}
     # the CLI's JSON line, the results CSV and the cells CSV say the same

@@ -123,8 +123,9 @@ def test_chat_grader_scores_steps_apart_from_the_policy_and_counts_against_truth
     assert not any("Rate it" in str(r.prompt) for r in policy.requests)
     assert [p for p, _, _ in g.requests[:2]] == ["/classify", "/pooling"]   # probed once: 404s
     finished = rec.events[-1].payload
-    assert finished["scored_with_truth"] == len(scored) and finished["false_prunes"] == 0
-    assert finished["auc"] == 1.0     # a grader that knows the truth ranks states perfectly
+    figures = finished["metrics"]
+    assert figures["scored_with_truth"] == len(scored) and figures["false_prunes"] == 0
+    assert figures["auc"] == 1.0     # a grader that knows the truth ranks states perfectly
     # the inspector shows the grader's value beside the exact truth, and its details
     from components.inspector import facts
     node = rec.tree.nodes[steps[0].node_id]

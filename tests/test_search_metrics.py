@@ -14,7 +14,7 @@ from tests.test_strategies import Letters, by_seed_at_root, policy, run
 def test_best_of_n_reports_chains_and_how_many_were_right():
     result, tree, _, rec = run("best_of_n", {"n": 3}, by_seed_at_root, Letters(target="ba"))
     fin = rec.events[-1].payload
-    assert (fin["chains"], fin["chains_correct"]) == (3, 1)       # aa, ba, ca: one is right
+    assert (fin["metrics"]["chains"], fin["metrics"]["chains_correct"]) == (3, 1)       # aa, ba, ca: one is right
     assert result.extra["chains_correct"] == 1
 
 
@@ -22,22 +22,22 @@ def test_best_of_n_anytime_says_its_chains_stopped_at_a_right_one():
     fin = run("best_of_n", {"n": 2, "anytime": True}, by_seed_at_root,
               Letters(target="ca"))[3].events[-1].payload
     # waves of 2 (aa, ba), then (ca, …): stops after the wave with a right chain
-    assert (fin["chains"], fin["chains_correct"], fin["chains_anytime"]) == (4, 1, True)
+    assert (fin["metrics"]["chains"], fin["metrics"]["chains_correct"], fin["metrics"]["chains_anytime"]) == (4, 1, True)
     assert "chains_anytime" not in run("best_of_n", {"n": 2}, by_seed_at_root,
                                        Letters(target="ca"))[3].events[-1].payload
 
 
 def test_best_of_n_all_chains_right_and_all_wrong():
     fin = run("best_of_n", {"n": 4}, policy(), Letters(target="aa"))[3].events[-1].payload
-    assert (fin["chains"], fin["chains_correct"]) == (4, 4)
+    assert (fin["metrics"]["chains"], fin["metrics"]["chains_correct"]) == (4, 4)
     fin = run("best_of_n", {"n": 2}, policy(), Letters(target="cc"))[3].events[-1].payload
-    assert (fin["chains"], fin["chains_correct"]) == (2, 0)
+    assert (fin["metrics"]["chains"], fin["metrics"]["chains_correct"]) == (2, 0)
 
 
 def test_best_of_n_without_a_verifier_claims_no_correct_chains():
     fin = run("best_of_n", {"n": 3}, by_seed_at_root,
               Letters(target="aa", verifier=False))[3].events[-1].payload
-    assert fin["chains"] == 3 and fin.get("chains_correct") is None   # null = left out
+    assert fin["metrics"]["chains"] == 3 and fin["metrics"].get("chains_correct") is None   # null = left out
 
 
 def test_best_of_n_cut_by_the_budget_counts_only_chains_that_ended():
@@ -47,7 +47,7 @@ def test_best_of_n_cut_by_the_budget_counts_only_chains_that_ended():
                           budget=Budget(max_nodes=8))
     fin = rec.events[-1].payload
     assert fin["outcome"] == "solved"                 # chain 2 (ba) was found before the cut
-    assert (fin["chains"], fin["chains_correct"]) == (2, 1)
+    assert (fin["metrics"]["chains"], fin["metrics"]["chains_correct"]) == (2, 1)
 
 
 # -- false prunes: the evaluator's "no" vs no room in the beam -----------------------------------
@@ -55,15 +55,15 @@ def test_beam_false_prune_is_a_capacity_prune():
     verdicts = {"a": "impossible", "b": "likely", "c": "likely"}
     fin = run("beam", {"beam_width": 1, "proposals": 3},
               policy(verdicts=verdicts))[3].events[-1].payload
-    assert fin["false_prunes"] == 1
-    assert (fin["false_prunes_capacity"], fin["false_prunes_threshold"]) == (1, 0)
+    assert fin["metrics"]["false_prunes"] == 1
+    assert (fin["metrics"]["false_prunes_capacity"], fin["metrics"]["false_prunes_threshold"]) == (1, 0)
 
 
 def test_dfs_false_prune_is_a_threshold_prune():
     verdicts = {"a": "impossible", "b": "likely", "c": "likely"}
     fin = run("dfs", {"proposals": 3}, policy(verdicts=verdicts))[3].events[-1].payload
-    assert fin["false_prunes"] == 1
-    assert (fin["false_prunes_capacity"], fin["false_prunes_threshold"]) == (0, 1)
+    assert fin["metrics"]["false_prunes"] == 1
+    assert (fin["metrics"]["false_prunes_capacity"], fin["metrics"]["false_prunes_threshold"]) == (0, 1)
 
 
 def test_truth_counts_splits_by_the_capacity_set():
@@ -106,9 +106,9 @@ def test_run_reports_the_evaluators_auc(verdicts, auc):
     fin = run("beam", {"beam_width": 3, "proposals": 3},
               policy(verdicts=verdicts), Letters(target="ab"))[3].events[-1].payload
     # depth 1: a (solvable) vs b, c (hopeless); depth 2 nodes are terminal (verified, unscored)
-    assert fin["auc"] == auc
-    assert sum(p for _, p, _ in fin["value_truth"]) == 1
-    assert sum(q for _, _, q in fin["value_truth"]) == 2
+    assert fin["metrics"]["auc"] == auc
+    assert sum(p for _, p, _ in fin["metrics"]["value_truth"]) == 1
+    assert sum(q for _, _, q in fin["metrics"]["value_truth"]) == 2
 
 
 # -- the run summary (cli.py run / show) repeats them ---------------------------------------------
@@ -121,7 +121,7 @@ def test_cli_summary_carries_chains_truth_counts_and_protocol(store):
                              params={"n": 4}), store, model=ScriptedModel(pick_by_seed))
     out = cli.summary(store, rid)
     fin = [e for e in store.events(rid) if e.type == "run_finished"][0].payload
-    assert out["chains"] == 4 and out["chains_correct"] == fin["chains_correct"]
+    assert out["chains"] == 4 and out["chains_correct"] == fin["metrics"]["chains_correct"]
     assert out["protocol"] == "constrained"
     rid, _ = execute(RunSpec(task="game24", problem="4 5 6 10", strategy="beam",
                              params={"beam_width": 1, "proposals": 2}), store,
@@ -130,7 +130,7 @@ def test_cli_summary_carries_chains_truth_counts_and_protocol(store):
     out = cli.summary(store, rid)
     fin = [e for e in store.events(rid) if e.type == "run_finished"][0].payload
     assert {"false_prunes", "false_prunes_threshold", "false_prunes_capacity"} <= set(out)
-    assert out.get("auc") == fin.get("auc")      # undefined (one class only) is left out
+    assert out.get("auc") == fin["metrics"].get("auc")      # undefined (one class only) is left out
     assert out["false_prunes_capacity"] + out["false_prunes_threshold"] == out["false_prunes"]
 
 

@@ -210,7 +210,7 @@ def test_beam_keeps_the_top_b_and_prunes_the_rest_with_value():
     assert [len(r.choices) for r in root_reqs] == [3, 2, 1]
     # evaluator against truth: c (pruned) is hopeless, b (kept) is hopeless -> 0 / 1
     fin = rec.events[-1].payload
-    assert (fin["false_prunes"], fin["false_keeps"], fin["scored_with_truth"]) == (0, 1, 3)
+    assert (fin["metrics"]["false_prunes"], fin["metrics"]["false_keeps"], fin["metrics"]["scored_with_truth"]) == (0, 1, 3)
     assert tree.nodes[2].truth is False and tree.nodes[1].truth is True
 
 
@@ -220,7 +220,7 @@ def test_beam_counts_a_false_prune():
     result, tree, _, rec = run("beam", {"beam_width": 1, "proposals": 3}, policy(verdicts=verdicts))
     assert [i for i, _ in of_type(rec, ev.NODE_PRUNED)] == [3, 1]     # in rank order: c (3), a
     assert result.outcome == "failed"
-    assert rec.events[-1].payload["false_prunes"] == 1
+    assert rec.events[-1].payload["metrics"]["false_prunes"] == 1
 
 
 def test_beam_value_calls_are_constrained_sampled_and_counted_in_tokens():
@@ -265,7 +265,7 @@ def test_dfs_with_an_explicit_threshold_and_exhausted_space():
     assert [i for i, _ in of_type(rec, ev.NODE_PRUNED)] == [1, 2]
     assert "value 3 < 100" in tree.nodes[1].reason
     assert result.outcome == "failed" and "exhausted" in result.detail
-    assert rec.events[-1].payload["false_prunes"] == 1        # a was still solvable
+    assert rec.events[-1].payload["metrics"]["false_prunes"] == 1        # a was still solvable
 
 
 # -- mcts ------------------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ def test_reflect_backtracks_writes_reflections_and_continues_from_the_parent():
     assert len(refl_reqs) == 5
     assert all(r.temperature == 0.0 and r.max_tokens == 40 and r.stop == ["\n"] for r in refl_reqs)
     assert "Step: a" in refl_reqs[0].prompt and "Before the step: at -" in refl_reqs[0].prompt
-    assert rec.events[-1].payload["false_prunes"] == 0
+    assert rec.events[-1].payload["metrics"]["false_prunes"] == 0
 
 
 def test_reflect_gives_up_after_max_reflections():

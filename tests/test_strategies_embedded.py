@@ -52,7 +52,7 @@ def _scored_have_truth(tree):
     scored = [n for n in tree.nodes.values() if n.evaluator == "value_prompt"]
     assert all(n.truth is not None for n in scored)
     if scored:
-        assert "false_prunes" in tree.finished and "false_keeps" in tree.finished
+        assert "false_prunes" in tree.finished["metrics"] and "false_keeps" in tree.finished["metrics"]
     return scored
 
 

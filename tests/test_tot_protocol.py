@@ -111,7 +111,7 @@ def test_tot_beam_no_early_stop_and_the_papers_two_metrics():
     assert len(judged) == 6                      # two answers x 3 samples, last-step prompt
     assert s[RIGHT].role == "answer" and s[RIGHT].state == SOLVED
     assert s[WRONG].state != SOLVED and "does not use exactly" in s[WRONG].reason
-    fin = rec.events[-1].payload
+    fin = rec.events[-1].payload["metrics"]
     assert (fin["correct_any"], fin["correct_top1"], fin["final_answers"]) == (True, True, 2)
     assert result.outcome == "solved" and result.answer_node == s[RIGHT].id
     assert rec.events[0].payload["protocol"] == "tot"
@@ -121,14 +121,14 @@ def test_tot_sends_a_chat_model_each_prompt_as_one_user_message():
     result, _, model, rec = run_tot(beam_width=2, mode="chat")
     assert all(isinstance(r.prompt, list) and len(r.prompt) == 1 and r.prompt[0]["role"] == "user"
                for r in model.requests)
-    assert rec.events[-1].payload["correct_top1"] is True and result.outcome == "solved"
+    assert rec.events[-1].payload["metrics"]["correct_top1"] is True and result.outcome == "solved"
 
 
 def test_tot_beam_top1_is_the_best_by_value_even_when_wrong():
     # the judge is fooled: it calls the right answer impossible, so the wrong one ranks first;
     # the authors' own scoring skips an answer that does not use the four numbers (WRONG uses 3)
     result, tree, _, rec = run_tot(beam_width=2, judge={RIGHT[len("Answer: "):].lower(): "impossible"})
-    fin = rec.events[-1].payload
+    fin = rec.events[-1].payload["metrics"]
     assert (fin["correct_any"], fin["correct_top1"], fin["correct_first_valid"]) == \
         (True, False, True)
     assert result.outcome == "failed" and result.answer_node == steps(tree)[WRONG].id
@@ -136,14 +136,14 @@ def test_tot_beam_top1_is_the_best_by_value_even_when_wrong():
 
 def test_tot_beam_of_one_keeps_one_final_answer():
     _, tree, _, rec = run_tot(beam_width=1)
-    fin = rec.events[-1].payload
+    fin = rec.events[-1].payload["metrics"]
     assert fin["final_answers"] == 1 and fin["correct_top1"] is True
     assert steps(tree)[WRONG].reason.startswith("outside beam")
 
 
 def test_tot_dfs_follows_values_and_stops_at_judged_answers():
     result, tree, model, rec = run_tot("dfs")
-    fin = rec.events[-1].payload
+    fin = rec.events[-1].payload["metrics"]
     assert (fin["correct_any"], fin["correct_top1"]) == (True, True)
     s = steps(tree)
     # best first: 1 1 24 (sure) before 2 4 6 (likely), which is never expanded
@@ -154,7 +154,7 @@ def test_tot_dfs_follows_values_and_stops_at_judged_answers():
 def test_tot_dfs_keeps_only_the_answers_the_judge_passes():
     # the judge rejects the right answer: DFS believes its judge, so its answers are all wrong
     result, tree, _, rec = run_tot("dfs", judge={RIGHT[len("Answer: "):].lower(): "impossible"})
-    fin = rec.events[-1].payload
+    fin = rec.events[-1].payload["metrics"]
     assert (fin["correct_any"], fin["correct_top1"], fin["final_answers"]) == (False, False, 1)
     assert steps(tree)[RIGHT].reason.startswith("below threshold")
     assert result.outcome == "failed"

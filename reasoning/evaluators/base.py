@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..engine import SearchContext
+from ..figures import Figure
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,15 @@ class Evaluator:
     # True when a value below ``default_threshold`` is a proof, not a guess (the oracle): a
     # search may then drop the node for good instead of keeping it for want of better ones
     exact: ClassVar[bool] = False
+    # figures an evaluator adds to run_finished.metrics (reasoning.figures.Figure), if any
+    figures: ClassVar[tuple[Figure, ...]] = ()
 
     def evaluate(self, ctx: SearchContext, node_id: int) -> Score:
         raise NotImplementedError
+
+    def metrics(self) -> dict[str, Any]:
+        """Figures for the run's ``run_finished.metrics`` (declare each in ``figures``)."""
+        return {}
 
     @property
     def max_value(self) -> float:

@@ -7,9 +7,12 @@ evaluator it uses, named ``<evaluator>_<setting>`` (``prm_model``): see :func:`s
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
+from .. import truth
 from ..evaluators import EVALUATORS, evaluator_setting_keys
+from ..figures import Figure, merge
 from .base import Strategy
 from .beam import Beam
 from .best_of_n import BestOfN
@@ -58,5 +61,21 @@ def make_strategy(name: str, params: dict[str, Any] | None = None) -> Strategy:
     return strategy
 
 
-__all__ = ["BUILTIN_STRATEGIES", "EVALUATORS", "STRATEGIES", "Strategy", "make_strategy",
-           "split_params"]
+def figures_for(strategy: str | None = None,
+                params: Mapping[str, Any] | None = None) -> tuple[Figure, ...]:
+    """The figures a run of ``strategy`` declares (``reasoning.figures``): its strategy's, those
+    of the evaluators its ``params`` name (``evaluator``, ``…_evaluator``) and the truth figures
+    every run may have. ``strategy=None``: every declaration known (built-ins and the plug-ins
+    loaded). A strategy not loaded declares nothing (its metrics still show, undeclared)."""
+    if strategy is None:
+        return merge(*(c.figures for c in STRATEGIES.values()),
+                     *(getattr(c, "figures", ()) for c in EVALUATORS.values()), truth.FIGURES)
+    cls = STRATEGIES.get(strategy)
+    named = [v for k, v in (params or {}).items()
+             if (k == "evaluator" or k.endswith("_evaluator")) and isinstance(v, str)]
+    return merge(getattr(cls, "figures", ()),
+                 *(getattr(EVALUATORS.get(n), "figures", ()) for n in named), truth.FIGURES)
+
+
+__all__ = ["BUILTIN_STRATEGIES", "EVALUATORS", "STRATEGIES", "Strategy", "figures_for",
+           "make_strategy", "split_params"]

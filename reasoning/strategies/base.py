@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from ..engine import Result, SearchContext
 from ..evaluators import EVALUATORS, Evaluator, evaluator_settings, make_evaluator
+from ..figures import Figure
 from ..growth import Growth
 from ..rules import solution_end
 from ..settings import from_dict
@@ -24,6 +25,9 @@ class Strategy:
     name: ClassVar[str]
     title: ClassVar[str]
     Settings: ClassVar[type]
+    # the figures this strategy adds to run_finished.metrics (its Result.extra), with their meaning
+    # and how experiments pool them: reasoning.figures.Figure
+    figures: ClassVar[tuple[Figure, ...]] = ()
 
     def __init__(self, settings: Any = None, **params: Any) -> None:
         self.settings = settings if settings is not None else from_dict(self.Settings, params)
@@ -65,7 +69,18 @@ class Strategy:
         if name in ("", "none", None):
             return None
         settings = self.evaluator_settings.get(name)
-        return make_evaluator(name) if settings is None else make_evaluator(name, settings=settings)
+        made = make_evaluator(name) if settings is None else make_evaluator(name, settings=settings)
+        self._made = [*getattr(self, "_made", []), made]
+        return made
+
+    def evaluator_metrics(self) -> dict[str, Any]:
+        """What the evaluators made since the last call report for ``run_finished.metrics``
+        (an evaluator's ``metrics()``, declared in its ``figures``), even for a run cut short."""
+        out: dict[str, Any] = {}
+        for made in getattr(self, "_made", []):
+            out.update(getattr(made, "metrics", dict)())
+        self._made: list[Evaluator] = []
+        return out
 
     def params(self) -> dict[str, Any]:
         out = dataclasses.asdict(self.settings)

@@ -113,6 +113,7 @@ class Beam(Strategy):
     name = "beam"
     title = "Beam search (Tree-of-Thoughts BFS)"
     Settings = BeamSettings
+    figures = tot.FIGURES   # --protocol tot: the paper's metrics (reasoning.figures)
 
     @classmethod
     def layout_hint(cls, params: Mapping[str, Any]) -> Growth:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Result, SearchContext
+from ..figures import Figure
 from ..growth import Growth, int_setting
 from ..parallel import Ask, propose_many
 from ..settings import check_range
@@ -94,10 +95,50 @@ def _ended_in_tree(ctx: SearchContext, done: list[_Chain]) -> list[_Chain]:
     return out
 
 
+def _fixed(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs with judged chains drawn to a fixed n (drawing until one is right biases the ratio
+    upwards: such runs are counted apart, in ``chain_runs_until_correct``)."""
+    return [r for r in runs if r.get("chains") and r.get("chains_correct") is not None
+            and not r.get("chains_anytime")]
+
+
+def _until_correct(runs: list[dict[str, Any]]) -> int | None:
+    n = sum(1 for r in runs if r.get("chains") and r.get("chains_correct") is not None
+            and r.get("chains_anytime"))
+    return n or None
+
+
+def _sum_fixed(key: str):
+    def pooled(runs: list[dict[str, Any]]) -> int | None:
+        fixed = _fixed(runs)
+        return sum(int(r[key]) for r in fixed) if fixed else None
+    return pooled
+
+
+def _chain_rate(runs: list[dict[str, Any]]) -> float | None:
+    fixed = _fixed(runs)
+    n = sum(int(r["chains"]) for r in fixed)
+    return round(sum(int(r["chains_correct"]) for r in fixed) / n, 4) if n else None
+
+
+# what chain_stats adds to a run's metrics (reasoning.figures); chain_rate is ToT's CoT baseline:
+# the mean success of ONE sampled chain, pooled over chains (Σ correct / Σ chains), not over runs
+FIGURES = (
+    Figure("chains", "chains drawn to the end", _sum_fixed("chains")),
+    Figure("chains_correct", "chains the verifier accepted", _sum_fixed("chains_correct"),
+           label="chains correct"),
+    Figure("chain_rate", "mean success of one sampled chain (a group: Σ correct / Σ chains over "
+           "runs with a fixed n)", _chain_rate, "{:.0%}", "mean per-chain success (CoT)"),
+    Figure("chains_anytime", "chains were drawn until one was right (left out of chain_rate)",
+           _until_correct, pooled_as="chain_runs_until_correct"),
+)
+
+
 class BestOfN(Strategy):
     name = "best_of_n"
     title = "Best-of-N (verifier, else majority vote)"
     Settings = BestOfNSettings
+    figures = FIGURES
 
     @classmethod
     def layout_hint(cls, params: Mapping[str, Any]) -> Growth:

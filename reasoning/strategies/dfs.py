@@ -55,6 +55,7 @@ class DFS(Strategy):
     name = "dfs"
     title = "Depth-first search with backtracking (Tree-of-Thoughts DFS)"
     Settings = DFSSettings
+    figures = tot.FIGURES   # --protocol tot: the paper's metrics (reasoning.figures)
 
     @classmethod
     def layout_hint(cls, params: Mapping[str, Any]) -> Growth:

@@ -19,11 +19,22 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Child, Result, SearchContext
+from ..figures import Figure
 from ..models.base import GenRequest
 from ..tasks import game24_tot as tot
 from ..tasks.base import InvalidStep
 
 PROTOCOLS = ("constrained", "tot")
+
+# what judge_final adds to a run's metrics (declared by the strategies that run this protocol)
+FIGURES = (
+    Figure("correct_any", "ToT: one of the final answers is right", "rate", label="correct any (ToT)"),
+    Figure("correct_top1", "ToT: the best final answer by value is right", "rate",
+           label="correct top-1 (ToT)"),
+    Figure("correct_first_valid", "ToT as its authors scored it: the first final answer using the "
+           "four numbers is right", "rate", label="correct first valid (ToT)"),
+    Figure("final_answers", "ToT: final answers the search kept", "mean", label="final answers (ToT)"),
+)
 
 
 def check_protocol(protocol: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from reasoning.figures import shown, upgrade_run_finished
 from reasoning.models.base import ModelError
+from reasoning.strategies import figures_for
 
 
 def parse_float(name: str, value: str, expected: str = "a number") -> float:
@@ -21,7 +23,8 @@ def parse_int(name: str, value: str) -> int:
         raise ValueError(f"{name}: expected a whole number, got {value!r}") from None
 
 
-# figures of run_finished that the summary repeats when a run has them
+# figures of run_finished that the summary repeats at the top when a run has them (the line is
+# public: these keep their place; every declared figure is also under "metrics")
 FINISHED_FIGURES = ("calls_by_purpose", "tokens_by_purpose", "cost", "chains", "chains_correct", "correct_any", "correct_top1",
                     "correct_first_valid", "false_prunes",
                     "false_prunes_threshold", "false_prunes_capacity", "false_keeps", "auc")
@@ -38,12 +41,17 @@ def summary(store, run_id: int) -> dict[str, Any]:
     from runner.marks import answer_and_marks
     out["answer_node"], out["marks"] = answer_and_marks(store.events(run_id))
     out["protocol"] = (row.get("params") or {}).get("protocol", "constrained")
-    fin = store.experiments.finished_payloads([run_id]).get(run_id, {})
+    fin = upgrade_run_finished(store.experiments.finished_payloads([run_id]).get(run_id, {}))
+    metrics = fin["metrics"] if isinstance(fin.get("metrics"), dict) else {}
     # compute: runs from before these fields report what they have (generated tokens)
     out["prompt_tokens"] = int(fin.get("prompt_tokens") or 0)
     out["completion_tokens"] = int(fin.get("completion_tokens", row["tokens"]) or 0)
     out["model_calls"] = int(fin.get("model_calls") or 0)
-    out.update({k: fin[k] for k in FINISHED_FIGURES if k in fin})
+    out.update({k: fin.get(k, metrics.get(k)) for k in FINISHED_FIGURES
+                if k in fin or k in metrics})
+    # what the run's strategy and evaluators declare, and any other metric it has (not hidden)
+    declared = figures_for(row.get("strategy"), row.get("params") or {})
+    out["metrics"] = {f.name: v for f, v in shown(declared, metrics)}
     return out
 
 

@@ -14,9 +14,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasoning.strategies import figures_for
 from storage import Store
 
-from ..run_figures import FIGURE_COLUMNS, group_figures, run_protocol
+from ..run_figures import csv_columns, group_figures, run_metrics, run_protocol
 from .config import Cell, ExperimentConfig, cells, load_config
 
 FINISHED_OUTCOMES = ("solved", "failed", "budget")
@@ -162,9 +163,22 @@ def results(store: Store, experiment_id: int) -> list[ResultRow]:
                               round(k / n, 4) if n else None, round(lo, 4), round(hi, 4),
                               len(group), sum(r["outcome"] == "error" for r in runs),
                               group_figures([payloads[r["id"]] for r in fin if r["id"] in payloads],
-                                            [run_protocol(r.get("params")) for r in runs]),
+                                            [run_protocol(r.get("params")) for r in runs],
+                                            _declared(runs)),
                               mean_compute([payloads.get(r["id"], {}) for r in fin], fin)))
     return rows
+
+
+def _declared(runs: list[dict[str, Any]]) -> tuple[Any, ...] | None:
+    """The figures the group's runs declare (their strategy's and evaluators'); None (every
+    declaration known) for a group that has not run yet."""
+    if not runs:
+        return None
+    out: dict[str, Any] = {}
+    for r in runs:
+        for f in figures_for(r.get("strategy"), r.get("params")):
+            out.setdefault(f.name, f)
+    return tuple(out.values())
 
 
 # what the accuracy-vs-compute curve can put on its x axis: key -> axis title
@@ -242,17 +256,19 @@ def cells_csv(store: Store, experiment_id: int) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
     payloads = store.experiments.finished_payloads([r["id"] for r in latest.values()])
+    metrics = {rid: run_metrics(p) for rid, p in payloads.items()}
+    columns = [*CELL_FIGURES, *_declared_names(latest.values(), metrics)]
     w.writerow(["experiment_id", "problem_id", "strategy", "budget_kind", "budget", "seed",
                 "run_id", "outcome", "answer", "tokens", "nodes", "seconds", "protocol",
-                *CELL_FIGURES])
+                *columns])
     for c in cells(config):
         r = latest.get(c.key) or {}
-        fin = payloads.get(r.get("id"), {})
+        fin = metrics.get(r.get("id"), {})
         w.writerow([experiment_id, c.problem_id, c.strategy, config.budget_kind, c.budget, c.seed,
                     r.get("id", ""), r.get("outcome") or r.get("status", "not run"),
                     r.get("answer") or "", r.get("tokens", ""), r.get("nodes", ""),
                     r.get("seconds", ""), run_protocol(r.get("params")) if r else "",
-                    *(_cell(fin.get(k)) for k in CELL_FIGURES)])
+                    *(_cell(fin.get(k)) for k in columns)])
     return buf.getvalue()
 
 
@@ -262,19 +278,33 @@ CELL_FIGURES = ("chains", "chains_correct", "correct_any", "correct_top1", "corr
                 "false_prunes_threshold", "false_prunes_capacity", "false_keeps")
 
 
+def _declared_names(runs: Any, metrics: dict[int, dict[str, Any]]) -> list[str]:
+    """Figures beyond :data:`CELL_FIGURES` that some run has, declared ones first (not hidden)."""
+    have = {k for m in metrics.values() for k in m}
+    out: dict[str, bool] = {}
+    for r in runs:
+        for f in figures_for(r.get("strategy"), r.get("params")):
+            if f.name in have and not f.hidden and f.name not in CELL_FIGURES:
+                out.setdefault(f.name, True)
+    hidden = {f.name for r in runs for f in figures_for(r.get("strategy"), r.get("params"))
+              if f.hidden}
+    return [*out, *sorted(have - set(out) - set(CELL_FIGURES) - hidden)]
+
+
 def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
 def results_csv(rows: list[ResultRow]) -> str:
+    columns = csv_columns([r.figures for r in rows])
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["strategy", "budget", "solved", "total", "rate", "ci95_low", "ci95_high",
-                "mean_tokens", "mean_seconds", "cells", "errors", *FIGURE_COLUMNS])
+                "mean_tokens", "mean_seconds", "cells", "errors", *columns])
     for r in rows:
         w.writerow([r.strategy, r.budget, r.solved, r.total, r.rate, r.ci_low, r.ci_high,
                     r.mean_tokens, r.mean_seconds, r.cells, r.errors,
-                    *(r.figures.get(k, "") for k in FIGURE_COLUMNS)])
+                    *(r.figures.get(k, "") for k in columns)])
     return buf.getvalue()
 
 
