@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import ast
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ["app.py", "app_context.py", "cli.py", "components", "pages", "reasoning", "runner",
            "storage"]
+# the import graph also covers these (the CLI wrapper, the recorder package, the benchmarks)
+GRAPHED = PRODUCT + ["thinktree", "benchmarks"]
+# the plug-in registries, which the plug-in loader fills and must never import
+REGISTRIES = ("reasoning.strategies", "reasoning.evaluators", "reasoning.tasks")
 MAX_MODULE_LINES = 400
 MAX_PAGE_LINES = 120
 # over the limit on main when this test landed, each being reworked by its owner: remove the
@@ -30,6 +35,136 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             mods.add(node.module)
     return mods
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def graphed_modules() -> dict[str, Path]:
+    out = {}
+    for name in GRAPHED:
+        p = ROOT / name
+        out.update({module_name(f): f for f in ([p] if p.is_file() else sorted(p.rglob("*.py")))})
+    return out
+
+
+def import_graph() -> dict[str, dict[str, str]]:
+    """``{module: {imported product module: "file:line (where)"}}`` for every import statement of
+    the product: at module level, under ``if TYPE_CHECKING`` and inside function bodies alike (an
+    import moved into a function to dodge a cycle is still a cycle for the reader)."""
+    mods = graphed_modules()
+
+    def known(name: str) -> str | None:   # ``reasoning.tasks.Task`` -> ``reasoning.tasks``
+        while name and name not in mods:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, dict[str, str]] = {}
+    for mod, path in mods.items():
+        tree = ast.parse(path.read_text(), str(path))
+        in_function = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+                       for n in ast.walk(f)}
+        package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        out = graph.setdefault(mod, {})
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                # ``from pkg import submodule`` imports the submodule; ``from mod import name`` mod
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
+            else:
+                continue
+            where = f"{path.relative_to(ROOT)}:{node.lineno}" + (" (in a function)" if id(node) in in_function else "")
+            for target in filter(None, map(known, targets)):
+                if target != mod:
+                    out.setdefault(target, where)
+    return graph
+
+
+def import_cycles(graph: dict[str, dict[str, str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, {}):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def one_cycle(graph: dict[str, dict[str, str]], members: list[str]) -> list[str]:
+    """A shortest cycle through the component's first module, as ``a -> b (file:line)`` lines."""
+    start, inside = members[0], set(members)
+    paths = {start: [start]}
+    queue = [start]
+    while queue:
+        v = queue.pop(0)
+        for w in sorted(graph[v]):
+            if w == start:
+                path = paths[v] + [start]
+                return [f"{a} -> {b}  ({graph[a][b]})" for a, b in pairwise(path)]
+            if w in inside and w not in paths:
+                paths[w] = paths[v] + [w]
+                queue.append(w)
+    return []
+
+
+def test_the_product_has_no_import_cycle():
+    """Imports go one way (DESIGN.md's layers): no module reaches itself again through its
+    imports, whether they sit at the top, under ``TYPE_CHECKING`` or inside a function."""
+    graph = import_graph()
+    cycles = import_cycles(graph)
+    report = "\n\n".join(f"{len(c)} modules in a cycle: {', '.join(c)}\n  " + "\n  ".join(one_cycle(graph, c))
+                          for c in cycles)
+    assert not cycles, "import cycles:\n" + report
+
+
+def test_the_graph_sees_imports_in_functions_and_a_cycle_they_make():
+    """The cycle check itself: a function-body import counts, and a two-module loop is found."""
+    graph = import_graph()
+    assert "reasoning.plugins" in graph["runner.cli"] or "reasoning.plugins" in graph["components.run_form"]
+    lazy = [w for deps in graph.values() for w in deps.values() if w.endswith("(in a function)")]
+    assert lazy, "no import inside a function found: the graph misses them"
+    graph = {**graph, "reasoning.events": {**graph["reasoning.events"], "reasoning.engine": "test"}}
+    assert any({"reasoning.engine", "reasoning.events"} <= set(c) for c in import_cycles(graph))
+
+
+def test_registries_do_not_import_the_plugin_loader():
+    """The loader (``reasoning.plugins``) fills the registries; the entry points (cli, app,
+    ``runner.run``) call it. A registry that imported it would make a circle."""
+    graph = import_graph()
+    bad = {r: graph[r]["reasoning.plugins"] for r in REGISTRIES if "reasoning.plugins" in graph[r]}
+    assert not bad, bad
 
 
 def test_no_product_module_is_over_400_lines():
