@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from itertools import pairwise
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def graphed_modules() -> dict[str, Path]:
     return out
 
 
+@functools.cache
 def import_graph() -> dict[str, dict[str, str]]:
     """``{module: {imported product module: "file:line (where)"}}`` for every import statement of
     the product: at module level, under ``if TYPE_CHECKING`` and inside function bodies alike (an
@@ -65,7 +67,7 @@ def import_graph() -> dict[str, dict[str, str]]:
     for mod, path in mods.items():
         tree = ast.parse(path.read_text(), str(path))
         in_function = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
-                       for n in ast.walk(f)}
+                       for n in ast.walk(f) if isinstance(n, ast.Import | ast.ImportFrom)}
         package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
         out = graph.setdefault(mod, {})
         for node in ast.walk(tree):
