@@ -220,3 +220,19 @@ def test_pages_and_components_read_runs_only_through_the_run_view():
             if calls:
                 bad[f"{folder}/{p.name}"] = sorted(calls)
     assert not bad, bad
+
+
+def test_the_search_context_is_one_typed_class():
+    """``SearchContext`` has no mixins, and every attribute it sets is declared in ``__init__``
+    with a real type (not a bare ``Any``), so a reader finds all of it in one place."""
+    tree = ast.parse((ROOT / "reasoning" / "search_context.py").read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "SearchContext")
+    assert not cls.bases, f"SearchContext inherits from {[ast.unparse(b) for b in cls.bases]}"
+    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    declared = {ast.unparse(n.target): ast.unparse(n.annotation) for n in ast.walk(init)
+                if isinstance(n, ast.AnnAssign)}
+    assigned = {ast.unparse(t) for n in ast.walk(cls) if isinstance(n, ast.Assign | ast.AugAssign)
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"}
+    assert assigned <= set(declared), f"set but not declared in __init__: {sorted(assigned - set(declared))}"
+    assert not [a for a, hint in declared.items() if hint == "Any"], declared
