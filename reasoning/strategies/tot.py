@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Child, Result, SearchContext
-from ..evaluators.tot_value import ToTValueEvaluator
 from ..models.base import GenRequest
 from ..tasks import game24_tot as tot
 from ..tasks.base import InvalidStep
@@ -170,4 +169,5 @@ def check_settings(protocol: str, evaluator_name: str, anytime: bool = False) ->
 
 def evaluator() -> Any:
     """ToT's free-text value prompts (state and last step)."""
+    from ..evaluators.tot_value import ToTValueEvaluator
     return ToTValueEvaluator()
