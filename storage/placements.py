@@ -10,34 +10,40 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from reasoning import run_view
-from reasoning.events import Event
 from reasoning.run_view import RunView
 from reasoning.view_model import default_options, layout_key, projector
 
 from .schema import placements
 
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from sqlalchemy import Engine
+
+    from reasoning.events import Event
+
+    class Store(Protocol):
+        """What positions need of the store (:class:`storage.repo.Store` has this shape). Typed by
+        shape: the store saves a run's positions when it finishes, so the two must not import
+        each other."""
+        engine: Engine
+
+        def events(self, run_id: int, after_seq: int = 0, upto_seq: int | None = None) -> list[Event]: ...
+
 log = logging.getLogger(__name__)
-
-
-class EventStore(Protocol):
-    """What positions need of a store (:class:`storage.repo.Store` is one). Typed by shape: the
-    store saves a run's positions when it finishes, so the two modules do not import each other."""
-    engine: Engine
-
-    def events(self, run_id: int, after_seq: int = 0, upto_seq: int | None = None) -> list[Event]: ...
 
 
 class SavedPlacements:
     """``load`` / ``save`` of policy states for :class:`~reasoning.run_view.RunView`. A database
     error only costs the shortcut (the view replays the log), never the view."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def load(self, run_id: Any, key: str) -> dict | None:
@@ -62,14 +68,14 @@ class SavedPlacements:
             log.info("positions of run %s not saved (%s)", run_id, e)
 
 
-def open_view(store: EventStore, run_id: int) -> RunView:
+def open_view(store: Store, run_id: int) -> RunView:
     """A view of ``run_id`` reading ``store``, with its saved positions."""
     def read(after_seq: int, upto_seq: int | None = None):
         return store.events(run_id, after_seq=after_seq, upto_seq=upto_seq)
     return RunView(run_id, read, SavedPlacements(store))
 
 
-def build(store: EventStore, run_id: int) -> None:
+def build(store: Store, run_id: int) -> None:
     """Compute and save the positions a finished run opens with (a big run only)."""
     view = open_view(store, run_id)
     tree = view.final()
@@ -79,6 +85,6 @@ def build(store: EventStore, run_id: int) -> None:
     view.placement(key, projector(key))
 
 
-def drop(store: EventStore, run_id: int) -> None:
+def drop(store: Store, run_id: int) -> None:
     with store.engine.begin() as conn:
         conn.execute(delete(placements).where(placements.c.run_id == run_id))
