@@ -11,6 +11,7 @@ from app_context import MODEL_KEY, db_url, get_store, keep_widget_state, recorde
 from components.live_start import safe_name
 from components.model_panel import model_panel
 from components.otel_panel import OTLP_KEY, otel_panel
+from reasoning import plugins
 from storage import StorageError
 from storage.db import display_url
 
@@ -23,6 +24,7 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="Thinktree", page_icon=":material/account_tree:", layout="wide")
+plugins.ensure()   # plug-in tasks, strategies and evaluators join the registries (once per process)
 page = st.navigation(PAGES)
 # less empty room above each page's title, so a tree is in view on a laptop screen (our own CSS,
 # no model text)

@@ -8,9 +8,11 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import streamlit as st
 
+from reasoning import plugins
+from reasoning.evaluators import EVALUATORS
 from reasoning.settings import MAX_NODES_LIMIT, MAX_SECONDS_LIMIT, MAX_TOKENS_LIMIT, Budget
 from reasoning.strategies import STRATEGIES
-from reasoning.tasks import TASKS, ensure_plugins, get_task
+from reasoning.tasks import TASKS, get_task
 from reasoning.tasks.base import Problem
 
 BUNDLED, TYPED = "Bundled puzzle", "Type my own"
@@ -21,10 +23,6 @@ def _field_choices(name: str, hint: Any, default: Any) -> list[Any] | None:
     if get_origin(hint) is Literal:
         return list(get_args(hint))
     if name == "evaluator":
-        try:
-            from reasoning.evaluators import EVALUATORS
-        except ImportError:
-            return None
         names = list(EVALUATORS)
         return ([""] if default in ("", None) else []) + names
     return None
@@ -35,7 +33,6 @@ def _choice_label(name: str, choice: Any) -> str:
     if choice == "":
         return "(none)"
     if name == "evaluator":
-        from reasoning.evaluators import EVALUATORS
         if choice in EVALUATORS:
             return f"{choice} — {EVALUATORS[choice].title}"
     return str(choice)
@@ -124,7 +121,7 @@ def task_and_problem(puzzle_col: Any = None) -> tuple[str, str]:
     too, and each task names its own problems (a Game of 24 "puzzle" by rank, a "question" …).
     ``puzzle_col``: draw the problem in this column (beside the task), its bundled / typed
     choice under it."""
-    ensure_plugins()
+    plugins.ensure()
     names = list(TASKS)
     task_name = st.selectbox("Task", names, format_func=lambda n: TASKS[n].title, key="live_task")
     task = get_task(task_name)
@@ -173,7 +170,7 @@ def problem_ids_hint(task_name: str) -> tuple[str, str]:
 def prefill_from_run(run: dict[str, Any]) -> None:
     """Put a stored run's own task, problem, strategy, settings, budget and seed into the form's
     widgets (before they are drawn), so ``?run=ID`` shows what that run was started with."""
-    ensure_plugins()
+    plugins.ensure()
     task_name, strategy = run["task"], run["strategy"]
     state = st.session_state
     keys: set[str] = set()
@@ -233,8 +230,7 @@ MAIN_BUDGET = "max_tokens"   # the one limit on the first screen; the others are
 
 def strategy_choice() -> str:
     """The strategy selectbox (plug-in strategies and evaluators join the lists first)."""
-    from reasoning.plugins import ensure
-    st.session_state["live_broken_plugins"] = ensure()   # failures are listed under More settings
+    st.session_state["live_broken_plugins"] = plugins.ensure()   # failures are listed under More settings
     names = list(STRATEGIES)
     return st.selectbox("Strategy", names, format_func=lambda n: STRATEGIES[n].title,
                         key="live_strategy", **_start(
@@ -244,7 +240,6 @@ def strategy_choice() -> str:
 
 def strategy_params(name: str) -> dict[str, Any]:
     """The chosen strategy's settings, and its evaluator's (e.g. the prm grader's endpoint)."""
-    from reasoning.evaluators import EVALUATORS
     st.caption(f"{STRATEGIES[name].title} settings")
     params = dataclass_inputs(STRATEGIES[name].Settings, f"live_param_{name}")
     ev_cls = EVALUATORS.get(str(params.get("evaluator") or ""))
@@ -297,9 +292,7 @@ def run_settings() -> tuple[str, str, str, dict[str, Any], dict[str, Any], int]:
 
 def strategies_help() -> str:
     """Every strategy (plug-ins included) with its settings, for the experiment form's help."""
-    from reasoning.evaluators import EVALUATORS
-    from reasoning.plugins import ensure
-    ensure()
+    plugins.ensure()
     lines = [f"- **{n}**: " + ", ".join(f"{f.name}={f.default}" for f in
                                         dataclasses.fields(c.Settings)) for n, c in STRATEGIES.items()]
     evals = [f"- evaluator **{n}**: " + ", ".join(f"{n}_{f.name}" for f in dataclasses.fields(c.Settings))

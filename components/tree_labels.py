@@ -2,7 +2,7 @@
 
 **What a label says** (:func:`label_text`): with ``mode="steps"`` (the default) the label a
 producer gave — a ``Trace(...).step(..., label=...)`` or an ingested ``label`` — when the run was
-recorded from outside (:func:`reasoning.rules.recorded_by`); for Thinktree's own searches (whose
+recorded from outside (:func:`reasoning.provenance.recorded_by`); for Thinktree's own searches (whose
 ``label`` is the task's state description, ``left: 4 6``) the task's short step, the first line
 of the step with Game of 24's ``(left: …)`` tail cut. Whitespace is kept (runs of it become one
 space) and long text is cut with ``…``. ``mode="values"`` shows the search's numbers instead:
@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reasoning.rules import recorded_by
+from reasoning.provenance import recorded_by
 from reasoning.tree import GENERATING, PRUNED, Node, Tree
 
 PLOT_WIDTH_PX = 960      # the plot area's width in the app's wide layout (1440 px window, measured)

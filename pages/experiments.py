@@ -13,7 +13,7 @@ from components.compare_figures import scaling_figure
 from components.experiment_form import new_experiment_form
 from components.experiment_view import matrix_grid, progress_bar, results_table, settings_caption
 from components.run_list import PICKER_LIMIT, searchable_pick
-from reasoning.tasks import TASKS, ensure_plugins
+from reasoning.tasks import TASKS
 from runner import experiments as exp
 from runner.run_figures import figure_columns
 
@@ -27,7 +27,6 @@ st.caption("When does exploring beat the shortcut, and what does it cost? Each c
 
 # -- new experiment -------------------------------------------------------------------------------
 with st.expander("New experiment", expanded=not store.experiments.find(limit=1)):
-    ensure_plugins()   # plug-in tasks are offered here as on the Live page
     typed = new_experiment_form(TASKS, run_form.strategies_help(), run_form.problem_ids_hint,
                                 exp.BUDGET_KINDS)
     if typed is not None:

@@ -12,8 +12,9 @@ its *purpose*:
 * ``other``      — calls counted only by bumping ``ctx.model_calls`` (code that predates purposes).
 
 A call is counted when it is made (a failed call still cost a request); its tokens when it
-returns. :meth:`Compute.over` names the first compute limit reached; :class:`Metered` gives the
-search context its budget checks (every limit of :class:`~reasoning.settings.Budget`).
+returns. :meth:`Compute.over` names the first compute limit reached; the search context
+(:meth:`~reasoning.search_context.SearchContext.check`) checks it with the other limits of
+:class:`~reasoning.settings.Budget`.
 """
 from __future__ import annotations
 
@@ -98,34 +99,3 @@ def price(prices: dict[str, float] | None, prompt_tokens: int, completion_tokens
         return None
     return round((prompt_tokens * p_in + completion_tokens * p_out) / 1e6, 8)
 
-
-class Metered:
-    """The budget side of :class:`~reasoning.engine.SearchContext` (which sets ``compute``,
-    ``budget`` and ``rec``): every limit is checked before a node or a model call."""
-    compute: Compute
-    budget: Any
-    rec: Any
-
-    @property
-    def model_calls(self) -> int:
-        return self.compute.n_calls
-
-    @model_calls.setter
-    def model_calls(self, value: int) -> None:
-        # code that counts a call by bumping this number still counts it, under "other"
-        if value > self.compute.n_calls:
-            self.compute.call("other", value - self.compute.n_calls)
-
-    def check_budget(self) -> None:
-        if self.rec.elapsed() >= self.budget.max_seconds:
-            raise BudgetExhausted(f"time limit: max_seconds {self.budget.max_seconds:g} reached")
-        # evaluator tokens reach tree.tokens through their node_scored details (see tree.py)
-        if self.rec.tree.tokens >= self.budget.max_tokens:
-            raise BudgetExhausted(f"max_tokens {self.budget.max_tokens} reached")
-        over = self.compute.over(self.budget)
-        if over:
-            raise BudgetExhausted(over)
-
-    def _check_nodes(self) -> None:
-        if len(self.rec.tree.nodes) >= self.budget.max_nodes:
-            raise BudgetExhausted(f"max_nodes {self.budget.max_nodes} reached")

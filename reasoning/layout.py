@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .growth import Growth
+from .strategies import STRATEGIES  # the drawing side reads the registry, never the reverse
 from .tree import Node, Tree
 
 Positions = dict[int, tuple[float, float]]
@@ -38,7 +39,6 @@ def growth_of(info: Mapping) -> Growth:
     """From the run's strategy settings (``run_started``'s ``strategy`` and ``params``): the
     strategy class's ``layout_hint``; a strategy without one (a plug-in, an unknown name) gets
     no kept slots and a spare unit between families."""
-    from .strategies import STRATEGIES  # the drawing side reads the registry, never the reverse
     params = info.get("params") if isinstance(info.get("params"), Mapping) else {}
     strategy = STRATEGIES.get(str(info.get("strategy") or ""))
     hint = getattr(strategy, "layout_hint", None)

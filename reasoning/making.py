@@ -1,9 +1,10 @@
-"""The makers of search events: the only code that builds them.
+"""The makers of the run-level events, and the split of loose fields into a typed payload.
 
-:class:`EventMaker` is mixed into :class:`~reasoning.engine.SearchContext`, so strategies and
-evaluators say what happened (``ctx.prune(node, reason)``, ``ctx.score(...)``) and never spell an
-event's fields. :func:`run_started` and :func:`run_finished` build the two run-level payloads for
-every run, whoever starts it (the engine, a model that failed to start, a plug-in check).
+Search events (``node_created`` … ``mcts_backprop``) are built only by
+:class:`~reasoning.search_context.SearchContext`'s methods, so strategies and evaluators say what
+happened (``ctx.prune(node, reason)``, ``ctx.score(...)``) and never spell an event's fields.
+:func:`run_started` and :func:`run_finished` build the two run-level payloads for every run,
+whoever starts it (the engine, a model that failed to start, a plug-in check).
 """
 from __future__ import annotations
 
@@ -11,58 +12,6 @@ import dataclasses
 from typing import Any
 
 from . import events as ev
-
-
-class EventMaker:
-    """Typed search events through ``self.rec`` (a :class:`~reasoning.recorder.Recorder`)."""
-
-    rec: Any
-
-    def new_node(self, parent_id: int, role: str = "thought") -> int:  # provided by the context
-        raise NotImplementedError
-
-    def complete(self, node_id: int, text: str, step: str | None = None, **fields: Any) -> None:
-        """The node's generation ended (text, parsed step, tokens, finish reason, label …)."""
-        self.rec.emit(ev.NodeCompleted(text=text, step=step,
-                                       **typed_split(ev.NodeCompleted, fields)), node_id)
-
-    def prune(self, node_id: int, reason: str, value: float | None = None,
-              kind: str | None = None, duplicate_of: int | None = None) -> None:
-        """Cut the node: ``kind`` says why in one word (threshold, capacity, invalid, duplicate)."""
-        self.rec.emit(ev.NodePruned(reason=reason, value=value, kind=kind,
-                                    duplicate_of=duplicate_of), node_id)
-
-    def backtrack(self, node_id: int, reason: str, value: float | None = None) -> None:
-        """The search returns from the node (dead end, children exhausted, rejected)."""
-        self.rec.emit(ev.NodeBacktracked(reason=reason, value=value), node_id)
-
-    def solve(self, node_id: int, answer: str | None, reason: str = "") -> None:
-        """The verifier (or the strategy's own check) accepted the node's answer."""
-        self.rec.emit(ev.NodeSolved(reason=reason, answer=answer), node_id)
-
-    def fail(self, node_id: int, reason: str, answer: str | None = None) -> None:
-        """The node is failed: the verifier rejected it, or its generation failed."""
-        self.rec.emit(ev.NodeFailed(reason=reason, answer=answer), node_id)
-
-    def score(self, node_id: int, value: float | None, evaluator: str,
-              details: dict[str, Any] | None = None, truth: bool | None = None,
-              reason: str | None = None, **fields: Any) -> None:
-        """An evaluator's value for the node (native scale) and, where known, the exact truth."""
-        self.rec.emit(ev.NodeScored(value=value, evaluator=evaluator, details=details or {},
-                                    truth=truth, reason=reason,
-                                    **typed_split(ev.NodeScored, fields)), node_id)
-
-    def backprop(self, leaf_id: int, reward: float, path: list[int],
-                 updates: list[list[float]]) -> None:
-        """One MCTS backpropagation: ``updates`` = [node, visits, value_sum] along ``path``."""
-        self.rec.emit(ev.MctsBackprop(reward=reward, path=path, updates=updates), leaf_id)
-
-    def note(self, parent_id: int, text: str, role: str, label: str = "",
-             meta: dict[str, Any] | None = None) -> int:
-        """A node that is not a step (e.g. a written note): created and completed at once."""
-        nid = self.new_node(parent_id, role)
-        self.complete(nid, text, label=label or role, **(meta or {}))
-        return nid
 
 
 def run_started(task: Any, problem: Any, strategy: Any, model: dict[str, Any], budget: Any,

@@ -17,6 +17,7 @@ prompts in both modes, and a legal step (where offered) applies.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import math
 import random
@@ -27,11 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from . import plugins
 from .engine import SearchContext, run_search
+from .evaluators import BUILTIN_EVALUATORS, EVALUATORS, make_evaluator, score
 from .models.base import GenRequest
 from .models.scripted import ScriptedModel
 from .recorder import Recorder
 from .settings import Budget
+from .strategies import BUILTIN_STRATEGIES, STRATEGIES, make_strategy
+from .tasks import BUILTIN, TASKS, get_task
 from .tree import SOLVED, fold
 
 PROBLEM = "4 5 6 10"
@@ -52,7 +57,6 @@ def _model() -> ScriptedModel:
 
 
 def _game24():
-    from .tasks import get_task
     task = get_task("game24")
     return task, task.parse_problem(PROBLEM)
 
@@ -115,7 +119,6 @@ def _short(value: Any, limit: int = 120) -> str:
 
 def check_strategy(cls: type) -> list[dict[str, Any]]:
     """Each contract check on strategy ``cls``: ``[{"check", "ok", "detail"}]``."""
-    from .strategies import make_strategy
     out: list[dict[str, Any]] = []
 
     def check(name: str, fn: Callable[[], str]) -> None:
@@ -179,7 +182,6 @@ def check_strategy(cls: type) -> list[dict[str, Any]]:
 
 
 def check_evaluator(cls: type) -> list[dict[str, Any]]:
-    from .evaluators import make_evaluator, score
     task, problem = _game24()
     try:
         evaluator = make_evaluator(cls.name)
@@ -223,19 +225,12 @@ def check_task(cls: type) -> list[dict[str, Any]]:
 
 def check_folder(path: str | Path) -> dict[str, Any]:
     """Load ``path`` (a folder, or one file's folder) and check every plug-in in it."""
-    from . import plugins
-    from .evaluators import BUILTIN_EVALUATORS
-    from .strategies import BUILTIN_STRATEGIES
-    from .tasks import BUILTIN
     path = Path(path)
     folder = path.parent if path.is_file() else path
     taken = {"task": {n: "a built-in task" for n in BUILTIN},
              "strategy": {n: "a built-in strategy" for n in BUILTIN_STRATEGIES},
              "evaluator": {n: "a built-in evaluator" for n in BUILTIN_EVALUATORS}}
     found = plugins.load([folder], taken)
-    from .evaluators import EVALUATORS
-    from .strategies import STRATEGIES
-    from .tasks import TASKS
     # checked the way the app runs them: registered by name
     TASKS.update(found.tasks)
     EVALUATORS.update(found.evaluators)
@@ -255,7 +250,6 @@ def check_folder(path: str | Path) -> dict[str, Any]:
 
 
 def _file(cls: type) -> str:
-    import inspect
     try:
         return inspect.getsourcefile(cls) or ""
     except TypeError:

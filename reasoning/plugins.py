@@ -7,7 +7,13 @@ joined with ``os.pathsep``), then ``./plugins/`` and ``./tasks/`` of the working
 :class:`~reasoning.evaluators.Evaluator` is checked against its contract and registered under its
 ``name`` (``TASKS``, ``STRATEGIES``, ``EVALUATORS``), so the Live page, the experiment form and
 ``cli.py run`` list it with its settings. A file that fails to import, or a class that breaks its
-contract, is reported as ``{"file", "error"}`` and skipped: the rest still loads.
+contract, is reported as ``{"file", "error"}`` (kept in ``reasoning.tasks.PLUGIN_ERRORS``) and
+skipped: the rest still loads.
+
+Imports go one way: this loader imports the registries and fills them; the registries never
+import it. So whoever uses a plug-in by name calls :func:`ensure` first — the entry points do
+(``cli.py`` at start-up, the app, :meth:`runner.run.RunSpec.prepare` for every run, in any
+process); a notebook calls it once.
 """
 from __future__ import annotations
 
@@ -19,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from .tasks import discovery
+from . import tasks
+from .evaluators import BUILTIN_EVALUATORS, EVALUATORS
+from .evaluators.base import Evaluator
+from .strategies import BUILTIN_STRATEGIES, STRATEGIES
+from .strategies.base import Strategy
+from .tasks import BUILTIN, TASKS, discovery
+from .tasks.base import Task
 
 PLUGIN_ENV = "THINKTREE_PLUGIN_PATH"
 # ``cli.py run`` flags that a setting must not shadow (settings become ``--flag`` options)
@@ -91,7 +103,6 @@ def _common(cls: type, kind: str, taken: dict[str, str], method: str, base: type
 
 def check_strategy_class(cls: type, taken: dict[str, str]) -> str | None:
     """Why ``cls`` cannot be used as a strategy (None when it can)."""
-    from .strategies.base import Strategy
     why = _common(cls, "strategy", taken, "run", Strategy)
     if why:
         return why
@@ -108,7 +119,6 @@ def check_strategy_class(cls: type, taken: dict[str, str]) -> str | None:
 
 def check_evaluator_class(cls: type, taken: dict[str, str]) -> str | None:
     """Why ``cls`` cannot be used as an evaluator (None when it can)."""
-    from .evaluators.base import Evaluator
     why = _common(cls, "evaluator", taken, "evaluate", Evaluator)
     if why:
         return why
@@ -143,9 +153,6 @@ def load(dirs: list[Path], taken: dict[str, dict[str, str]]) -> Found:
     settings validate their ``evaluator`` against that registry, and may name one from the
     same folder.
     """
-    from .evaluators.base import Evaluator
-    from .strategies.base import Strategy
-    from .tasks.base import Task
     found = Found()
     # evaluators before strategies: a strategy's defaults may name one from the same folder
     kinds = (("task", Task, discovery.check_task_class, found.tasks),
@@ -178,43 +185,35 @@ def load(dirs: list[Path], taken: dict[str, dict[str, str]]) -> Found:
                 names[kind][cls.name] = str(path)
                 found.files.setdefault(str(path), []).append(f"{kind} {cls.name}")
                 if kind == "evaluator":
-                    _registries()[2][cls.name] = cls
+                    EVALUATORS[cls.name] = cls
     return found
 
 
-def _registries() -> tuple[dict, dict, dict]:
-    from .evaluators import EVALUATORS
-    from .strategies import STRATEGIES
-    from .tasks import TASKS
-    return TASKS, STRATEGIES, EVALUATORS
-
-
 _LOCK = threading.RLock()
-_STATE: dict[str, Any] = {"loaded": False, "errors": [], "files": {}}
+_STATE: dict[str, Any] = {"loaded": False, "files": {}}
 
 
 def ensure(reload: bool = False) -> list[dict[str, str]]:
     """Discover plug-ins once (again with ``reload``) into the registries; returns the errors."""
-    from .evaluators import BUILTIN_EVALUATORS
-    from .strategies import BUILTIN_STRATEGIES
-    from .tasks import BUILTIN
     with _LOCK:
         if _STATE["loaded"] and not reload:
-            return list(_STATE["errors"])
+            return errors()
+        registries = (TASKS, STRATEGIES, EVALUATORS)
         builtins = (BUILTIN, BUILTIN_STRATEGIES, BUILTIN_EVALUATORS)
-        for registry, builtin in zip(_registries(), builtins, strict=True):
+        for registry, builtin in zip(registries, builtins, strict=True):
             for name in [n for n in registry if n not in builtin]:
                 del registry[name]
         taken = {k: {n: f"a built-in {k}" for n in b}
                  for k, b in zip(("task", "strategy", "evaluator"), builtins, strict=True)}
         found = load(plugin_dirs(), taken)
-        tasks, strategies, evaluators = _registries()
-        tasks.update(found.tasks)
-        strategies.update(found.strategies)
-        evaluators.update(found.evaluators)
-        _STATE.update(loaded=True, errors=found.errors, files=found.files)
-        return list(found.errors)
+        TASKS.update(found.tasks)
+        STRATEGIES.update(found.strategies)
+        EVALUATORS.update(found.evaluators)
+        tasks.PLUGIN_ERRORS[:] = found.errors
+        _STATE.update(loaded=True, files=found.files)
+        return errors()
 
 
 def errors() -> list[dict[str, str]]:
-    return list(_STATE["errors"])
+    """The plug-in files that failed to load at the last :func:`ensure`."""
+    return list(tasks.PLUGIN_ERRORS)

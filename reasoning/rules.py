@@ -3,7 +3,8 @@
 Which nodes are on the solved path, which node is an answer a user may mark, what the run
 spent, what it cost, which run of a pair is the shortcut: each is decided here once, and the
 tree figure, compare, export, marks, strategies and pages call these functions instead of
-answering again in their own words.
+answering again in their own words. (Who recorded a run depends on the registries, which import
+this module: :mod:`reasoning.provenance`.)
 """
 from __future__ import annotations
 
@@ -135,26 +136,3 @@ def shortcut_first(a: Tree, b: Tree) -> tuple[Tree, Tree, bool]:
         return b, a, True
     return a, b, False
 
-
-# -- who recorded a run ---------------------------------------------------------------------------
-def recorded_by(info: dict[str, Any] | None) -> str | None:
-    """The outside producer of a run, from its ``run_started`` payload (``tree.info`` or a run
-    row); None for a run of Thinktree's own search, which the app can start again.
-
-    ``thinktree.Trace`` names itself (``source``); a writer may do the same in an ingested log.
-    Otherwise a run whose model is ``external``, or whose task or strategy is not one Thinktree
-    knows (a log written by another program and stored with ``cli.py ingest``), is recorded from
-    outside and named by what it says of itself."""
-    info = info or {}
-    source = info.get("source")
-    if isinstance(source, str) and source.strip():
-        return source.strip()
-    model = info.get("model") if isinstance(info.get("model"), dict) else {}
-    if model.get("kind") == "external":
-        return str(model.get("name") or "an outside program")
-    from .strategies import STRATEGIES
-    from .tasks import TASKS
-    strategy = str(info.get("strategy") or "").split(":", 1)[0].strip()
-    if info.get("task") not in TASKS or strategy not in STRATEGIES:
-        return "an outside program (cli.py ingest)"
-    return None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from reasoning import plugins
 from reasoning.engine import Result, run_search
 from reasoning.evaluators.oracle import check_oracle
 from reasoning.events import Event
@@ -43,6 +44,7 @@ class RunSpec:
 
     def prepare(self):
         """Validate and build (task, problem, strategy, budget); ValueError names the field."""
+        plugins.ensure()  # a plug-in named here is found in any process (a worker, a Ray task)
         task = JsonlTask(self.task_file) if self.task_file else get_task(self.task)
         problem = task.resolve_problem(self.problem)
         strategy = make_strategy(self.strategy, self.params)

@@ -4,6 +4,8 @@ Every reader of a stored run goes through here — the pages (via ``app_context.
 CLI's ``compare``, exports and marks — so there is one way to read and fold a run."""
 from __future__ import annotations
 
+from reasoning.events import RUN_STARTED
+from reasoning.provenance import recorded_by
 from reasoning.run_view import RunView
 from reasoning.tree import Tree
 from storage import Store, placements
@@ -23,9 +25,7 @@ def final_tree(store: Store, run_id: int) -> Tree:
 def run_producer(store: Store, run_id: int) -> str | None:
     """Who recorded ``run_id`` when it was not Thinktree's own search (``thinktree.Trace``, a
     program whose log ``cli.py ingest`` stored …), from its ``run_started`` event; None for a run
-    the app can start again (:func:`reasoning.rules.recorded_by`)."""
-    from reasoning.events import RUN_STARTED
-    from reasoning.rules import recorded_by
+    the app can start again (:func:`reasoning.provenance.recorded_by`)."""
     first = store.events(run_id, upto_seq=1)
     if first and first[0].type == RUN_STARTED:
         return recorded_by(first[0].payload)

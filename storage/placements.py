@@ -22,7 +22,19 @@ from reasoning.view_model import default_options, layout_key, projector
 from .schema import placements
 
 if TYPE_CHECKING:
-    from .repo import Store
+    from typing import Protocol
+
+    from sqlalchemy import Engine
+
+    from reasoning.events import Event
+
+    class Store(Protocol):
+        """What positions need of the store (:class:`storage.repo.Store` has this shape). Typed by
+        shape: the store saves a run's positions when it finishes, so the two must not import
+        each other."""
+        engine: Engine
+
+        def events(self, run_id: int, after_seq: int = 0, upto_seq: int | None = None) -> list[Event]: ...
 
 log = logging.getLogger(__name__)
 

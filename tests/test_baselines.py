@@ -6,13 +6,14 @@ from collections import Counter
 
 import pytest
 
-from reasoning.engine import run_search
+from reasoning.engine import SearchContext, run_search
 from reasoning.evaluators import make_evaluator
 from reasoning.evaluators.oracle import check_oracle
 from reasoning.models.base import GenRequest
 from reasoning.models.config import ModelConfig, make_model
 from reasoning.models.random_policy import NO_TEXT, RandomPolicy, check_task
 from reasoning.models.scripted import ScriptedModel
+from reasoning.recorder import Recorder
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
@@ -174,11 +175,8 @@ def test_parallel_calls_count_the_same_compute(strategy, params):
 
 
 def test_calls_counted_only_by_bumping_model_calls_are_other():
-    from reasoning.compute import Compute, Metered
-
-    class Ctx(Metered):
-        compute = Compute()
-    ctx = Ctx()
+    task = get_task("game24")
+    ctx = SearchContext(task, task.problems()[0], ScriptedModel(lambda req: ""), Recorder(1), Budget())
     ctx.compute.call("proposal")
     ctx.model_calls += 2          # what code that predates purposes does
     assert ctx.model_calls == 3 and ctx.compute.calls == {"proposal": 1, "other": 2}

@@ -14,8 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"^(RUN_ID|RUN_A|RUN_B|NODE_ID|ID)$")
-PARSE = ("import json, sys\nfrom reasoning.tasks import ensure_plugins\nfrom runner.cli import "
-         "build_parser\nensure_plugins()\nbad = []\nfor argv in json.load(sys.stdin):\n    try:\n"
+PARSE = ("import json, sys\nfrom reasoning import plugins\nfrom runner.cli import "
+         "build_parser\nplugins.ensure()\nbad = []\nfor argv in json.load(sys.stdin):\n    try:\n"
          "        build_parser().parse_args(argv)\n    except SystemExit as e:\n        if e.code:\n"
          "            bad.append(argv)\nprint(json.dumps(bad))\n")
 

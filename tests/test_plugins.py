@@ -151,13 +151,13 @@ def test_unknown_task_and_bad_task_file_are_one_line_errors(tmp_path):
 
 @pytest.mark.parametrize("name", ["countdown3"])
 def test_registry_picks_up_plugins_via_env(monkeypatch, name):
-    from reasoning import tasks
+    from reasoning import plugins, tasks
     monkeypatch.setenv("THINKTREE_TASK_PATH", str(EXAMPLE.parent))
     try:
-        assert tasks.ensure_plugins(reload=True) == []
+        assert plugins.ensure(reload=True) == []
         assert tasks.get_task(name).name == name
         assert name in {t["name"] for t in tasks.list_tasks()}
     finally:
         monkeypatch.delenv("THINKTREE_TASK_PATH")
-        tasks.ensure_plugins(reload=True)
+        plugins.ensure(reload=True)
     assert name not in tasks.TASKS

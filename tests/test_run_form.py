@@ -18,14 +18,13 @@ def db(tmp_path, monkeypatch):
     path = str(tmp_path / "form.db")
     monkeypatch.setenv("THINKTREE_DB", path)
     from reasoning import plugins
-    from reasoning.tasks import ensure_plugins
     monkeypatch.delenv("THINKTREE_TASK_PATH", raising=False)
-    ensure_plugins(reload=True)          # built-ins only, as a fresh server process starts
+    plugins.ensure(reload=True)          # built-ins only, as a fresh server process starts
     monkeypatch.setenv("THINKTREE_TASK_PATH", str(ROOT / "examples" / "tasks"))
     monkeypatch.setitem(plugins._STATE, "loaded", False)   # the page's first look loads them
     yield path
     monkeypatch.delenv("THINKTREE_TASK_PATH")
-    ensure_plugins(reload=True)
+    plugins.ensure(reload=True)
 
 
 def test_plugin_task_is_offered_with_its_own_problem_words(db):

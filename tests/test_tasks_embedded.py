@@ -19,12 +19,12 @@ pytestmark = [pytest.mark.embedded, pytest.mark.timeout(600)]
 
 @pytest.fixture
 def with_example_plugin(monkeypatch):
-    from reasoning import tasks
+    from reasoning import plugins
     monkeypatch.setenv("THINKTREE_TASK_PATH", str(ROOT / "examples" / "tasks"))
-    assert tasks.ensure_plugins(reload=True) == []
+    assert plugins.ensure(reload=True) == []
     yield
     monkeypatch.delenv("THINKTREE_TASK_PATH")
-    tasks.ensure_plugins(reload=True)
+    plugins.ensure(reload=True)
 
 
 def terminal_nodes(events):

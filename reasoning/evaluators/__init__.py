@@ -1,6 +1,7 @@
 """Evaluators: how a search scores a node (a partial solution) before deciding what to keep.
 
-Five are offered (plus plug-ins, :mod:`reasoning.plugins`), selectable per run (``EVALUATORS`` maps a name to its class):
+Five are offered (plus plug-ins, added by :func:`reasoning.plugins.ensure`), selectable per run
+(``EVALUATORS`` maps a name to its class):
 
 * ``value_prompt`` — Tree-of-Thoughts: ask the model whether the remaining state can still reach
   the goal (sure / likely / impossible), several samples, scores summed (20 / 1 / 0.001);
@@ -42,9 +43,6 @@ EVALUATORS: dict[str, type[Evaluator]] = dict(BUILTIN_EVALUATORS)
 def make_evaluator(name: str, settings: Any = None, **params: Any) -> Evaluator:
     """Build evaluator ``name``; one with a ``Settings`` class gets ``settings`` (or its
     defaults), the others get ``params`` as keyword arguments."""
-    if name not in EVALUATORS:
-        from ..plugins import ensure
-        ensure()
     try:
         cls = EVALUATORS[name]
     except KeyError:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..tasks import JsonlTask, get_task
+from ..tasks.base import Problem
 from ..tree import Node, Tree
 
 
@@ -14,8 +16,6 @@ def task_and_problem(info: dict[str, Any]):
     examples of a task file — is there) and else parsed from its text. ``ValueError`` when the
     task is unknown here or its task file is gone.
     """
-    from ..tasks import JsonlTask, get_task
-    from ..tasks.base import Problem
     task = JsonlTask(info["task_file"]) if info.get("task_file") else \
         get_task(str(info.get("task")))
     text, pid = str(info.get("problem", "")), str(info.get("problem_id") or "")

@@ -4,6 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..engine import (
+    Cancelled,
+    Result,
+    SearchContext,
+    TooManyModelErrors,
+    _close_open_generations,
+    rollout,
+)
+from ..recorder import Recorder
+from ..settings import MAX_NODES_LIMIT, MAX_SECONDS_LIMIT, MAX_TOKENS_LIMIT, Budget
 from ..tree import FAILED, SOLVED, Tree
 from .common import STEP_ROLES, Filters, direct_counts, steps_on_path
 from .prompts import Prompter, task_and_problem
@@ -83,17 +93,6 @@ def compute_rollouts(tree: Tree, events: list, model: Any, n: int,
     deeper node's rollouts do not excuse its parent). A step the task cannot replay is skipped.
     Raises ``ValueError`` when the task is unknown.
     """
-    from ..engine import (
-        Cancelled,
-        Result,
-        SearchContext,
-        TooManyModelErrors,
-        _close_open_generations,
-        rollout,
-    )
-    from ..recorder import Recorder
-    from ..settings import MAX_NODES_LIMIT, MAX_SECONDS_LIMIT, MAX_TOKENS_LIMIT, Budget
-
     targets = rollouts_needed(tree, filters, n) if n >= 1 else {}
     if not targets:
         return []

@@ -1,7 +1,7 @@
 """The strategy registry: one signature, listed by the page and dispatched by the CLI.
 
-``STRATEGIES`` holds the built-ins plus plug-in strategies (:mod:`reasoning.plugins`, loaded on
-first use). A run's ``params`` are the strategy's settings plus, optionally, settings of the
+``STRATEGIES`` holds the built-ins plus plug-in strategies (added by the plug-in loader,
+:func:`reasoning.plugins.ensure`, which the entry points call; this registry never imports it). A run's ``params`` are the strategy's settings plus, optionally, settings of the
 evaluator it uses, named ``<evaluator>_<setting>`` (``prm_model``): see :func:`split_params`.
 """
 from __future__ import annotations
@@ -47,9 +47,6 @@ def split_params(cls: type[Strategy], params: dict[str, Any]
 
 
 def make_strategy(name: str, params: dict[str, Any] | None = None) -> Strategy:
-    if name not in STRATEGIES:
-        from ..plugins import ensure
-        ensure()
     try:
         cls = STRATEGIES[name]
     except KeyError:

@@ -1,11 +1,11 @@
 """Tasks: problem domains the search runs on.
 
 ``TASKS`` maps a task name to its class: the built-ins plus the plug-ins discovered in
-``THINKTREE_PLUGIN_PATH`` / ``THINKTREE_TASK_PATH`` folders, ``./plugins/`` and ``./tasks/``
-(see :mod:`reasoning.plugins`). Plug-ins are loaded once,
-on the first :func:`get_task` / :func:`list_tasks` / :func:`ensure_plugins` call; errors are kept
-in :func:`plugin_errors`. A task file (JSONL) is not a named task: build it with
-:class:`JsonlTask`.
+``THINKTREE_PLUGIN_PATH`` / ``THINKTREE_TASK_PATH`` folders, ``./plugins/`` and ``./tasks/``.
+The registry does not load them: the plug-in loader (:func:`reasoning.plugins.ensure`, called by
+the entry points — ``cli.py``, the app, :meth:`runner.run.RunSpec.prepare`) adds them here and
+keeps its file errors in :data:`PLUGIN_ERRORS`. A task file (JSONL) is not a named task: build it
+with :class:`JsonlTask`.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import InvalidStep, Problem, Task, Verdict
+from .discovery import unknown_task_message
 from .free import FreeQuestion
 from .game24 import Game24
 from .gsm8k import GSM8K
@@ -22,28 +23,16 @@ from .math_task import MathTask
 
 BUILTIN: dict[str, type[Task]] = {cls.name: cls for cls in (Game24, GSM8K, MathTask, FreeQuestion)}
 TASKS: dict[str, type[Task]] = dict(BUILTIN)
-
-
-def ensure_plugins(reload: bool = False) -> list[dict[str, str]]:
-    """Discover plug-ins (tasks, strategies, evaluators: :mod:`reasoning.plugins`) once, or again
-    with ``reload``; returns the plug-in errors."""
-    from ..plugins import ensure
-    return ensure(reload)
-
-
-def plugin_errors() -> list[dict[str, str]]:
-    from ..plugins import errors
-    return errors()
+# the plug-in files that failed to load ({"file", "error"}), written by the loader, so that an
+# unknown task's message can name the file that would have provided it
+PLUGIN_ERRORS: list[dict[str, str]] = []
 
 
 def get_task(name: str) -> Task:
-    if name not in TASKS:
-        ensure_plugins()
     try:
         cls = TASKS[name]
     except KeyError:
-        from .discovery import unknown_task_message
-        raise ValueError(unknown_task_message(name, list(TASKS), plugin_errors())) from None
+        raise ValueError(unknown_task_message(name, list(TASKS), PLUGIN_ERRORS)) from None
     return cls()
 
 
@@ -60,11 +49,10 @@ def task_info(task: Task) -> dict[str, Any]:
 
 
 def list_tasks() -> list[dict[str, Any]]:
-    """Every named task (built-ins first, then plug-ins) with :func:`task_info`."""
-    ensure_plugins()
+    """Every named task (built-ins first, then the plug-ins loaded) with :func:`task_info`."""
     return [task_info(cls()) for cls in TASKS.values()]
 
 
 __all__ = ["InvalidStep", "Problem", "Task", "Verdict", "Game24", "GSM8K", "MathTask",
            "FreeQuestion", "JsonlTask", "TaskFileError", "TASKS", "BUILTIN", "get_task",
-           "list_tasks", "task_info", "ensure_plugins", "plugin_errors"]
+           "list_tasks", "task_info", "PLUGIN_ERRORS"]

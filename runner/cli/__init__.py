@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reasoning import plugins
 from reasoning.models.base import ModelError
-from reasoning.tasks import ensure_plugins
 from storage import StorageError
 
 from .. import open_verbs
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the verb. Bad input: one line on stderr and exit code 2."""
-    ensure_plugins()  # plug-in tasks join TASKS at start-up; their errors never stop the CLI
+    plugins.ensure()  # plug-ins join the registries at start-up; their errors never stop the CLI
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -8,11 +8,13 @@ import sys
 from typing import Any
 
 from reasoning import events as ev
+from reasoning import plugins
+from reasoning.evaluators import EVALUATORS
 from reasoning.events import Event
 from reasoning.models.base import ModelConnectError
 from reasoning.settings import Budget
 from reasoning.strategies import STRATEGIES
-from reasoning.tasks import TASKS
+from reasoning.tasks import TASKS, JsonlTask, get_task, list_tasks
 from storage import open_store
 
 from .common import api_key, model_config, parallel_arg, parse_float, parse_int, probed, summary
@@ -85,7 +87,6 @@ def register(sub) -> None:
 def _strategy_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
     """One flag per strategy setting and per evaluator setting (``--prm-model``, built-ins and
     plug-ins alike); returns {dest: params key}."""
-    from reasoning.evaluators import EVALUATORS
     owners: dict[str, list[tuple[str, Any]]] = {}
     for name, cls in STRATEGIES.items():
         for f in dataclasses.fields(cls.Settings):
@@ -113,8 +114,7 @@ def _strategy_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
 
 
 def _plugin_epilog() -> str:
-    from reasoning.plugins import errors
-    bad = [f"  {e['file']}: {e['error']}" for e in errors()]
+    bad = [f"  {e['file']}: {e['error']}" for e in plugins.errors()]
     return ("plug-ins that failed to load (the rest work):\n" + "\n".join(bad)) if bad else ""
 
 
@@ -137,7 +137,6 @@ def _default_problem(args: argparse.Namespace) -> str:
         return args.problem
     if args.task == "game24" and not args.task_file:
         return "4 5 6 10"
-    from reasoning.tasks import JsonlTask, get_task
     task = JsonlTask(args.task_file) if args.task_file else get_task(args.task)
     problems = task.problems()
     if not problems:
@@ -198,8 +197,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    from reasoning.tasks import list_tasks, plugin_errors
-    print(json.dumps({"tasks": list_tasks(), "errors": plugin_errors()}))
+    print(json.dumps({"tasks": list_tasks(), "errors": plugins.errors()}))
     return 0
 
 

@@ -36,6 +36,7 @@ from .config import (
     strategy_label,
     validate,
 )
+from .ray_executor import RayRunner
 from .results import (
     CELL_FIGURES,
     CURVE_X,
@@ -57,6 +58,7 @@ from .results import (
 )
 from .scheduling import (
     BACKGROUND,
+    RUNNERS,
     ProgressFn,
     is_active,
     last_error,
@@ -64,6 +66,8 @@ from .scheduling import (
     start_experiment,
     stop_experiment,
 )
+
+RUNNERS["ray"] = RayRunner   # the ray executor builds on scheduling, so it joins here (no cycle)
 
 __all__ = [
     "BACKGROUND", "BUDGET_KINDS", "CELL_FIGURES", "FINISHED_OUTCOMES", "MAX_CELLS", "Cell",

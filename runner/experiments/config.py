@@ -14,7 +14,7 @@ from typing import Any
 from reasoning.idrange import parse_id_ranges
 from reasoning.models.config import ModelConfig
 from reasoning.settings import MAX_NODES_LIMIT, MAX_TOKENS_LIMIT, check_range
-from reasoning.strategies import make_strategy
+from reasoning.strategies import STRATEGIES, make_strategy
 from reasoning.strategies.tot import check_protocol
 from reasoning.tasks import JsonlTask, get_task
 from storage import Store
@@ -190,7 +190,6 @@ def cell_spec(config: ExperimentConfig, cell: Cell, experiment_id: int | None) -
 def _with_protocol(config: ExperimentConfig, label: str) -> tuple[str, dict[str, str]]:
     """A strategy label's name and params, with the experiment's protocol for strategies that
     have one (beam, dfs) and ``anytime`` on where a strategy has it; a label's own setting wins."""
-    from reasoning.strategies import STRATEGIES
     name, params = split_strategy(label)
     cls = STRATEGIES.get(name)
     if "protocol" not in params and cls is not None and \

@@ -191,7 +191,9 @@ class RayRunner(_Runner):
 
     def __init__(self, config: ExperimentConfig, store: Store, experiment_id: int,
                  cancel: threading.Event, progress: ProgressFn | None,
-                 model_factory: Callable[[], Any] | None, api_key: str | None) -> None:
+                 model_factory: Callable[[], Any] | None, api_key: str | None,
+                 worker: None = None, stale_after: float = 0.0) -> None:
+        # ``worker`` / ``stale_after`` are the local executor's (claims): Ray shares the cells out
         super().__init__(config, store, experiment_id, cancel, progress, model_factory, api_key)
         self.retried = 0
         self.db_url = store.url_with_password()

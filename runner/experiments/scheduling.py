@@ -1,9 +1,11 @@
 """Running an experiment's cells: the executor seam, and the local executor (a thread pool).
 
-:func:`run_experiment` hands the cells to the experiment's executor: ``local`` (:class:`_Runner`,
-below) or ``ray`` (:class:`.ray_executor.RayRunner`, which keeps this bookkeeping and runs each
-cell as a Ray task: Ray places the cells and reports dead workers, whose cells the driver runs
-again; no claims).
+:func:`run_experiment` hands the cells to the experiment's executor, found by name in
+:data:`RUNNERS`: ``local`` (:class:`_Runner`, below) or ``ray`` (:class:`.ray_executor.RayRunner`,
+which keeps this bookkeeping and runs each cell as a Ray task: Ray places the cells and reports
+dead workers, whose cells the driver runs again; no claims). The Ray side builds on this module,
+so this module does not import it: the package (``runner/experiments/__init__.py``) adds it to
+:data:`RUNNERS`.
 The local executor runs the cells without a finished run in the calling thread's pool of
 ``concurrency`` slots; each slot takes the next cell until none is left. With ``worker`` (a name
 unique per process; local executor only) several processes sharing one database divide the cells through
@@ -172,6 +174,11 @@ class _Runner:
         return self.snapshot(status)
 
 
+# executor name (config.EXECUTORS) -> its runner class; "ray" is added by the package, which
+# imports both sides
+RUNNERS: dict[str, type[_Runner]] = {"local": _Runner}
+
+
 def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event | None = None,
                    progress: ProgressFn | None = None,
                    model_factory: Callable[[], Any] | None = None,
@@ -191,13 +198,8 @@ def run_experiment(experiment_id: int, store: Store, *, cancel: threading.Event 
     cancel = cancel or threading.Event()
     store.experiments.set_status(experiment_id, "running")
     try:
-        if config.executor == "ray":
-            from .ray_executor import RayRunner
-            runner: _Runner = RayRunner(config, store, experiment_id, cancel, progress,
-                                        model_factory, api_key)
-        else:
-            runner = _Runner(config, store, experiment_id, cancel, progress, model_factory,
-                             api_key, worker, stale_after)
+        runner = RUNNERS[config.executor](config, store, experiment_id, cancel, progress,
+                                            model_factory, api_key, worker, stale_after)
     except BaseException:
         store.experiments.set_status(experiment_id, "stopped")
         raise
