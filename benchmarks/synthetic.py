@@ -11,6 +11,7 @@ import random
 
 from reasoning import events as ev
 from reasoning.events import Event
+from storage import reserve_run
 
 
 def synthetic_events(n_nodes: int, run_id: int = 1, seed: int = 0, max_depth: int = 10) -> list[Event]:
@@ -60,12 +61,12 @@ def synthetic_events(n_nodes: int, run_id: int = 1, seed: int = 0, max_depth: in
 
 def store_synthetic(store, n_nodes: int, seed: int = 0) -> tuple[int, int]:
     """Store a synthetic run (finished) and return (run_id, number of events)."""
-    run_id = store.create_run(task="game24", problem="4 5 6 10", problem_id="synthetic",
-                              strategy="synthetic", params={"nodes": n_nodes}, model={"kind": "synthetic"},
-                              budget={}, seed=seed)
+    writer = reserve_run(store, ev.RunStarted(
+        task="game24", problem="4 5 6 10", problem_id="synthetic", strategy="synthetic",
+        params={"nodes": n_nodes}, model={"kind": "synthetic"}, seed=seed))
+    run_id = writer.run_id
     evs = [Event(run_id, e.seq, e.t, e.type, e.node_id, e.payload)
            for e in synthetic_events(n_nodes, run_id=run_id, seed=seed)]
-    writer = store.writer(run_id)
     for i in range(0, len(evs), 5000):
         writer(evs[i:i + 5000])
     return run_id, len(evs)
