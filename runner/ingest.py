@@ -59,7 +59,7 @@ def _write(store: Store, s: _Stored) -> None:
         s.written += len(batch)
 
 
-def _close_interrupted(store: Store, s: _Stored, last_line: int) -> None:
+def _close_input_ended(store: Store, s: _Stored, last_line: int) -> None:
     """The input ended before this run's run_finished: keep it, closed as interrupted."""
     tree = s.run.tree
     s.handle.close_as_interrupted(f"the input ended (line {last_line}) before run_finished",
@@ -98,7 +98,7 @@ def ingest_file(lines: Iterable[str], store: Store) -> dict[str, Any]:
             s.handle.append([Event(s.run_id, e.seq, e.t, e.type, e.node_id, e.payload)
                              for e in run.events[i:i + BATCH * 4]])
         if not run.finished:
-            _close_interrupted(store, s, n)
+            _close_input_ended(store, s, n)
         stored.append(s)
     return _summary(stored, sum(len(r.events) for r in reader.runs), _warnings(reader.runs))
 
@@ -147,7 +147,7 @@ def ingest_stream(stream: IO[str], store: Store) -> dict[str, Any]:
     _flush(store, stored)
     for s in stored.values():
         if not s.run.finished:
-            _close_interrupted(store, s, n)
+            _close_input_ended(store, s, n)
     return _summary(list(stored.values()), sum(len(r.events) for r in reader.runs),
                     _warnings(reader.runs))
 

@@ -126,11 +126,17 @@ def read_row_events(conn: Any, run_id: int) -> tuple[list[Event], int]:
 
 def rebuild(store: Store, run_id: int) -> dict[str, Any]:
     """Recompute ``run_id``'s row from its log (a run with no events keeps its row); returns the
-    columns written."""
+    columns written. A search stored before its ``run_started`` carried ``model_config`` keeps
+    the model settings its row was given (its log only says what the model turned out to be):
+    a log without ``model_config`` sets the model column only when the row has none."""
     with store.engine.begin() as conn:
         log, last = read_row_events(conn, run_id)
         if not last:
             return {}
         cols = row_columns(log, last)
+        started = next((e.payload for e in log if e.type == ev.RUN_STARTED), {})
+        stored = conn.execute(select(runs.c.model).where(runs.c.id == run_id)).scalar()
+        if "model_config" not in started and stored not in (None, "", "{}"):
+            cols.pop("model", None)
         conn.execute(update(runs).where(runs.c.id == run_id).values(**cols))
     return cols
