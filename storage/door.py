@@ -13,7 +13,8 @@ log and :func:`storage.run_row.rebuild` recomputes it).
 * :class:`RunHandle` — ``append(batch)`` (also the Recorder / engine sink: the handle is
   callable), ``add(type, node_id, payload)`` with ``seq`` taken in the transaction,
   ``finish(RunFinished)``, ``close_as_interrupted()``, ``discard()``;
-* :func:`mark_interrupted` — close every run of this host whose process is gone.
+* :func:`close_dead_run` — close one run whose process is gone (an experiment's dead worker);
+  :func:`mark_interrupted` — every such run of this host (each store open does it).
 
 Positions of a finished big run are saved when its ``run_finished`` is stored
 (:func:`storage.placements.build`), here too.

@@ -24,11 +24,10 @@ from reasoning.events import Event
 from . import door
 from .db import StorageError, default_url, make_engine, to_url
 from .migrations import migrate
-from .process import HOST
-from .process import pid_alive as _pid_alive
+from .process import HOST  # noqa: F401 - storage.experiments imports it from here
+from .process import pid_alive as _pid_alive  # noqa: F401 - so does storage.experiments
 from .schema import events, runs
 
-__all__ = ["HOST", "RUN_COLUMNS", "Store", "_pid_alive", "open_store"]
 RUN_COLUMNS = ("id", "created_at", "task", "problem", "problem_id", "strategy", "status",
                "outcome", "answer", "nodes", "tokens", "events", "seconds", "seed",
                "experiment_id")
