@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reasoning import events as ev
 from reasoning.events import Event
-from storage import open_store
+from storage import open_store, reserve_run
 from tests.harness import CHROMIUM, browser_page, running_app
 
 from .synthetic import store_synthetic
@@ -26,12 +26,12 @@ def _nodes_shown(page, n: int, timeout_ms: int = 20_000) -> None:
 
 def _latency(page, url: str, store, samples: int) -> list[float]:
     """A 'running' run of this process; each new node_created must appear in the status line."""
-    rid = store.create_run(task="game24", problem="4 5 6 10", problem_id=None, strategy="external",
-                           params={}, model={}, budget={}, seed=0)
+    run = reserve_run(store, ev.RunStarted(task="game24", problem="4 5 6 10", strategy="external"))
+    rid = run.run_id
     t0 = time.monotonic()
 
     def add(seq, type_, node_id=None, **payload):
-        store.append_events(rid, [Event(rid, seq, time.monotonic() - t0, type_, node_id, payload)])
+        run.append([Event(rid, seq, time.monotonic() - t0, type_, node_id, payload)])
 
     add(1, ev.RUN_STARTED, task="game24", problem="4 5 6 10", strategy="external")
     add(2, ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")

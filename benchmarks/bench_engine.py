@@ -13,23 +13,23 @@ import tempfile
 import time
 
 from reasoning.engine import run_search
+from reasoning.events import RunStarted
 from reasoning.models.scripted import ScriptedModel
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
-from storage import open_store
+from storage import open_store, reserve_run
 
 
 def _run(model, store, simulations: int, max_nodes: int, puzzle: str, width: int = 4):
     task = get_task("game24")
-    rid = store.create_run(task="game24", problem=puzzle, problem_id=None, strategy="mcts",
-                           params={}, model={}, budget={}, seed=0)
+    run = reserve_run(store, RunStarted(task="game24", problem=puzzle, strategy="mcts"))
     t = time.perf_counter()
     result, rec = run_search(make_strategy("mcts", {"simulations": simulations, "stop_on_solution": False,
                                                       "width": width}),
-                             task, task.resolve_problem(puzzle), model, run_id=rid,
+                             task, task.resolve_problem(puzzle), model, run_id=run.run_id,
                              budget=Budget(max_nodes=max_nodes, max_tokens=10**7, max_seconds=3600),
-                             sink=store.writer(rid))
+                             sink=run)
     wall = time.perf_counter() - t
     fin = rec.events[-1].payload
     return wall, fin["model_seconds"], len(rec.tree.nodes), len(rec.events)
@@ -38,11 +38,11 @@ def _run(model, store, simulations: int, max_nodes: int, puzzle: str, width: int
 def _events_per_call(store, params: dict) -> tuple[float, int, int, float]:
     from reasoning.models.random_policy import RandomPolicy
     task = get_task("game24")
-    rid = store.create_run(task="game24", problem="1 2 3 4", problem_id=None, strategy="mcts",
-                           params=params, model={}, budget={}, seed=0)
+    run = reserve_run(store, RunStarted(task="game24", problem="1 2 3 4", strategy="mcts",
+                                        params=params))
     t = time.perf_counter()
     _, rec = run_search(make_strategy("mcts", params), task, task.resolve_problem("1 2 3 4"),
-                        RandomPolicy(), run_id=rid, budget=Budget(max_seconds=60), sink=store.writer(rid))
+                        RandomPolicy(), run_id=run.run_id, budget=Budget(max_seconds=60), sink=run)
     calls = rec.events[-1].payload["model_calls"]
     return len(rec.events) / max(calls, 1), len(rec.events), calls, time.perf_counter() - t
 

@@ -12,11 +12,11 @@ import threading
 import time
 from pathlib import Path
 
-from reasoning.events import Event
+from reasoning.events import Event, RunStarted
 from reasoning.layout import motion
 from reasoning.run_view import RunView
 from reasoning.view_model import ViewOptions, project
-from storage import open_store
+from storage import open_store, reserve_run
 
 from .synthetic import synthetic_events
 
@@ -71,21 +71,21 @@ def run(quick: bool) -> list[dict]:
     with tempfile.TemporaryDirectory() as d:
         db = str(Path(d) / "live.db")
         store = open_store(db)
-        rid = store.create_run(task="game24", problem="4 5 6 10", problem_id=None, strategy="mcts",
-                               params={}, model={}, budget={}, seed=0)
+        run = reserve_run(store, RunStarted(task="game24", problem="4 5 6 10", strategy="mcts"))
+        rid = run.run_id
         events = mcts_events(n, rid)
         parts = batches(events[:-1], grow_seconds)   # run_finished after the measurement
         seen: list[tuple[float, int]] = []
         with running_app(db, Path(d) / "streamlit.log") as url, \
                 browser_page(1440, 900, timeout_ms=120_000) as page:
-            store.append_events(rid, parts[0])
+            run.append(parts[0])
             page.goto(f"{url}/live?run={rid}")
             page.wait_for_function("/nodes \\d+/.test(document.body.innerText)", polling=50)
 
             def write() -> None:
                 for part in parts[1:]:
                     time.sleep(BATCH_SECONDS)
-                    store.append_events(rid, part)
+                    run.append(part)
             writer = threading.Thread(target=write)
             writer.start()
             while writer.is_alive() or not seen or seen[-1][1] < n:
@@ -97,7 +97,7 @@ def run(quick: bool) -> list[dict]:
                     break
                 page.wait_for_timeout(50)
             writer.join()
-            store.append_events(rid, events[-1:])
+            run.append(events[-1:])
 
     def rate(lo: int, hi: int) -> tuple[float, float]:
         pts = [(t, k) for t, k in seen if lo <= k <= hi]

@@ -11,6 +11,7 @@ import random
 
 from reasoning import events as ev
 from reasoning.events import Event
+from storage import reserve_run
 
 
 def synthetic_events(n_nodes: int, run_id: int = 1, seed: int = 0, max_depth: int = 10) -> list[Event]:
@@ -60,12 +61,12 @@ def synthetic_events(n_nodes: int, run_id: int = 1, seed: int = 0, max_depth: in
 
 def store_synthetic(store, n_nodes: int, seed: int = 0) -> tuple[int, int]:
     """Store a synthetic run (finished) and return (run_id, number of events)."""
-    run_id = store.create_run(task="game24", problem="4 5 6 10", problem_id="synthetic",
-                              strategy="synthetic", params={"nodes": n_nodes}, model={"kind": "synthetic"},
-                              budget={}, seed=seed)
+    writer = reserve_run(store, ev.RunStarted(
+        task="game24", problem="4 5 6 10", problem_id="synthetic", strategy="synthetic",
+        params={"nodes": n_nodes}, model={"kind": "synthetic"}, seed=seed))
+    run_id = writer.run_id
     evs = [Event(run_id, e.seq, e.t, e.type, e.node_id, e.payload)
            for e in synthetic_events(n_nodes, run_id=run_id, seed=seed)]
-    writer = store.writer(run_id)
     for i in range(0, len(evs), 5000):
         writer(evs[i:i + 5000])
     return run_id, len(evs)
@@ -89,21 +90,24 @@ def many_runs(n_runs: int, seed: int = 0, start: float = 1_767_225_600.0,
         a, b, c, d = (rng.randint(1, 13) for _ in range(4))
         problem = f"{a} {b} {c} {d}" if task == "game24" else f"synthetic question {i}: {a} + {b} * {c}"
         created = start + i * (365 * 86_400 / max(1, n_runs))
+        seconds = round(rng.random() * 9, 2)
         rows.append({"created_at": created, "task": task, "problem": problem, "problem_id": str(i),
                      "strategy": strategy, "params": "{}", "model": json.dumps(model), "budget": "{}",
                      "seed": i, "status": "finished", "outcome": outcome, "answer": "24",
-                     "nodes": 2, "tokens": 20, "events": 6, "seconds": round(rng.random() * 9, 2),
+                     "nodes": 2, "tokens": 20, "events": 6, "seconds": seconds,
                      "experiment_id": rng.choice(experiments) if experiments and rng.random() < 0.3 else None})
         log: list[Event] = []
 
         def add(type_: str, node_id: int | None, log: list[Event] = log, **payload) -> None:
             log.append(Event(0, len(log) + 1, len(log) * 0.1, type_, node_id, payload))
-        add(ev.RUN_STARTED, None, task=task, problem=problem, strategy=strategy, model=model, seed=i)
+        add(ev.RUN_STARTED, None, task=task, problem=problem, problem_id=str(i), strategy=strategy,
+            model=model, seed=i)
         add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
         add(ev.NODE_COMPLETED, 0, text=problem)
         add(ev.NODE_CREATED, 1, parent_id=0, depth=1, role="answer")
         add(ev.NODE_COMPLETED, 1, text="Answer: 24", answer="24", terminal=True, completion_tokens=20)
-        add(ev.RUN_FINISHED, None, outcome=outcome, answer="24", answer_node=1, nodes=2, tokens=20)
+        add(ev.RUN_FINISHED, None, outcome=outcome, answer="24", answer_node=1, nodes=2, tokens=20,
+            seconds=seconds)
         logs.append(log)
     return rows, logs
 

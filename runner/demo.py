@@ -19,7 +19,7 @@ from typing import Any
 
 from reasoning import events as ev
 from reasoning.events import Event
-from storage import Store
+from storage import Store, open_run
 from storage import experiments as exp_repo
 
 DEMO_FILE = Path(__file__).resolve().parents[1] / "data" / "demo" / "demo.jsonl"
@@ -46,22 +46,12 @@ def _load_run(store: Store, rec: dict[str, Any], experiment_id: int | None) -> i
     events = rec["events"]
     if not events or events[0][2] != ev.RUN_STARTED:
         raise ValueError("a demo run must start with its run_started event")
-    info = events[0][4]
-    run_id = store.create_run(task=info["task"], problem=info["problem"],
-                              problem_id=info.get("problem_id"), strategy=info["strategy"],
-                              params=info.get("params", {}), model=info.get("model", {}),
-                              budget=info.get("budget", {}), seed=int(info.get("seed", 0)),
-                              experiment_id=experiment_id)
-    if rec.get("cell_key"):
-        exp_repo.tag_run(store, run_id, rec["cell_key"])
-    # the run's writer appends the events and, at run_finished, fills in the run row
-    store.writer(run_id)([Event(run_id, seq, t, type_, node_id, payload)
-                          for seq, t, type_, node_id, payload in events])
-    last = next((e for e in reversed(events) if e[2] == ev.NODE_MARKED), None)
-    if last is not None:  # marks come after run_finished: rewrite them so the run row follows
-        from .marks import settle_outcome
-        settle_outcome(store, run_id)
-    return run_id
+    run = open_run(store, Event(0, *events[0]), experiment_id=experiment_id,
+                   cell_key=rec.get("cell_key") or None)
+    # the rest of the log; the row follows its run_finished and the marks after it
+    run.append([Event(run.run_id, seq, t, type_, node_id, payload)
+                for seq, t, type_, node_id, payload in events[1:]])
+    return run.run_id
 
 
 def load_demo(store: Store, path: str | Path | None = None) -> dict[str, Any]:

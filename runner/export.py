@@ -30,7 +30,7 @@ from reasoning.export import (
 )
 from reasoning.idrange import parse_id_ranges
 from reasoning.tree import Tree, fold
-from storage import Store
+from storage import Store, reopen
 
 from .views import final_tree
 
@@ -177,7 +177,7 @@ def draw_missing_rollouts(store: Store, run_ids: Iterable[int], n: int,
             m = make_model(ModelConfig(**cfg), api_key)
         new = compute_rollouts(tree, events, m, n, filters)
         if new:
-            store.append_events(rid, new)
+            reopen(store, rid).append(new)   # after the run's last event
             drawn["runs"] += 1
             drawn["events"] += len(new)
             drawn["rollout_nodes"] += sum(1 for e in new if e.type == "node_created")

@@ -23,10 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from reasoning import events as ev
 from reasoning.event_stream import EventReader, LineError, RunInput
 from reasoning.events import Event
-from storage import Store
+from storage import RunHandle, Store, open_run
 
 BATCH = 500          # events per write when lines arrive fast
 IDLE_FLUSH_S = 0.1   # write what is pending when no line came for this long
@@ -39,32 +38,32 @@ class IngestError(ValueError):
 @dataclass
 class _Stored:
     run: RunInput
-    run_id: int
-    written: int = 0                       # events of run.events already in the database
+    handle: RunHandle
+    written: int = 1                       # events of run.events already in the database
+
+    @property
+    def run_id(self) -> int:
+        return self.handle.run_id
 
 
-def _create(store: Store, run: RunInput) -> int:
-    d: ev.RunStarted = run.events[0].data
-    return store.create_run(task=d.task[:64], problem=d.problem, problem_id=d.problem_id,
-                            strategy=d.strategy[:64], params=d.params, model=d.model,
-                            budget=d.budget, seed=d.seed if isinstance(d.seed, int) else 0)
+def _create(store: Store, run: RunInput) -> RunHandle:
+    """The run opened through the door with its run_started line (stored as event 1)."""
+    return open_run(store, run.events[0])
 
 
 def _write(store: Store, s: _Stored) -> None:
     batch = [Event(s.run_id, e.seq, e.t, e.type, e.node_id, e.payload)
              for e in s.run.events[s.written:]]
     if batch:
-        store.writer(s.run_id)(batch)
+        s.handle.append(batch)
         s.written += len(batch)
 
 
-def _close_interrupted(store: Store, s: _Stored, last_line: int) -> None:
+def _close_input_ended(store: Store, s: _Stored, last_line: int) -> None:
     """The input ended before this run's run_finished: keep it, closed as interrupted."""
     tree = s.run.tree
-    e = Event(s.run_id, tree.last_seq + 1, tree.t, ev.RUN_FINISHED, None, ev.RunFinished(
-        outcome="interrupted", detail=f"the input ended (line {last_line}) before run_finished",
-        nodes=len(tree.nodes), tokens=tree.tokens, seconds=tree.t).to_payload())
-    store.writer(s.run_id)([e])
+    s.handle.close_as_interrupted(f"the input ended (line {last_line}) before run_finished",
+                               nodes=len(tree.nodes), tokens=tree.tokens, seconds=tree.t)
 
 
 def _summary(stored: list[_Stored], events: int, warnings: list[str]) -> dict[str, Any]:
@@ -95,11 +94,11 @@ def ingest_file(lines: Iterable[str], store: Store) -> dict[str, Any]:
     stored = []
     for run in reader.runs:
         s = _Stored(run, _create(store, run))
-        for i in range(0, len(run.events), BATCH * 4):
-            store.writer(s.run_id)([Event(s.run_id, e.seq, e.t, e.type, e.node_id, e.payload)
-                                    for e in run.events[i:i + BATCH * 4]])
+        for i in range(1, len(run.events), BATCH * 4):
+            s.handle.append([Event(s.run_id, e.seq, e.t, e.type, e.node_id, e.payload)
+                             for e in run.events[i:i + BATCH * 4]])
         if not run.finished:
-            _close_interrupted(store, s, n)
+            _close_input_ended(store, s, n)
         stored.append(s)
     return _summary(stored, sum(len(r.events) for r in reader.runs), _warnings(reader.runs))
 
@@ -148,7 +147,7 @@ def ingest_stream(stream: IO[str], store: Store) -> dict[str, Any]:
     _flush(store, stored)
     for s in stored.values():
         if not s.run.finished:
-            _close_interrupted(store, s, n)
+            _close_input_ended(store, s, n)
     return _summary(list(stored.values()), sum(len(r.events) for r in reader.runs),
                     _warnings(reader.runs))
 
@@ -161,7 +160,7 @@ def _flush(store: Store, stored: dict[int, _Stored]) -> None:
 def _drop_unfinished(store: Store, stored: dict[int, _Stored], err: LineError) -> str:
     dropped = [s for s in stored.values() if not s.run.finished]
     for s in dropped:
-        store.delete_run(s.run_id)
+        s.handle.discard()
     kept = [s.run_id for s in stored.values() if s.run.finished]
     what = (f"; run {', '.join(str(s.run_id) for s in dropped)} (not finished) was deleted"
             if dropped else "")

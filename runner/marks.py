@@ -7,7 +7,8 @@ to the run, so replay and every view fold it like any other.
 A mark on the run's *answer node* also settles the run row's outcome (``answered`` becomes
 ``solved`` or ``failed``; a verifier's verdict is overruled the same way), because experiments
 count solved cells from the run rows: a marked answer then counts as verified there, as it
-already does in exports (which read the folded node states).
+already does in exports (which read the folded node states). The row follows the mark by itself:
+it is a projection of the log (:mod:`storage.run_row`).
 """
 from __future__ import annotations
 
@@ -15,14 +16,12 @@ from reasoning import events as ev
 from reasoning.events import Event
 from reasoning.marks import MARKS, answer_and_marks, can_mark, marks
 from reasoning.rules import is_answer_node
-from storage import Store
+from storage import Store, reopen
+from storage.run_row import SETTLED_BY_MARK
 
 from .views import final_tree
 
-__all__ = ["MARKS", "SETTLED_BY_MARK", "answer_and_marks", "can_mark", "mark_node", "marks",
-           "settle_outcome"]
-
-SETTLED_BY_MARK = ("answered", "solved", "failed")  # run outcomes a mark on the answer may change
+__all__ = ["MARKS", "SETTLED_BY_MARK", "answer_and_marks", "can_mark", "mark_node", "marks"]
 
 
 def mark_node(store: Store, run_id: int, node_id: int, mark: str) -> Event:
@@ -45,19 +44,7 @@ def mark_node(store: Store, run_id: int, node_id: int, mark: str) -> Event:
     if not is_answer_node(node, tree):
         raise ValueError(f"node {node_id} is not a terminal node with an answer; only those "
                          "can be marked correct or wrong")
-    event = store.add_event(int(run_id), ev.NODE_MARKED, node.id, ev.NodeMarked(mark=mark).to_payload())
-    settle_outcome(store, int(run_id))
-    return event
-
-
-def settle_outcome(store: Store, run_id: int) -> str | None:
-    """Set the run row's outcome from a mark on the run's answer node (if any); returns it."""
-    run = store.get_run(run_id)
-    tree = final_tree(store, run_id)
-    node = tree.nodes.get(tree.answer_node) if tree.answer_node is not None else None
-    if run is None or node is None or node.mark is None or run["outcome"] not in SETTLED_BY_MARK:
-        return None if run is None else run["outcome"]
-    outcome = "solved" if node.mark == "correct" else "failed"
-    store.finish_run(run_id, {**run, "outcome": outcome})
-    return outcome
+    # the row's outcome follows a mark on the answer node (storage.run_row: one projection)
+    return reopen(store, int(run_id)).add(ev.NODE_MARKED, node.id,
+                                          ev.NodeMarked(mark=mark).to_payload())
 

@@ -30,7 +30,7 @@ from reasoning.event_stream import EventReader, LineError
 from reasoning.tree import FAILED
 from storage import Store
 
-from .ingest import _close_interrupted, _create, _Stored, _write
+from .ingest import _close_input_ended, _create, _Stored, _write
 from .otlp_decode import STATUS_ERROR, OtlpError, SpanIn, decode_request
 
 VERDICTS = {"pruned": ev.NodePruned, "backtracked": ev.NodeBacktracked, "solved": ev.NodeSolved,
@@ -281,7 +281,7 @@ class Receiver:
                     continue
                 self._adopt_waiting(tr)
                 _write(self.store, tr.stored)
-                _close_interrupted(self.store, tr.stored, tr.line)
+                _close_input_ended(self.store, tr.stored, tr.line)
                 tr.stored.run.finished = True
                 closed.append(tr.stored.run_id)
         return closed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from reasoning import plugins
@@ -23,7 +23,7 @@ from reasoning.recorder import Recorder
 from reasoning.settings import Budget, from_dict
 from reasoning.strategies import make_strategy
 from reasoning.tasks import JsonlTask, get_task
-from storage import Store
+from storage import RunHandle, Store, reserve_run
 
 from .cancels import CancelRegistry
 
@@ -77,23 +77,30 @@ def _price_info(cfg: ModelConfig) -> dict[str, float]:
     return {"price_in": cfg.price_in, "price_out": cfg.price_out} if cfg.cost(1, 1) else {}
 
 
+def _model_config(spec: RunSpec) -> dict[str, Any]:
+    """The settings the model is made from go into run_started (the run row shows them, and a
+    run's rollouts are drawn with the same model later): the model's own description there says
+    what it turned out to be."""
+    return {"model_config": spec.model.describe()}
+
+
 def _create(spec: RunSpec, store: Store):
     task, problem, strategy, budget = spec.prepare()
-    run_id = store.create_run(task=task.name, problem=problem.text, problem_id=problem.id,
-                              strategy=strategy.name, params=strategy.params(),
-                              model=spec.model.describe(), budget=asdict(budget), seed=spec.seed,
-                              experiment_id=spec.experiment_id, cell_key=spec.cell_key)
-    return run_id, (task, problem, strategy, budget)
+    # the search stores its own run_started once the model is ready; the row exists at once
+    run = reserve_run(store, run_started(task, problem, strategy, spec.model.describe(), budget,
+                                         spec.seed, _model_config(spec)),
+                      experiment_id=spec.experiment_id, cell_key=spec.cell_key)
+    return run, (task, problem, strategy, budget)
 
 
-def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
+def _execute_created(run: RunHandle, parts, spec: RunSpec, store: Store,
                      cancel: threading.Event, on_events: Callable[[list[Event]], None] | None,
                      api_key: str | None, model: Any = None) -> Result:
     task, problem, strategy, budget = parts
-    writer = store.writer(run_id)
+    run_id = run.run_id
 
     def sink(batch: list[Event]) -> None:
-        writer(batch)
+        run.append(batch)
         if on_events:
             on_events(batch)
 
@@ -103,7 +110,7 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
     except ModelError as e:  # the model could not start: a run with a clear error, not a crash
         rec = Recorder(run_id, sink)
         rec.emit(run_started(task, problem, strategy, spec.model.describe(), budget, spec.seed,
-                             {"protocol": strategy.protocol}))
+                             {"protocol": strategy.protocol, **_model_config(spec)}))
         rec.emit(run_finished(Result("error", detail=e.reason()),
                               seconds=round(rec.elapsed(), 3)))
         rec.flush()
@@ -112,7 +119,7 @@ def _execute_created(run_id: int, parts, spec: RunSpec, store: Store,
     result, _ = run_search(strategy, task, problem, model, run_id=run_id, budget=budget,
                            seed=spec.seed, cancel=cancel, recorder=rec,
                            info={**({"task_file": spec.task_file} if spec.task_file else {}),
-                                 **_price_info(spec.model)} or None)
+                                 **_price_info(spec.model), **_model_config(spec)})
     return result
 
 
@@ -121,11 +128,12 @@ def execute(spec: RunSpec, store: Store, cancel: threading.Event | None = None,
             api_key: str | None = None, model: Any = None) -> tuple[int, Result]:
     """Run in the calling thread; returns (run_id, result). ``model`` overrides ``spec.model``
     with a ready model object (experiments inject one; tests pass a scripted fake)."""
-    run_id, parts = _create(spec, store)
+    run, parts = _create(spec, store)
+    run_id = run.run_id
     cancel = cancel or threading.Event()
     RUNS.add(run_id, cancel)
     try:
-        return run_id, _execute_created(run_id, parts, spec, store, cancel, on_events, api_key,
+        return run_id, _execute_created(run, parts, spec, store, cancel, on_events, api_key,
                                         model)
     finally:
         RUNS.discard(run_id)
@@ -137,13 +145,14 @@ def start_run(spec: RunSpec, store: Store, api_key: str | None = None) -> int:
     if spec.otlp_endpoint:   # checked (and the receiver reached) before the run row exists
         from .otlp_export import LiveOtlp
         live = LiveOtlp(spec.otlp_endpoint, store)
-    run_id, parts = _create(spec, store)
+    run, parts = _create(spec, store)
+    run_id = run.run_id
     cancel = threading.Event()
     RUNS.add(run_id, cancel)
 
     def work() -> None:
         try:
-            _execute_created(run_id, parts, spec, store, cancel, live, api_key)
+            _execute_created(run, parts, spec, store, cancel, live, api_key)
         finally:
             if live is not None:
                 live.close()

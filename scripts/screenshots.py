@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
 
 from reasoning.events import Event  # noqa: E402
 from runner.demo import DEMO_FILE, load_demo  # noqa: E402
-from storage import open_store  # noqa: E402
+from storage import open_run, open_store  # noqa: E402
 from tests.harness import CHROMIUM_ARGS, free_port  # noqa: E402
 
 WIDTH, HEIGHT = 1440, 900
@@ -56,17 +56,14 @@ def start_app(folder: Path) -> tuple[subprocess.Popen, str]:
 def replay_as_running(store, run_id: int, seconds: float = 40.0) -> tuple[int, threading.Thread]:
     """A new running run that receives ``run_id``'s events over about ``seconds`` (the live page
     follows it); returns its id and the writing thread."""
-    row = store.get_run(run_id)
     events = store.events(run_id)
-    new = store.create_run(task=row["task"], problem=row["problem"], problem_id=row["problem_id"],
-                           strategy=row["strategy"], params=row["params"], model=row["model"],
-                           budget=row["budget"], seed=row["seed"])
-    write = store.writer(new)
+    write = open_run(store, events[0])   # the row is made from the run's own run_started
+    new = write.run_id
     scale = seconds / max(events[-1].t, 1e-3)
 
     def work() -> None:
         start = time.monotonic()
-        for e in events:
+        for e in events[1:]:
             time.sleep(max(0.0, e.t * scale - (time.monotonic() - start)))
             write([Event(new, e.seq, e.t, e.type, e.node_id, e.payload)])
     thread = threading.Thread(target=work, daemon=True)

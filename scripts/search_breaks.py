@@ -83,8 +83,8 @@ BREAKS = [  # (what, file, text, replacement[, tests])
     ("the train/validation split keys on problem_id before the problem text",
      "reasoning/export/common.py", "str(row.get('problem') or row.get('problem_id'))",
      "str(row.get('problem_id') or row.get('problem'))", ["tests/test_export.py"]),
-    ("opening the store marks another live process's run interrupted", "storage/repo.py",
-     "if pid != os.getpid() and not _pid_alive(pid)]", "if pid != os.getpid()]",
+    ("opening the store marks another live process's run interrupted", "storage/door.py",
+     "if pid != os.getpid() and not pid_alive(pid)]", "if pid != os.getpid()]",
      ["tests/test_reopen_race.py::test_a_live_run_is_never_marked_interrupted_by_another_process"]),
 ]
 

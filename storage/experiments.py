@@ -86,12 +86,6 @@ def touch(store: HasEngine, experiment_id: int) -> None:
                      .values(updated_at=time.time()))
 
 
-def tag_run(store: HasEngine, run_id: int, cell_key: str) -> None:
-    """Record which experiment cell a run is."""
-    with store.engine.begin() as conn:
-        conn.execute(update(runs).where(runs.c.id == run_id).values(cell_key=cell_key))
-
-
 def cell_runs(store: HasEngine, experiment_id: int) -> list[dict[str, Any]]:
     """Every run of the experiment, oldest first, with parsed params and budget."""
     q = select(*[runs.c[c] for c in CELL_COLUMNS]).where(runs.c.experiment_id == experiment_id) \
@@ -149,8 +143,6 @@ class SqlExperiments:
     def touch(self, experiment_id: int) -> None:
         touch(self._store, experiment_id)
 
-    def tag_run(self, run_id: int, cell_key: str) -> None:
-        tag_run(self._store, run_id, cell_key)
 
     def cell_runs(self, experiment_id: int) -> list[dict[str, Any]]:
         return cell_runs(self._store, experiment_id)

@@ -6,9 +6,9 @@ engine, or, for a page, to ``storage`` at all: pages get the store from ``app_co
 
 Reads come back as plain data: a run or experiment is a ``dict`` of its columns, an event a
 :class:`~reasoning.events.Event`. A user's mark on a node is a ``node_marked`` event and is read
-with the others. Writing a run (``create_run``, ``append_events``, ``add_event`` … on the SQL
-store) is not listed here: that side is being replaced by one door every producer opens a run
-through, and joins this interface with it.
+with the others. A run is written only through :mod:`storage.door` (``open_run``, ``reserve_run``,
+``reopen`` -> a ``RunHandle``), and only as events: the runs row is their projection
+(:mod:`storage.run_row`), so no method here writes a run.
 """
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ class Experiments(Protocol):
     def set_status(self, experiment_id: int, status: str) -> None: ...
     def set_cluster(self, experiment_id: int, cluster: dict[str, Any]) -> None: ...
     def touch(self, experiment_id: int) -> None: ...
-    def tag_run(self, run_id: int, cell_key: str) -> None: ...
     def cell_runs(self, experiment_id: int) -> list[dict[str, Any]]: ...
     def finished_payloads(self, run_ids: list[int]) -> dict[int, dict[str, Any]]: ...
 

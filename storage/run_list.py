@@ -143,12 +143,15 @@ def find_experiments(store: HasEngine, query: str = "", limit: int = 20) -> list
 def insert_runs(store: HasEngine, rows: list[dict[str, Any]], logs: list[list[Any]]) -> list[int]:
     """Store many finished runs at once (synthetic data, bulk imports): ``rows`` are run columns,
     ``logs[i]`` the events of run i (:class:`~reasoning.events.Event`, run id replaced). Returns
-    the new ids in order."""
+    the new ids in order. The columns a log determines come from it (:mod:`storage.run_row`),
+    whatever ``rows`` says; ``rows`` gives the others (``created_at``, ``experiment_id`` …)."""
     import json
 
     from sqlalchemy import insert
 
+    from .run_row import row_columns
     from .schema import events
+    rows = [{**row, **row_columns(log)} for row, log in zip(rows, logs, strict=True)]
     with store.engine.begin() as conn:
         ids = [int(i) for (i,) in conn.execute(insert(runs).returning(runs.c.id, sort_by_parameter_order=True),
                                               rows)]

@@ -1,8 +1,9 @@
 """Small builders shared by tests: scripted event logs and a deterministic 'pick a legal step' model."""
 from __future__ import annotations
 
-from reasoning.events import Event
+from reasoning.events import Event, RunStarted
 from reasoning.models.base import GenRequest
+from storage import reserve_run
 
 
 class EventLog:
@@ -27,3 +28,11 @@ def pick_first(req: GenRequest) -> str:
 def pick_by_seed(req: GenRequest) -> str:
     import random
     return random.Random(req.seed).choice(req.choices)
+
+
+def new_run(store, *, experiment_id: int | None = None, cell_key: str | None = None,
+            **started) -> int:
+    """A new run through the door whose run_started comes with its events (``reopen(store,
+    run_id)`` is then its sink); ``started`` are :class:`RunStarted` fields. Returns its id."""
+    return reserve_run(store, RunStarted(**started), experiment_id=experiment_id,
+                       cell_key=cell_key).run_id

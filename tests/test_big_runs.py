@@ -13,7 +13,9 @@ from reasoning.run_view import RunView, key_name
 from reasoning.view_model import default_options, layout_key, project, projector
 from runner.views import open_view
 from storage import experiments as exp_repo
+from storage import reopen
 from storage.run_list import RunFilter, count_runs, find_experiments, find_runs, runs_page
+from tests.helpers import new_run
 
 
 def recomputed(store, run_id: int, key: tuple) -> RunView:
@@ -55,7 +57,7 @@ def test_a_finished_big_run_keeps_its_positions_and_they_equal_the_replayed_ones
 def test_a_mark_after_the_run_is_folded_and_the_stored_positions_still_hold(store):
     run_id, _ = store_synthetic(store, 1_200, seed=5)
     key = layout_key(default_options(1_200))
-    store.add_event(run_id, ev.NODE_MARKED, 1_199, {"mark": "wrong"})
+    reopen(store, run_id).add(ev.NODE_MARKED, 1_199, {"mark": "wrong"})
     assert_same_places(store, run_id, key, restored=True)
     view = open_view(store, run_id)
     assert view.final().nodes[1_199].state == "failed"   # the mark is drawn
@@ -68,7 +70,7 @@ def test_a_node_added_after_the_stored_positions_makes_the_view_replay(store, mo
     run_id, _ = store_synthetic(store, 60, seed=6)
     key = layout_key(default_options(60))
     for nid in (5_000, 5_001):
-        store.add_event(run_id, ev.NODE_CREATED, nid, {"parent_id": 0, "depth": 1, "role": "thought"})
+        reopen(store, run_id).add(ev.NODE_CREATED, nid, {"parent_id": 0, "depth": 1, "role": "thought"})
     view, reads = counting_view(store, run_id)
     view.final()
     placement = view.placement(key, projector(key))
@@ -148,7 +150,7 @@ def test_each_filter_returns_exactly_the_matching_runs(many):
 
 
 def test_the_outcome_filter_finds_a_running_run_by_its_status(any_store):
-    rid = any_store.create_run(task="game24", problem="1 2 3 4", problem_id=None, strategy="dfs",
+    rid = new_run(any_store, task="game24", problem="1 2 3 4", problem_id=None, strategy="dfs",
                                params={}, model={}, budget={}, seed=0)
     assert [r["id"] for r in runs_page(any_store, RunFilter(outcome="running")).rows] == [rid]
 

@@ -11,8 +11,10 @@ import re
 
 import pytest
 
+from storage import reopen
 from tests.fault_server import HOSTILE_ANSWER, FaultServer
 from tests.harness import CHROMIUM, browser_page, open_more_settings, running_app
+from tests.helpers import new_run
 from tests.test_browser import OUTCOME, choose, run_id_from
 
 pytestmark = [pytest.mark.browser,
@@ -93,11 +95,11 @@ def _hostile_runs(store, url: str) -> list[int]:
     for strategy in ("greedy", "best_of_n"):
         problem = task.resolve_problem("1")
         strat = make_strategy(strategy, {"n": 2} if strategy == "best_of_n" else {})
-        rid = store.create_run(task="free", problem=problem.text, problem_id=problem.id,
+        rid = new_run(store, task="free", problem=problem.text, problem_id=problem.id,
                                strategy=strategy, params=strat.params(), model={}, budget={}, seed=0)
         model = OpenAIModel(url, "hostile-answer", mode="completions", timeout=20, capabilities={})
         result, _ = run_search(strat, task, problem, model, run_id=rid, budget=Budget(max_seconds=60),
-                               sink=store.writer(rid))
+                               sink=reopen(store, rid))
         assert result.answer and "<script>alert(1)</script>" in result.answer, result
         ids.append(rid)
     return ids

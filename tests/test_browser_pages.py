@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from reasoning import events as ev
+from storage import reopen
 from tests.harness import CHROMIUM, ROOT, browser_page, running_app
-from tests.helpers import EventLog, pick_first
+from tests.helpers import EventLog, new_run, pick_first
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
@@ -18,7 +19,7 @@ HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascr
 
 
 def _store_hostile_run(store) -> int:
-    rid = store.create_run(task="free", problem=HOSTILE, problem_id=None, strategy="greedy",
+    rid = new_run(store, task="free", problem=HOSTILE, problem_id=None, strategy="greedy",
                            params={}, model={}, budget={}, seed=0)
     log = EventLog(rid)
     log.add(ev.RUN_STARTED, task="free", problem=HOSTILE, strategy="greedy")
@@ -27,7 +28,7 @@ def _store_hostile_run(store) -> int:
     log.add(ev.NODE_CREATED, 1, parent_id=0, depth=1)
     log.add(ev.NODE_COMPLETED, 1, text="Answer: " + HOSTILE, step=HOSTILE, terminal=True, answer=HOSTILE)
     log.add(ev.RUN_FINISHED, outcome="answered", answer=HOSTILE, answer_node=1, detail=HOSTILE)
-    store.writer(rid)(log.events)
+    reopen(store, rid)(log.events)
     return rid
 
 

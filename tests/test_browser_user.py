@@ -10,8 +10,9 @@ from reasoning.engine import run_search
 from reasoning.models.scripted import ScriptedModel
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
+from storage import reopen
 from tests.harness import CHROMIUM, ROOT, browser_page, running_app
-from tests.helpers import pick_by_seed
+from tests.helpers import new_run, pick_by_seed
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
@@ -29,11 +30,11 @@ def stored_countdown(db: str) -> int:
     problem = task.resolve_problem("2")
     strategy = make_strategy("mcts", {"simulations": 6, "width": 2})
     store = open_store(db)
-    run_id = store.create_run(task="countdown3", problem=problem.text, problem_id=problem.id,
+    run_id = new_run(store, task="countdown3", problem=problem.text, problem_id=problem.id,
                               strategy="mcts", params=strategy.params(), model={"kind": "scripted"},
                               budget={"max_nodes": 60}, seed=1)
     run_search(strategy, task, problem, ScriptedModel(pick_by_seed), run_id=run_id,
-               budget=Budget(max_nodes=60), seed=1, sink=store.writer(run_id))
+               budget=Budget(max_nodes=60), seed=1, sink=reopen(store, run_id))
     return run_id
 
 

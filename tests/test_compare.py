@@ -4,7 +4,8 @@ import pytest
 from reasoning import events as ev
 from reasoning.compare import compare, divergence, locked_seqs, metrics, path_steps, seq_at_time
 from reasoning.tree import fold
-from tests.helpers import EventLog
+from storage import reopen
+from tests.helpers import EventLog, new_run
 
 S1 = "8 / 3 = 8/3 (left: 3 8 8/3)"
 S2 = "3 - 8/3 = 1/3 (left: 1/3 8)"
@@ -162,10 +163,10 @@ def test_locked_replay_positions_by_step_and_by_time():
 # -- the Compare page under AppTest -----------------------------------------------------------------
 def _store_log(store, events, strategy):
     from dataclasses import replace
-    run_id = store.create_run(task="game24", problem="3 3 8 8", problem_id="3 3 8 8",
+    run_id = new_run(store, task="game24", problem="3 3 8 8", problem_id="3 3 8 8",
                               strategy=strategy, params={}, model={"kind": "scripted"}, budget={},
                               seed=0)
-    store.writer(run_id)([replace(e, run_id=run_id) for e in events])
+    reopen(store, run_id)([replace(e, run_id=run_id) for e in events])
     return run_id
 
 

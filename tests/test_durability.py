@@ -14,9 +14,9 @@ from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import fold
-from storage import open_store
+from storage import open_store, reopen
 from tests.fault_server import FaultServer
-from tests.helpers import pick_by_seed
+from tests.helpers import new_run, pick_by_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(ROOT / "cli.py")
@@ -87,11 +87,11 @@ def test_kill_9_mid_run_marks_interrupted_and_keeps_events(tmp_path):
 
 def _scripted_run(store, puzzle, results):
     task = get_task("game24")
-    rid = store.create_run(task="game24", problem=puzzle, problem_id=None, strategy="mcts",
+    rid = new_run(store, task="game24", problem=puzzle, problem_id=None, strategy="mcts",
                            params={}, model={}, budget={}, seed=0)
     result, rec = run_search(make_strategy("mcts", {"simulations": 150, "stop_on_solution": False}),
                              task, task.resolve_problem(puzzle), ScriptedModel(pick_by_seed, chunk=1),
-                             run_id=rid, budget=Budget(max_nodes=5000), sink=store.writer(rid))
+                             run_id=rid, budget=Budget(max_nodes=5000), sink=reopen(store, rid))
     results[rid] = len(rec.events)
 
 

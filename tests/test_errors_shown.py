@@ -10,8 +10,10 @@ import subprocess
 import sys
 import textwrap
 
+from storage import reopen
 from tests.conftest import ROOT
 from tests.fault_server import FaultServer
+from tests.helpers import new_run
 
 CLI = str(ROOT / "cli.py")
 
@@ -146,11 +148,11 @@ def test_the_inspector_shows_the_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("THINKTREE_DB", db)
     store = open_store(db)
     task = get_task("game24")
-    rid = store.create_run(task="game24", problem="4 5 6 10", problem_id=None, strategy="exploding",
+    rid = new_run(store, task="game24", problem="4 5 6 10", problem_id=None, strategy="exploding",
                            params={}, model={}, budget={}, seed=0)
     result, _ = run_search(Exploding(), task, task.resolve_problem("4 5 6 10"),
                            ScriptedModel(pick_first), run_id=rid, budget=Budget(),
-                           sink=store.writer(rid))
+                           sink=reopen(store, rid))
     assert result.outcome == "error" and "traceback" in result.extra
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.query_params["run"] = str(rid)

@@ -29,7 +29,8 @@ from reasoning.export import (
 from reasoning.models.scripted import ScriptedModel
 from reasoning.tasks import Game24
 from reasoning.tree import fold
-from tests.helpers import EventLog, pick_first
+from storage import reopen
+from tests.helpers import EventLog, new_run, pick_first
 
 ROOT = Path(__file__).resolve().parents[1]
 S1 = "4 + 8 = 12 (left: 4 6 12)"
@@ -336,11 +337,11 @@ def fill_store(db_path: str) -> list[int]:
     store = open_store(db_path)
     ids = []
     for log, exp in ((solved_log, 7), (failed_log, 7), (mcts_log, None)):
-        rid = store.create_run(task="game24", problem="4 4 6 8", problem_id="4 4 6 8",
+        rid = new_run(store, task="game24", problem="4 4 6 8", problem_id="4 4 6 8",
                                strategy="x", params={}, model={}, budget={}, seed=0,
                                experiment_id=exp)
         events = [ev.Event(rid, e.seq, e.t, e.type, e.node_id, e.payload) for e in log()]
-        store.append_events(rid, events)
+        reopen(store, rid).append(events)
         ids.append(rid)
     return ids
 

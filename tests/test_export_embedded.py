@@ -17,6 +17,8 @@ from reasoning.tasks import get_task
 from reasoning.tree import fold
 from runner import RunSpec, execute
 from runner.export import export_to_files, val_path
+from storage import reopen
+from tests.helpers import new_run
 from tests.invariants import check_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,10 +105,10 @@ def test_missing_rollouts_are_drawn_on_the_embedded_model(mcts_runs, store, embe
     row = next(r for r in values_from_tree(full)[0] if r["node"] == first)
     assert row["n"] == 2 and row["soft"] in (0.0, 0.5, 1.0)
 
-    rid = store.create_run(task="game24", problem=tree.info["problem"],
+    rid = new_run(store, task="game24", problem=tree.info["problem"],
                            problem_id=tree.info["problem_id"], strategy="mcts", params={},
                            model=ModelConfig().describe(), budget={}, seed=1)
-    store.append_events(rid, [Event(rid, e.seq, e.t, e.type, e.node_id, e.payload) for e in prefix])
+    reopen(store, rid).append([Event(rid, e.seq, e.t, e.type, e.node_id, e.payload) for e in prefix])
     out = tmp_path / "values.jsonl"
     p = subprocess.run([sys.executable, "cli.py", "export", "values", "--runs", str(rid), "--out",
                         str(out), "--compute-rollouts", "1", "--db", db_file], cwd=ROOT,

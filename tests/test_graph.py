@@ -18,7 +18,8 @@ from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import fold
-from tests.helpers import pick_by_seed
+from storage import reopen
+from tests.helpers import new_run, pick_by_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,11 +29,11 @@ def stored_mcts(store, puzzle: str = "4 5 6 10", seed: int = 3) -> int:
     task = get_task("game24")
     problem = task.resolve_problem(puzzle)
     strategy = make_strategy("mcts", {"simulations": 12, "width": 3})
-    run_id = store.create_run(task="game24", problem=problem.text, problem_id=problem.id,
+    run_id = new_run(store, task="game24", problem=problem.text, problem_id=problem.id,
                               strategy="mcts", params=strategy.params(), model={"kind": "scripted"},
                               budget={}, seed=seed)
     run_search(strategy, task, problem, ScriptedModel(pick_by_seed), run_id=run_id,
-               budget=Budget(max_nodes=80), seed=seed, sink=store.writer(run_id))
+               budget=Budget(max_nodes=80), seed=seed, sink=reopen(store, run_id))
     return run_id
 
 

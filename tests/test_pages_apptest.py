@@ -14,7 +14,8 @@ from reasoning.settings import Budget
 from reasoning.strategies import STRATEGIES, make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import fold
-from tests.helpers import pick_first
+from storage import reopen
+from tests.helpers import new_run, pick_first
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -56,11 +57,11 @@ def stored_run(db: str, puzzle: str = "4 5 6 10") -> tuple[int, int]:
     task = get_task("game24")
     problem = task.resolve_problem(puzzle)
     strategy = make_strategy("greedy", {})
-    run_id = store.create_run(task="game24", problem=problem.text, problem_id=problem.id,
+    run_id = new_run(store, task="game24", problem=problem.text, problem_id=problem.id,
                               strategy="greedy", params=strategy.params(), model={"kind": "scripted"},
                               budget={}, seed=0)
     run_search(strategy, task, problem, ScriptedModel(pick_first), run_id=run_id, budget=Budget(),
-               sink=store.writer(run_id))
+               sink=reopen(store, run_id))
     return run_id, store.last_seq(run_id)
 
 

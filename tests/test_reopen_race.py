@@ -13,8 +13,9 @@ import subprocess
 import sys
 
 from reasoning import events as ev
-from storage import open_store
-from tests.helpers import EventLog
+from storage import open_store, reopen
+from storage.door import mark_interrupted
+from tests.helpers import EventLog, new_run
 
 REPEATS = 20
 
@@ -23,6 +24,7 @@ import json, sys, traceback
 sys.path.insert(0, {root!r})
 from storage.db import make_engine
 from storage.repo import Store
+from storage import reopen
 url = {url!r}
 for line in sys.stdin:
     cmd = json.loads(line)
@@ -30,7 +32,7 @@ for line in sys.stdin:
         engine = make_engine(url)
         store = Store(engine)
         if cmd.get("mark") is not None:
-            store.add_event(cmd["mark"], "node_marked", 1, {{"mark": "correct", "by": cmd["who"]}})
+            reopen(store, cmd["mark"]).add("node_marked", 1, {{"mark": "correct", "by": cmd["who"]}})
         engine.dispose()
         print(json.dumps({{"ok": True}}), flush=True)
     except Exception as e:
@@ -49,14 +51,14 @@ def _crashed_run(store, pid: int) -> int:
     from sqlalchemy import update
 
     from storage.schema import runs
-    rid = store.create_run(task="game24", problem="4 5 6 10", problem_id=None, strategy="greedy",
+    rid = new_run(store, task="game24", problem="4 5 6 10", problem_id=None, strategy="greedy",
                            params={}, model={}, budget={}, seed=0)
     log = EventLog(rid)
     log.add(ev.RUN_STARTED, task="game24", problem="4 5 6 10", strategy="greedy")
     log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
     log.add(ev.NODE_COMPLETED, 0, text="4 5 6 10")
     log.add(ev.NODE_CREATED, 1, parent_id=0, depth=1)
-    store.append_events(rid, log.events)
+    reopen(store, rid).append(log.events)
     with store.engine.begin() as conn:
         conn.execute(update(runs).where(runs.c.id == rid).values(pid=pid))
     return rid
@@ -110,7 +112,7 @@ def test_two_processes_reopen_after_a_crash(db_url):
 def test_two_processes_mark_one_run_at_once(db_url):
     store = open_store(db_url)
     rid = _crashed_run(store, _dead_pid())
-    store.mark_interrupted()
+    mark_interrupted(store)
     workers = Workers(db_url)
     failures = []
     try:
@@ -128,10 +130,10 @@ def test_two_processes_mark_one_run_at_once(db_url):
 OWNER = r"""
 import sys
 sys.path.insert(0, {root!r})
-from storage import open_store
+from reasoning.events import RunStarted
+from storage import open_store, reserve_run
 store = open_store({url!r})
-rid = store.create_run(task="game24", problem="4 5 6 10", problem_id=None, strategy="greedy",
-                       params={{}}, model={{}}, budget={{}}, seed=0)
+rid = reserve_run(store, RunStarted(task="game24", problem="4 5 6 10", strategy="greedy")).run_id
 print(rid, flush=True)
 sys.stdin.readline()          # a live run: this process owns it until the test lets it go
 """
@@ -163,7 +165,7 @@ def test_a_live_run_is_never_marked_interrupted_by_another_process(db_url):
         rid = int(owner.stdout.readline())
         assert owner.poll() is None                            # the owner is alive from here on
         assert open_elsewhere(rid) == "running"
-        assert open_store(db_url).mark_interrupted() == []     # this process is another one too
+        assert mark_interrupted(open_store(db_url)) == []     # this process is another one too
         assert open_store(db_url).get_run(rid)["status"] == "running"
     finally:
         owner.stdin.close()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from storage import reopen
+from tests.helpers import new_run
 from tests.test_pages_apptest import app, navigation_mode  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,11 +79,11 @@ def stored_mcts(db: str) -> int:
     problem = task.resolve_problem("12")
     strategy = make_strategy("mcts", {"simulations": 7, "width": 2})
     budget = Budget(max_nodes=40, max_tokens=5000, max_seconds=120)
-    run_id = store.create_run(task="game24", problem=problem.text, problem_id=problem.id,
+    run_id = new_run(store, task="game24", problem=problem.text, problem_id=problem.id,
                               strategy="mcts", params=strategy.params(), model={"kind": "scripted"},
                               budget={"max_nodes": 40, "max_tokens": 5000, "max_seconds": 120}, seed=3)
     run_search(strategy, task, problem, ScriptedModel(pick_by_seed), run_id=run_id, budget=budget,
-               seed=3, sink=store.writer(run_id))
+               seed=3, sink=reopen(store, run_id))
     return run_id
 
 

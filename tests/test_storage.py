@@ -13,8 +13,10 @@ from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import fold
-from storage import StorageError, make_engine, open_store
+from storage import StorageError, make_engine, open_store, reopen
+from storage.door import mark_interrupted
 from storage.migrations import MIGRATIONS, migrate
+from tests import helpers
 from tests.helpers import EventLog, pick_by_seed
 
 
@@ -22,7 +24,7 @@ def new_run(store, **kw):
     args = dict(task="game24", problem="4 5 6 10", problem_id=None, strategy="mcts", params={},
                 model={"kind": "scripted"}, budget={}, seed=0)
     args.update(kw)
-    return store.create_run(**args)
+    return helpers.new_run(store, **args)
 
 
 def test_blank_database_gets_the_whole_schema(db_url):
@@ -59,7 +61,7 @@ def test_a_stored_run_replays_to_the_same_tree(any_store):
     rid = new_run(store)
     result, rec = run_search(make_strategy("mcts", {"simulations": 15}), task,
                              task.resolve_problem("4 5 6 10"), ScriptedModel(pick_by_seed),
-                             run_id=rid, budget=Budget(), sink=store.writer(rid))
+                             run_id=rid, budget=Budget(), sink=reopen(store, rid))
     stored = store.events(rid)
     assert [e.seq for e in stored] == list(range(1, len(rec.events) + 1))
     assert stored == rec.events
@@ -80,13 +82,13 @@ def test_run_of_a_dead_process_is_marked_interrupted(any_store):
     log = EventLog(rid)
     log.add(ev.RUN_STARTED)
     log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0)
-    store.append_events(rid, log.events)
+    reopen(store, rid).append(log.events)
     from sqlalchemy import update
 
     from storage.schema import runs
     with store.engine.begin() as conn:
         conn.execute(update(runs).where(runs.c.id == rid).values(pid=int(pid)))
-    assert store.mark_interrupted() == [rid]
+    assert mark_interrupted(store) == [rid]
     row = store.get_run(rid)
     assert row["status"] == "interrupted" and row["outcome"] == "interrupted"
     evs = store.events(rid)
@@ -100,8 +102,8 @@ def test_user_mark_is_appended_as_an_event(any_store):
     log = EventLog(rid)
     log.add(ev.RUN_STARTED)
     log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0)
-    store.append_events(rid, log.events)
-    e = store.add_event(rid, ev.NODE_MARKED, 0, {"mark": "correct"})
+    reopen(store, rid).append(log.events)
+    e = reopen(store, rid).add(ev.NODE_MARKED, 0, {"mark": "correct"})
     assert e.seq == 3
     assert fold(store.events(rid)).nodes[0].mark == "correct"
 

@@ -23,6 +23,7 @@ from reasoning.tasks.checkers import (
     to_number,
 )
 from reasoning.tree import FAILED, OPEN, SOLVED, fold
+from tests.helpers import new_run
 
 
 # -- extraction ----------------------------------------------------------------------------------
@@ -258,10 +259,10 @@ def run_free(store, replies):
     from runner import RunSpec
     from runner.run import _create
     spec = RunSpec(task="free", problem="Is water wet?", strategy="greedy")
-    run_id, (task, problem, strategy, budget) = _create(spec, store)
-    rec_result, rec = run_search(strategy, task, problem, ScriptedModel(replies), run_id=run_id,
-                                 budget=Budget(max_nodes=20), sink=store.writer(run_id))
-    return run_id, rec_result, rec
+    run, (task, problem, strategy, budget) = _create(spec, store)
+    rec_result, rec = run_search(strategy, task, problem, ScriptedModel(replies), run_id=run.run_id,
+                                 budget=Budget(max_nodes=20), sink=run)
+    return run.run_id, rec_result, rec
 
 
 def test_greedy_on_free_question_ends_answered(store):
@@ -295,7 +296,7 @@ def test_mark_node_validates_and_is_folded(store):
 
 def test_mark_node_refuses_a_running_run(store):
     from runner.marks import mark_node
-    run_id = store.create_run(task="free", problem="q", problem_id="q", strategy="greedy",
+    run_id = new_run(store, task="free", problem="q", problem_id="q", strategy="greedy",
                               params={}, model={}, budget={}, seed=0)
     with pytest.raises(ValueError, match="still running"):
         mark_node(store, run_id, 0, "correct")

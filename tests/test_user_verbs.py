@@ -20,7 +20,8 @@ from reasoning.tree import SOLVED, fold
 from runner import experiments as exp
 from runner.demo import DEMO_FILE, load_demo, read_demo, run_record, write_demo
 from runner.marks import can_mark, mark_node
-from tests.helpers import pick_by_seed, pick_first
+from storage import reopen
+from tests.helpers import new_run, pick_by_seed, pick_first
 
 ROOT = Path(__file__).resolve().parents[1]
 FREE_REPLIES = ["Water makes things wet.", "Answer: yes"]
@@ -40,10 +41,10 @@ def stored(store, task: str, problem: str, strategy: str, model, params=None, se
     t = get_task(task)
     prob = t.resolve_problem(problem)
     s = make_strategy(strategy, params or {})
-    run_id = store.create_run(task=task, problem=prob.text, problem_id=prob.id, strategy=strategy,
+    run_id = new_run(store, task=task, problem=prob.text, problem_id=prob.id, strategy=strategy,
                               params=s.params(), model={"kind": "scripted"}, budget={}, seed=seed)
     run_search(s, t, prob, model, run_id=run_id, budget=Budget(max_nodes=60), seed=seed,
-               sink=store.writer(run_id))
+               sink=reopen(store, run_id))
     return run_id
 
 

@@ -49,15 +49,13 @@ class Trace:
 
     # -- the run ----------------------------------------------------------------------------------
     def __enter__(self) -> Trace:
-        from storage import open_store
-        store = open_store(self.db)
-        self.run_id = store.create_run(task=self.task, problem=self.problem, problem_id=None,
-                                       strategy=self.strategy, params=self.params,
-                                       model=self.model, budget={}, seed=self.seed)
-        self._rec = Recorder(self.run_id, store.writer(self.run_id))
-        self._rec.emit(ev.RunStarted(task=self.task, problem=self.problem, strategy=self.strategy,
-                                     params=self.params, model=self.model, seed=self.seed,
-                                     extra={"source": "thinktree.Trace"}))
+        from storage import open_run, open_store
+        run = open_run(open_store(self.db), ev.RunStarted(
+            task=self.task, problem=self.problem, strategy=self.strategy, params=self.params,
+            model=self.model, seed=self.seed, extra={"source": "thinktree.Trace"}))
+        self.run_id = run.run_id
+        self._rec = Recorder(self.run_id, run)
+        self._rec.resume([run.started])   # the door stored run_started: go on after it
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import Store, open_store
+from storage.door import close_dead_run
 
 from ..run import execute
 from .config import Cell, ExperimentConfig, cell_spec
@@ -203,7 +204,7 @@ class RayRunner(_Runner):
         dead = [r["id"] for r in self.store.experiments.cell_runs(self.eid)
                 if r["status"] == "running" and r["cell_key"] == (key or r["cell_key"])]
         for run_id in dead:
-            self.store.close_interrupted(run_id)
+            close_dead_run(self.store, run_id)
         return len(dead)
 
     def run(self) -> Progress:
@@ -285,7 +286,7 @@ class RayRunner(_Runner):
                 ray.cancel(ref, force=True)
             ray.wait(list(inflight), num_returns=len(inflight), timeout=5)
             for run_id in self._open_runs(keys):
-                self.store.close_interrupted(run_id)
+                close_dead_run(self.store, run_id)
         for _, _, _, holder in inflight.values():
             slots.release.remote(holder)
             with self.lock:
