@@ -7,12 +7,15 @@ and two writers wait for each other instead of failing with "database is locked"
 from __future__ import annotations
 
 import os
+import random
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DatabaseError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -25,6 +28,20 @@ class HasEngine(Protocol):
     """What the table modules (experiments, claims, the runs list) take: the SQL store, typed by
     the one thing they use of it, so that they and the store do not import each other."""
     engine: Engine
+
+
+def in_transaction(engine: Engine, work: Callable[[Any], Any], attempts: int = 8) -> Any:
+    """``work(conn)`` in one transaction, again on a clash with another process (a lock
+    timeout, a serialization failure, a key taken between our read and our write)."""
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except (OperationalError, IntegrityError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1) * (1 + random.random()))
+    return None
 
 
 def default_url() -> str:

@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, insert, select, update
 
@@ -34,13 +34,19 @@ from reasoning import events as ev
 from reasoning.events import Event
 
 from . import run_row
+from .db import HasEngine, in_transaction
+from .interface import Storage
 from .liveness import HOST, pid_alive
 from .schema import events, placements, runs
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from .repo import Store
+
+class Store(Storage, HasEngine, Protocol):
+    """What the door writes through: the SQL store (its engine) that every reader reads
+    (typed by shape, so the store, which closes dead runs through the door on open, and the
+    door do not import each other)."""
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +146,7 @@ class RunHandle:
             conn.execute(insert(events), _rows(self.run_id, [e]))
             _project(conn, self.run_id, [e])
             return e
-        e = self.store._retry(add)
+        e = in_transaction(self.store.engine, add)
         if type_ == ev.RUN_FINISHED:
             self._save_positions()
         return e
@@ -173,7 +179,7 @@ class RunHandle:
             conn.execute(insert(events), _rows(self.run_id, [e]))
             _project(conn, self.run_id, [e])
             return True
-        return bool(self.store._retry(close))
+        return bool(in_transaction(self.store.engine, close))
 
     def discard(self) -> None:
         """Remove the run and its events (an ingest whose input turned out bad keeps nothing)."""

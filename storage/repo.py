@@ -9,16 +9,13 @@ closing ``run_finished`` event so its replay ends cleanly.
 from __future__ import annotations
 
 import json
-import random
 import threading
-import time
-from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reasoning.events import Event
 
@@ -125,19 +122,6 @@ class Store:
     @cached_property
     def placements(self) -> SavedPlacements:
         return SavedPlacements(self)
-
-    def _retry(self, work: Callable[[Any], Any], attempts: int = 8) -> Any:
-        """``work(conn)`` in one transaction, again on a clash with another process (a lock
-        timeout, a serialization failure, a key taken between our read and our write)."""
-        for attempt in range(attempts):
-            try:
-                with self.engine.begin() as conn:
-                    return work(conn)
-            except (OperationalError, IntegrityError):
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(0.02 * (attempt + 1) * (1 + random.random()))
-        return None
 
     # -- events ------------------------------------------------------------------------------
     def events(self, run_id: int, after_seq: int = 0, upto_seq: int | None = None) -> list[Event]:

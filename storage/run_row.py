@@ -33,7 +33,7 @@ from reasoning.events import Event
 from .schema import events, runs
 
 if TYPE_CHECKING:
-    from .repo import Store
+    from .db import HasEngine as Store  # the rebuild reads and writes through the engine alone
 
 ROW_EVENTS = (ev.RUN_STARTED, ev.RUN_FINISHED, ev.NODE_MARKED)   # the events a row reads
 START_COLUMNS = ("task", "problem", "problem_id", "strategy", "params", "model", "budget", "seed")
