@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reasoning.evaluator_accuracy import auc_of
 from reasoning.evaluators.value_prompt import parse_verdict
 from reasoning.models.base import GenRequest
 from reasoning.tasks import get_task
-from reasoning.truth import auc_of
 
 from .outputs import output
 

@@ -16,7 +16,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from reasoning.layout import Positions
-from reasoning.rules import is_shortcut
+from reasoning.run_facts import is_shortcut
 from reasoning.tree import Tree
 
 from .tree_figure import PLOT_WIDTH_PX, tidy_layout, tree_figure

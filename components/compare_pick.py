@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.run_list import run_label, searchable_pick
+from components.run_table import run_label, searchable_pick
 
 
 def _from_query(param: str, get: Any, fallback: int) -> None:

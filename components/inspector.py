@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from reasoning.marks import can_mark
+from reasoning.run_facts import can_mark
 from reasoning.tree import Node, Tree
 
 from .status import run_cost

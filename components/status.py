@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reasoning.figures import shown
-from reasoning.rules import cost
+from reasoning.run_facts import cost
 from reasoning.strategies import figures_for
 from reasoning.tree import GENERATING, Tree
 

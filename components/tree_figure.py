@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from reasoning.layout import Positions, tidy_layout
-from reasoning.rules import solved_nodes
+from reasoning.run_facts import solved_nodes
 from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, PRUNED, SOLVED, Node, Tree
 
 from .tree_labels import LABEL_LINE_PX, PLOT_CHROME_PX, PLOT_WIDTH_PX, LabelScale, label_text, tree_labels

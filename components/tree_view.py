@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from reasoning.layout import ViewRange
-from reasoning.rules import solved_nodes
+from reasoning.run_facts import solved_nodes
 from reasoning.run_view import RunView
 from reasoning.tree import Tree
 

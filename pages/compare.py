@@ -14,7 +14,7 @@ from app_context import get_store, run_view
 from components.compare_figures import side_by_side
 from components.compare_pick import pick_pair
 from components.compare_tables import divergence_table, metrics_table, roles_caption
-from components.run_list import PICKER_LIMIT
+from components.run_table import PICKER_LIMIT
 from components.status import status_text
 from components.tree_view import PLOTLY_CONFIG
 from reasoning.compare import compare, locked_seqs
@@ -39,7 +39,7 @@ len_a, len_b = view_a.last_seq, view_b.last_seq
 if not len_a or not len_b:
     st.info("One of these runs has no events yet.")
     st.stop()
-result = compare(full_a, full_b)   # each run's cost at its own prices (reasoning.rules.cost)
+result = compare(full_a, full_b)   # each run's cost at its own prices (reasoning.run_facts.cost)
 div = result["divergence"]
 
 # -- replay controls ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from components import run_form
 from components.compare_figures import scaling_figure
 from components.experiment_form import new_experiment_form
 from components.experiment_view import matrix_grid, progress_bar, results_table, settings_caption
-from components.run_list import PICKER_LIMIT, searchable_pick
+from components.run_table import PICKER_LIMIT, searchable_pick
 from reasoning.tasks import TASKS
 from runner import experiments as exp
 from runner.run_figures import figure_columns

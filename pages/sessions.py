@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from app_context import RunFilter, get_store, mark_handler, run_view, through_app
-from components.run_list import filter_controls, page_cursor, pager, run_label, runs_table
+from components.run_table import filter_controls, page_cursor, pager, run_label, runs_table
 from components.session_tools import demo_offer, graph_downloads
 from components.tree_view import status_line, tree_and_inspector
 from runner.demo import load_demo

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .events import Event
-from .rules import cost as rules_cost
-from .rules import is_shortcut, shortcut_first, solution_end, solved_path, totals
+from .run_facts import cost as run_cost
+from .run_facts import is_shortcut, shortcut_first, solution_end, solved_path, totals
 from .tree import SOLVED, Node, Tree
 
 
@@ -60,7 +60,7 @@ def metrics(tree: Tree, price_in: float | None = None, price_out: float | None =
     end = solution_end(tree)
     given = (price_in or 0.0, price_out or 0.0) if (price_in is not None or price_out is not None) \
         else None
-    cost = rules_cost(tree, price=given)  # the run's own prices unless others are given
+    cost = run_cost(tree, price=given)  # the run's own prices unless others are given
     return Metrics(
         run_id=tree.run_id, strategy=str(tree.info.get("strategy", "")), outcome=tree.outcome,
         answer=tree.answer, nodes=len(tree.nodes), model_calls=int(calls),
@@ -205,13 +205,13 @@ def divergence(shortcut: Tree, explore: Tree,
 
 
 def roles(a: Tree, b: Tree) -> tuple[Tree, Tree, bool]:
-    """(shortcut, exploratory, swapped): see :func:`reasoning.rules.shortcut_first`."""
+    """(shortcut, exploratory, swapped): see :func:`reasoning.run_facts.shortcut_first`."""
     return shortcut_first(a, b)
 
 
 def pair_roles(a: Tree, b: Tree) -> tuple[Tree, Tree, tuple[str, str]]:
     """(compared run, reference run, their names). Only when exactly one run is the shortcut
-    (:func:`reasoning.rules.is_shortcut`) are they "the shortcut" and "the exploration";
+    (:func:`reasoning.run_facts.is_shortcut`) are they "the shortcut" and "the exploration";
     otherwise "run A" and "run B", run A's chain held against run B's solved path (or the other
     way round when only run A solved it)."""
     if is_shortcut(a) != is_shortcut(b):

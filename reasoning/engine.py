@@ -14,9 +14,10 @@ from typing import Any
 
 from . import events as ev
 from .compute import BudgetExhausted
-from .making import run_finished, run_started
+from .evaluator_accuracy import truth_counts
 from .models.base import Model
 from .recorder import Recorder, Sink
+from .run_events import run_finished, run_started
 from .search_context import (
     Cancelled,
     Child,
@@ -29,7 +30,6 @@ from .search_context import (
 from .settings import Budget
 from .tasks.base import InvalidStep, Problem, Task
 from .tree import GENERATING
-from .truth import truth_counts
 
 # strategies, evaluators and plug-ins import these from here (``from reasoning.engine import …``)
 __all__ = ["BudgetExhausted", "Cancelled", "Child", "Result", "SearchContext", "TooManyModelErrors",

@@ -5,7 +5,7 @@ and one ``metrics`` mapping: the figures of *this* strategy or evaluator (best-o
 ToT's ``correct_top1``, the evaluator's ``auc`` against exact solvability, a plug-in's own). The
 code that computes a figure declares it with a :class:`Figure` — what it means, how to print it
 and how an experiment pools it over the runs of a group — in a ``figures`` attribute of its
-strategy or evaluator class (the truth figures: ``reasoning.truth.FIGURES``). The CLI's JSON
+strategy or evaluator class (the truth figures: ``reasoning.evaluator_accuracy.FIGURES``). The CLI's JSON
 line, the run summary, Compare and the experiment tables show whatever is declared; a metric
 nobody declared is still shown, under its own name, and not pooled.
 

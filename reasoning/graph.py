@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from .rules import solved_nodes
+from .run_facts import solved_nodes
 from .tree import Tree
 
 GRAPH_FORMATS = (".graphml", ".json")

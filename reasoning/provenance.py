@@ -1,6 +1,6 @@
 """Who recorded a run: Thinktree's own search, or an outside program.
 
-Kept apart from :mod:`reasoning.rules` because the answer depends on what Thinktree knows (the
+Kept apart from :mod:`reasoning.run_facts` because the answer depends on what Thinktree knows (the
 task and strategy registries), and the strategies themselves use those rules: imports go one way,
 registries below, this above.
 """

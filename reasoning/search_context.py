@@ -27,9 +27,9 @@ from typing import Any
 from . import events as ev
 from .compute import BudgetExhausted, Compute, purpose_of_role
 from .deadline import call_until
-from .making import typed_split
 from .models.base import Completion, GenRequest, Model, ModelConnectError, ModelError
 from .recorder import Recorder
+from .run_events import typed_split
 from .settings import Budget
 from .tasks.base import InvalidStep, Problem, Task, Verdict, step_prompt
 from .tree import SOLVED, Tree

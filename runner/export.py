@@ -28,7 +28,7 @@ from reasoning.export import (
     problem_keys,
     split_rows,
 )
-from reasoning.idrange import parse_id_ranges
+from reasoning.id_lists import parse_id_ranges
 from reasoning.tree import Tree, fold
 from storage import Store, reopen
 
@@ -53,7 +53,7 @@ def run_ids_for(store: Store, run_ids: Iterable[int] | None = None,
 
 
 def parse_ids(text: str) -> list[int]:
-    """'3,4, 7' or '3-5,9' -> the run ids (the one id parser, :mod:`reasoning.idrange`)."""
+    """'3,4, 7' or '3-5,9' -> the run ids (the one id parser, :mod:`reasoning.id_lists`)."""
     return parse_id_ranges(text, "runs", "3,4,7")
 
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from reasoning import events as ev
 from reasoning.events import Event
-from reasoning.marks import MARKS, answer_and_marks, can_mark, marks
-from reasoning.rules import is_answer_node
+from reasoning.run_facts import MARKS, answer_and_marks, can_mark, is_answer_node, marks
 from storage import Store, reopen
 from storage.run_row import SETTLED_BY_MARK
 

@@ -15,11 +15,11 @@ from reasoning import plugins
 from reasoning.engine import Result, run_search
 from reasoning.evaluators.oracle import check_oracle
 from reasoning.events import Event
-from reasoning.making import run_finished, run_started
 from reasoning.models.base import ModelError
 from reasoning.models.config import ModelConfig, make_model
 from reasoning.models.random_policy import check_task
 from reasoning.recorder import Recorder
+from reasoning.run_events import run_finished, run_started
 from reasoning.settings import Budget, from_dict
 from reasoning.strategies import make_strategy
 from reasoning.tasks import JsonlTask, get_task

@@ -89,7 +89,7 @@ def test_metrics_cost_uses_the_prices_the_run_was_started_with():
     expected = (810 * 1.0 + 38 * 2.0) / 1e6
     assert metrics(tree).cost == pytest.approx(expected)          # what Compare shows
     assert metrics(tree, 0.0, 0.0).cost == 0.0                     # explicit prices win
-    from reasoning.rules import cost
+    from reasoning.run_facts import cost
     assert cost(tree) == pytest.approx(expected)                   # what the status line shows
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from reasoning import events as ev
 from reasoning.events import Event
-from reasoning.rules import solved_nodes
+from reasoning.run_facts import solved_nodes
 from reasoning.tree import BACKTRACKED, FAILED, GENERATING, OPEN, PRUNED, SOLVED, Tree, fold
 from tests.helpers import EventLog
 

@@ -140,7 +140,7 @@ def test_docs_cover_every_type_and_field_with_a_valid_example():
 
 def test_only_the_search_context_makes_search_events():
     """Strategies and evaluators call SearchContext methods; nobody else builds payloads by hand."""
-    allowed = {"reasoning/engine.py", "reasoning/search_context.py", "reasoning/making.py", "reasoning/recorder.py",
+    allowed = {"reasoning/engine.py", "reasoning/search_context.py", "reasoning/run_events.py", "reasoning/recorder.py",
                "runner/run.py"}
     offenders = []
     for path in list(ROOT.glob("reasoning/**/*.py")) + list(ROOT.glob("runner/**/*.py")):
@@ -169,8 +169,7 @@ def test_the_inspector_shows_what_a_newer_writer_added():
 
 
 def test_one_rule_for_answer_nodes_in_marks_and_the_inspector():
-    from reasoning.marks import can_mark
-    from reasoning.rules import is_answer_node
+    from reasoning.run_facts import can_mark, is_answer_node
     log = EventLog()
     log.add(ev.RUN_STARTED, task="t", problem="p", strategy="s")
     log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")

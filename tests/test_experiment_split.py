@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from reasoning.idrange import parse_id_ranges
+from reasoning.id_lists import parse_id_ranges
 from runner.experiments import eta_seconds, parse_ids
 from runner.export import parse_ids as parse_run_ids
 

@@ -13,7 +13,7 @@ import pytest
 from reasoning.engine import run_search
 from reasoning.graph import read_graph, runs_graph, to_networkx, write_graph
 from reasoning.models.scripted import ScriptedModel
-from reasoning.rules import solved_nodes
+from reasoning.run_facts import solved_nodes
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task

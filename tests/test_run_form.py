@@ -121,7 +121,7 @@ def test_mark_an_answer_from_the_inspector(db):
     from reasoning.models.scripted import ScriptedModel
     from storage import open_store
     from tests.test_pages_apptest import APP
-    from tests.test_user_verbs import FREE_REPLIES, stored
+    from tests.test_session_verbs import FREE_REPLIES, stored
     store = open_store(db)
     run_id = stored(store, "free", "Is water wet?", "greedy", ScriptedModel(list(FREE_REPLIES)))
     from reasoning.tree import fold

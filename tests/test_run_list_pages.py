@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.synthetic import store_many_runs
-from components.run_list import PICKER_LIMIT
+from components.run_table import PICKER_LIMIT
 from storage import experiments as exp_repo
 from storage import open_store
 from tests.test_pages_apptest import APP, navigation_mode  # noqa: F401 - the autouse fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from reasoning.evaluator_accuracy import auc_of, merge_value_truth, truth_counts, value_truth
 from reasoning.settings import Budget
 from reasoning.tree import Node, Tree
-from reasoning.truth import auc_of, merge_value_truth, truth_counts, value_truth
 from tests.test_strategies import Letters, by_seed_at_root, policy, run
 
 
@@ -151,8 +151,8 @@ def test_capacity_prunes_are_read_back_from_a_stored_log():
     """The prune split comes from the events (``kind``), so a replayed or ingested run reports
     the same false prunes as the process that made it."""
     from reasoning import events as ev
+    from reasoning.evaluator_accuracy import truth_counts
     from reasoning.tree import fold
-    from reasoning.truth import truth_counts
     from tests.helpers import EventLog
     log = EventLog()
     log.add(ev.RUN_STARTED, task="game24", problem="4 5 6 10", strategy="beam")

@@ -8,7 +8,7 @@ from reasoning import events as ev
 from reasoning.engine import run_search
 from reasoning.models.base import ModelBadResponse, ModelConnectError
 from reasoning.models.scripted import ScriptedModel
-from reasoning.rules import solved_nodes
+from reasoning.run_facts import solved_nodes
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.strategies.mcts import uct

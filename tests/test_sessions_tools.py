@@ -10,7 +10,7 @@ from reasoning.tree import fold
 from runner import demo
 from tests.helpers import pick_first
 from tests.test_pages_apptest import APP, app, navigation_mode  # noqa: F401  (fixture)
-from tests.test_user_verbs import FREE_REPLIES, stored
+from tests.test_session_verbs import FREE_REPLIES, stored
 
 
 @pytest.fixture

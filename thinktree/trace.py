@@ -22,9 +22,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from reasoning import events as ev
-from reasoning.making import typed_split
 from reasoning.recorder import Recorder
-from reasoning.rules import solution_end
+from reasoning.run_events import typed_split
+from reasoning.run_facts import solution_end
 from reasoning.tree import GENERATING
 
 STREAM_FLUSH_S = 0.1
@@ -75,7 +75,7 @@ class Trace:
         rec = self._live()
         rec.flush()   # buffered stream text joins its node first
         tree = rec.tree
-        first = solution_end(tree)   # the first node solved (one rule: reasoning.rules)
+        first = solution_end(tree)   # the first node solved (one rule: reasoning.run_facts)
         if outcome is None:
             outcome = "solved" if first is not None else "failed"
         if outcome not in ev.OUTCOMES:

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..rules import every_solved_path, solution_ends
+from ..run_facts import every_solved_path, solution_ends
 from ..tree import BACKTRACKED, FAILED, PRUNED, SOLVED, Node, Tree
 
 STEP_ROLES = frozenset({"thought", "answer"})
@@ -78,7 +78,7 @@ def has_verdict(node: Node) -> bool:
             and node.finish_reason not in NO_VERDICT_FINISH)
 
 
-# the solved path and its ends: one rule, in reasoning.rules
+# the solved path and its ends: one rule, in reasoning.run_facts
 solved_ends = solution_ends
 on_any_solved_path = every_solved_path
 

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from .. import truth
+from .. import evaluator_accuracy
 from ..evaluators import EVALUATORS, evaluator_setting_keys
 from ..figures import Figure, merge
 from .base import Strategy
@@ -66,12 +66,12 @@ def figures_for(strategy: str | None = None,
     loaded). A strategy not loaded declares nothing (its metrics still show, undeclared)."""
     if strategy is None:
         return merge(*(c.figures for c in STRATEGIES.values()),
-                     *(getattr(c, "figures", ()) for c in EVALUATORS.values()), truth.FIGURES)
+                     *(getattr(c, "figures", ()) for c in EVALUATORS.values()), evaluator_accuracy.FIGURES)
     cls = STRATEGIES.get(strategy)
     named = [v for k, v in (params or {}).items()
              if (k == "evaluator" or k.endswith("_evaluator")) and isinstance(v, str)]
     return merge(getattr(cls, "figures", ()),
-                 *(getattr(EVALUATORS.get(n), "figures", ()) for n in named), truth.FIGURES)
+                 *(getattr(EVALUATORS.get(n), "figures", ()) for n in named), evaluator_accuracy.FIGURES)
 
 
 __all__ = ["BUILTIN_STRATEGIES", "EVALUATORS", "STRATEGIES", "Strategy", "figures_for",

@@ -17,7 +17,7 @@ from ..engine import Result, SearchContext
 from ..evaluators import EVALUATORS, Evaluator, evaluator_settings, make_evaluator
 from ..figures import Figure
 from ..growth import Growth
-from ..rules import solution_end
+from ..run_facts import solution_end
 from ..settings import from_dict
 
 
@@ -118,4 +118,4 @@ class Strategy:
 
 def first_solved(ctx: SearchContext) -> int | None:
     """The node verified correct first (by completion time, then id), or None."""
-    return solution_end(ctx.tree)  # one rule: reasoning.rules
+    return solution_end(ctx.tree)  # one rule: reasoning.run_facts

@@ -14,10 +14,9 @@ from reasoning import plugins
 from reasoning.models.base import ModelError
 from storage import StorageError
 
-from .. import open_verbs
-from . import experiment_verbs, export_verbs, otel_verbs, run_verbs, user_verbs
+from . import experiment_verbs, export_verbs, interop_verbs, otel_verbs, run_verbs, session_verbs
 
-VERB_MODULES = (run_verbs, export_verbs, experiment_verbs, open_verbs, user_verbs, otel_verbs)
+VERB_MODULES = (run_verbs, export_verbs, experiment_verbs, interop_verbs, session_verbs, otel_verbs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,7 +47,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.out is None and args.kind != "otlp":
         raise ValueError(f"out: export {args.kind} needs --out FILE")
     if args.kind == "graph":
-        from .user_verbs import cmd_export_graph
+        from .session_verbs import cmd_export_graph
         return cmd_export_graph(args)
     from reasoning.export import Filters
     from runner.export import draw_missing_rollouts, export_to_files, parse_ids, rollout_budget, run_ids_for
@@ -65,7 +65,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         from .otel_verbs import cmd_export_otlp
         return cmd_export_otlp(args, ids)
     if args.kind == "events":
-        from runner.open_verbs import export_events
+        from runner.cli.interop_verbs import export_events
         counts = export_events(store, ids, args.out)
         print(json.dumps(counts), file=sys.stderr if args.out == "-" else sys.stdout)
         return 0

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reasoning.idrange import parse_id_ranges
+from reasoning.id_lists import parse_id_ranges
 from reasoning.models.config import ModelConfig
 from reasoning.settings import MAX_NODES_LIMIT, MAX_TOKENS_LIMIT, check_range
 from reasoning.strategies import STRATEGIES, make_strategy

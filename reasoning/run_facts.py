@@ -1,8 +1,8 @@
 """One rule for each question every view asks of a run.
 
-Which nodes are on the solved path, which node is an answer a user may mark, what the run
-spent, what it cost, which run of a pair is the shortcut: each is decided here once, and the
-tree figure, compare, export, marks, strategies and pages call these functions instead of
+Which nodes are on the solved path, which node is an answer a user may mark (and the marks it
+got), what the run spent, what it cost, which run of a pair is the shortcut: each is decided here
+once, and the tree figure, compare, export, marks, strategies and pages call these functions instead of
 answering again in their own words. (Who recorded a run depends on the registries, which import
 this module: :mod:`reasoning.provenance`.)
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from . import events as ev
+from .events import Event
 from .tree import PRUNED, SOLVED, Node, Tree
 
 SHORTCUT_STRATEGY = "greedy"  # one chain at temperature 0, no backtracking
@@ -75,6 +77,34 @@ def is_answer_node(node: Node, tree: Tree | None = None) -> bool:
         return True
     return node.terminal or node.answer is not None and node.state in (SOLVED, "failed")
 
+
+
+# -- a user's marks on answer nodes (stored by runner.marks.mark_node as node_marked events) ---
+MARKS = ev.MARKS
+
+
+def marks(tree: Tree) -> dict[int, str]:
+    """The user's marks in a folded run: ``{node id: "correct" | "wrong"}`` (the latest each)."""
+    return {n.id: n.mark for n in tree.nodes.values() if n.mark}
+
+
+def can_mark(tree: Tree, node_id: int | None) -> bool:
+    """True for a node that ended with an answer (what the inspector offers marks for) once the
+    run has finished; :func:`runner.marks.mark_node` checks the same against the events."""
+    node = tree.nodes.get(node_id) if node_id is not None else None
+    return node is not None and tree.outcome is not None and is_answer_node(node, tree)
+
+
+def answer_and_marks(events: list[Event]) -> tuple[int | None, dict[str, str]]:
+    """(the run's answer node, ``{node id as text: mark}``) read straight from the events, for the
+    CLI's summary line (JSON object keys are strings)."""
+    answer_node, out = None, {}
+    for e in events:
+        if e.type == ev.RUN_FINISHED:
+            answer_node = e.payload.get("answer_node")
+        elif e.type == ev.NODE_MARKED and e.node_id is not None:
+            out[str(e.node_id)] = e.payload.get("mark")
+    return answer_node, out
 
 # -- totals and cost ----------------------------------------------------------------------------
 @dataclass(frozen=True)
