@@ -105,6 +105,8 @@ class EventReader:
             return run
         if key not in self.open:
             done = [r for r in self.runs if r.key == key]
+            if done and type_ == ev.NODE_MARKED:   # a user's mark on a finished run comes after
+                return done[-1]                     # its run_finished (``export events`` writes it)
             if done:
                 raise LineError(line, f"{type_} after run_finished of run_id {key!r} "
                                 f"(line {done[-1].first_line} started it)")
