@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.browser import CHROMIUM, browser_page, running_app
 from storage import open_store
-from tests.harness import CHROMIUM, browser_page, running_app
 
 from .synthetic import store_synthetic
 

@@ -7,10 +7,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.browser import CHROMIUM, browser_page, running_app
 from reasoning import events as ev
 from reasoning.events import Event
 from storage import open_store, reserve_run
-from tests.harness import CHROMIUM, browser_page, running_app
 
 from .synthetic import store_synthetic
 

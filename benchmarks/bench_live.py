@@ -62,7 +62,7 @@ def stability(events: list[Event], parts: list[list[Event]]) -> tuple[float, flo
 
 
 def run(quick: bool) -> list[dict]:
-    from tests.harness import CHROMIUM, browser_page, running_app
+    from benchmarks.browser import CHROMIUM, browser_page, running_app
     if CHROMIUM is None:
         raise RuntimeError("chromium is not installed (apt-get install chromium)")
     n = 2_000 if quick else NODES

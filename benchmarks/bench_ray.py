@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.fault_server import FaultServer
 from runner.experiments import ExperimentConfig, create_experiment, run_experiment
 from storage import open_store
-from tests.fault_server import FaultServer
 
 
 def _grid(db: str, n: int, model: dict, executor: str, address: str, concurrency: int) -> float:

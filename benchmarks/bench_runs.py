@@ -94,7 +94,7 @@ def _pg_database():
 
 
 def browser_rows(d: str) -> list[dict]:
-    from tests.harness import CHROMIUM, browser_page, running_app
+    from benchmarks.browser import CHROMIUM, browser_page, running_app
     if CHROMIUM is None:
         return [{"what": "Sessions with 10,000 runs (browser)", "work": "—", "measured": "no chromium",
                  "target": "≤ 1 s", "baseline": "—", "ok": False}]

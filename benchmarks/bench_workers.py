@@ -8,9 +8,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.fault_server import FaultServer
 from runner.experiments import ExperimentConfig, create_experiment
 from storage import open_store
-from tests.fault_server import FaultServer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,9 +18,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_bigtree import DRAWN, IDLE  # noqa: E402
+from benchmarks.browser import browser_page, running_app  # noqa: E402
 from benchmarks.synthetic import store_many_runs, store_synthetic  # noqa: E402
 from storage import open_store  # noqa: E402
-from tests.harness import browser_page, running_app  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

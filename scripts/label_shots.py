@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.browser import CHROMIUM_ARGS  # noqa: E402
 from runner.demo import load_demo  # noqa: E402
 from scripts.screenshots import HEIGHT, WIDTH, settle, start_app  # noqa: E402
 from storage import open_store  # noqa: E402
-from tests.harness import CHROMIUM_ARGS  # noqa: E402
 
 
 def folder_with(demo: bool, queens: bool) -> tuple[Path, dict]:

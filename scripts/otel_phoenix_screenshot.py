@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import browser_page  # noqa: E402
+from benchmarks.browser import browser_page  # noqa: E402
 
 
 def main(url: str, answer: str, out: Path = ROOT / "docs" / "otel_phoenix.png") -> None:

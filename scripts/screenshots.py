@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.browser import CHROMIUM_ARGS, free_port  # noqa: E402
 from reasoning.events import Event  # noqa: E402
 from runner.demo import DEMO_FILE, load_demo  # noqa: E402
 from storage import open_run, open_store  # noqa: E402
-from tests.harness import CHROMIUM_ARGS, free_port  # noqa: E402
 
 WIDTH, HEIGHT = 1440, 900
 SHOTS = ("live_start", "live_mid", "live_mcts", "sessions", "compare", "experiments")

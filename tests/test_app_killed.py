@@ -12,8 +12,8 @@ import time
 
 import pytest
 
+from benchmarks.fault_server import FaultServer
 from reasoning.tree import fold
-from tests.fault_server import FaultServer
 from tests.harness import CHROMIUM, browser_page, running_app
 from tests.test_browser import choose
 from tests.test_browser_hostile import set_inputs, start_live_run, use_endpoint

@@ -185,8 +185,8 @@ def test_calls_counted_only_by_bumping_model_calls_are_other():
 def test_a_prompt_count_that_failed_is_asked_again():
     """Prompt tokens come from the server's tokenizer where streams carry no usage; a count that
     failed (a busy server) reads 0 for that call but is not remembered as the prompt's size."""
+    from benchmarks.fault_server import FaultServer
     from reasoning.models.openai_client import OpenAIModel
-    from tests.fault_server import FaultServer
     with FaultServer(count_tokens=False) as s:
         model = OpenAIModel(s.url, "ok", capabilities={"token_count": True}, timeout=5)
         assert model.generate(GenRequest(prompt="four five six ten", max_tokens=20)).prompt_tokens == 0

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
+from benchmarks.fault_server import HOSTILE_ANSWER, FaultServer
 from storage import reopen
-from tests.fault_server import HOSTILE_ANSWER, FaultServer
 from tests.harness import CHROMIUM, browser_page, open_more_settings, running_app
 from tests.helpers import new_run
 from tests.test_browser import OUTCOME, choose, run_id_from

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.fault_server import FaultServer
 from reasoning.engine import run_search
 from reasoning.models.scripted import ScriptedModel
 from reasoning.settings import Budget
@@ -15,7 +16,6 @@ from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import fold
 from storage import open_store, reopen
-from tests.fault_server import FaultServer
 from tests.helpers import new_run, pick_by_seed
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ import subprocess
 import sys
 import textwrap
 
+from benchmarks.fault_server import FaultServer
 from storage import reopen
 from tests.conftest import ROOT
-from tests.fault_server import FaultServer
 from tests.helpers import new_run
 
 CLI = str(ROOT / "cli.py")

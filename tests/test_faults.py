@@ -7,13 +7,13 @@ import socket
 
 import pytest
 
+from benchmarks.fault_server import FaultServer
 from reasoning.engine import run_search
 from reasoning.models.openai_client import OpenAIModel
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import FAILED, fold
-from tests.fault_server import FaultServer
 
 
 @pytest.fixture(scope="module")

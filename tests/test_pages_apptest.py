@@ -251,7 +251,7 @@ def test_run_both_starts_the_shortcut_and_the_exploration_on_the_same_problem(db
 
 
 def test_endpoint_panel_probes_a_loopback_server_and_prices_show_as_cost(db):
-    from tests.fault_server import FaultServer
+    from benchmarks.fault_server import FaultServer
     with FaultServer() as server:
         at = app()
         at.sidebar.radio(key="model_kind").set_value("OpenAI-compatible endpoint").run()

@@ -25,6 +25,7 @@ else:
     ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
 
+from benchmarks.fault_server import FaultServer  # noqa: E402
 from runner.experiments import (  # noqa: E402
     ExperimentConfig,
     cells,
@@ -37,7 +38,6 @@ from runner.experiments import (  # noqa: E402
 from runner.experiments import ray_executor as rx  # noqa: E402
 from storage import experiments as repo  # noqa: E402
 from storage import open_store  # noqa: E402
-from tests.fault_server import FaultServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FINISHED = ("solved", "failed", "budget")

@@ -137,9 +137,9 @@ def test_cli_summary_carries_chains_truth_counts_and_protocol(store):
 def test_a_failed_prompt_count_is_not_remembered_as_zero():
     """A count that failed (server busy, timed out, no counter) must not stick: under load the
     embedded server's counts timed out and every later call of that prompt then read 0."""
+    from benchmarks.fault_server import FaultServer
     from reasoning.models.base import GenRequest
     from reasoning.models.openai_client import OpenAIModel
-    from tests.fault_server import FaultServer
     with FaultServer(count_tokens=False) as s:
         model = OpenAIModel(s.url, "ok", capabilities={"token_count": True}, timeout=5)
         assert model.generate(GenRequest(prompt="four five six ten", max_tokens=20)).prompt_tokens == 0

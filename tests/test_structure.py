@@ -175,6 +175,16 @@ def test_registries_do_not_import_the_plugin_loader():
     assert not bad, bad
 
 
+def test_no_product_module_imports_the_tests():
+    """The tests are not shipped (the wheel carries ``benchmarks`` but not ``tests``): what a
+    benchmark or script shares with them lives on the product side (``benchmarks/browser.py``)."""
+    files = [f for name in GRAPHED + ["scripts"] for p in [ROOT / name]
+             for f in ([p] if p.is_file() else sorted(p.rglob("*.py")))]
+    bad = {str(f.relative_to(ROOT)): sorted(m) for f in files
+           if (m := {i for i in imported_modules(f) if i == "tests" or i.startswith("tests.")})}
+    assert not bad, bad
+
+
 def test_no_product_module_is_over_400_lines():
     long = {str(p.relative_to(ROOT)): n for p in product_files()
             if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}

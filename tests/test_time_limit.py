@@ -1,7 +1,7 @@
 """The time limit holds while a model call is in flight: the call is cut off at ``max_seconds``,
 the node it was filling keeps its text and is failed with "time limit", nothing else is lost.
 
-A real loopback server (tests/fault_server.py): ``slow`` streams two characters every 0.15 s,
+A real loopback server (benchmarks/fault_server.py): ``slow`` streams two characters every 0.15 s,
 ``silent`` sends nothing for 8 s. Without the cut-off a run overshoots by the rest of the answer
 (slow) or by the client's whole timeout (silent).
 """
@@ -15,13 +15,13 @@ import time
 
 import pytest
 
+from benchmarks.fault_server import ANSWER, FaultServer
 from reasoning.engine import run_search
 from reasoning.models.openai_client import OpenAIModel
 from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import FAILED, GENERATING, fold
-from tests.fault_server import ANSWER, FaultServer
 
 SLACK_S = 1.0   # the bar: within about a second (measured: +0.000 to +0.004 s over the limit)
 
