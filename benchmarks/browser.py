@@ -61,16 +61,20 @@ def running_app(db: str, log_path: Path, extra_env: dict[str, str] | None = None
                       lambda: RuntimeError("streamlit did not start: " + log_path.read_text()[-2000:]))
         yield url
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        stop_group(proc, 10)
         log.close()
+
+
+def stop_group(proc: subprocess.Popen, grace_s: float) -> None:
+    """Stop ``proc``'s process group (started with ``start_new_session``): SIGTERM, then SIGKILL
+    after ``grace_s`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
 
 
 @contextlib.contextmanager

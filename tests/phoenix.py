@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.harness import free_port, wait_until_up
+from benchmarks.browser import free_port, stop_group, wait_until_up
 
 PHOENIX_VERSION = "20.26.1"
 CACHE = Path(os.environ.get("THINKTREE_TEST_CACHE", Path.home() / ".cache" / "thinktree-tests"))
@@ -76,11 +75,5 @@ def running_phoenix(workdir: Path) -> Iterator[str]:
                       lambda: PhoenixUnavailable("Phoenix did not start: " + log_path.read_text()[-2000:]))
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        stop_group(proc, 20)
         log.close()
