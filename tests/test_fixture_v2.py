@@ -46,8 +46,8 @@ def events_text(store, run_id: int, path: Path) -> str:
 
 def test_the_fixture_covers_every_kind_of_run_and_figure():
     assert {r["name"] for r in RUNS.values()} >= {
-        "greedy", "best_of_n", "beam", "dfs", "mcts", "trace", "ingest", "ingest_cut", "marked",
-        "experiment"}
+        "greedy", "best_of_n", "beam", "dfs", "mcts", "tot", "trace", "ingest", "ingest_cut",
+        "marked", "experiment"}
     types = set().union(*(set(r["types"]) for r in RUNS.values()))
     assert {"node_scored", "node_pruned", "node_backtracked", "node_solved", "node_failed",
             "mcts_backprop", "node_marked", "run_finished"} <= types, types
@@ -55,7 +55,8 @@ def test_the_fixture_covers_every_kind_of_run_and_figure():
                             for r in RUNS.values()))
     assert {"chains", "chains_correct", "chains_anytime", "false_prunes", "false_prunes_capacity",
             "false_prunes_threshold", "false_keeps", "scored_with_truth", "auc",
-            "value_truth"} <= figures, figures
+            "value_truth", "final_answers", "correct_any", "correct_top1",
+            "correct_first_valid"} <= figures, figures
     assert any(n["label"] for r in RUNS.values() if r["name"] == "trace"
                for n in r["tree"]["nodes"].values())
     assert all(json.loads(line)["payload"].get("format_version") == 2
