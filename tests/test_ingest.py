@@ -174,6 +174,25 @@ def test_input_that_stops_before_run_finished_is_kept_as_interrupted(tmp_path, h
     assert stored[5].type == "run_finished" and len(fold(stored).nodes) == 2
 
 
+@pytest.mark.parametrize("how", ["file", "stdin"])
+def test_a_users_mark_after_run_finished_is_kept(tmp_path, how):
+    """A mark is written after the run finished, so ``export events`` writes it after
+    run_finished: ingest reads it back (the format-2 fixture's marked run round-trips)."""
+    from storage import open_store
+    db = str(tmp_path / "marked.db")
+    text = lines(GOOD + [{"type": "node_marked", "node_id": 1, "payload": {"mark": "correct"}}])
+    path = tmp_path / "marked.jsonl"
+    path.write_text(text)
+    out = cli("ingest", "-", "--db", db, stdin=text) if how == "stdin" else \
+        cli("ingest", str(path), "--db", db)
+    assert out.returncode == 0, out.stderr
+    store = open_store(db)
+    rid = json.loads(out.stdout)["run_id"]
+    assert [e.type for e in store.events(rid)][-2:] == ["run_finished", "node_marked"]
+    assert fold(store.events(rid)).nodes[1].mark == "correct"
+    assert store.get_run(rid)["events"] == 8
+
+
 def test_a_cut_stream_stores_every_event_it_read(tmp_path, monkeypatch):
     """In one process, with no pause-triggered write: the events still pending when the input
     ends are written before the run is closed (run by the CLI the timing may hide a loss)."""
