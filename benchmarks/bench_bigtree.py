@@ -11,10 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from runner.synthetic import store_synthetic
 from storage import open_store
 from tests.harness import CHROMIUM, browser_page, running_app
-
-from .synthetic import store_synthetic
 
 DRAWN = ("document.querySelectorAll('.js-plotly-plot .scatterlayer .point, "
          ".js-plotly-plot canvas').length > 0")

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from reasoning import events as ev
 from reasoning.events import Event
+from runner.synthetic import store_synthetic
 from storage import open_store, reserve_run
 from tests.harness import CHROMIUM, browser_page, running_app
-
-from .synthetic import store_synthetic
 
 
 def _stored_tree(store, n: int) -> int:

@@ -3,7 +3,7 @@ Sessions (``docs/big_100k.png``) and Sessions listing 10,000 stored runs (``docs
 
     python scripts/big_screenshots.py [--out docs]
 
-Synthetic runs (``benchmarks.synthetic``: no model) in a scratch database; takes a few minutes,
+Synthetic runs (``runner.synthetic``: no model) in a scratch database; takes a few minutes,
 most of it storing the 100,000-node run and folding it on open.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_bigtree import DRAWN, IDLE  # noqa: E402
-from benchmarks.synthetic import store_many_runs, store_synthetic  # noqa: E402
+from runner.synthetic import store_many_runs, store_synthetic  # noqa: E402
 from storage import open_store  # noqa: E402
 from tests.harness import browser_page, running_app  # noqa: E402
 

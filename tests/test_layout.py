@@ -169,7 +169,7 @@ def test_view_range_only_grows_and_then_by_a_quarter_at_least():
 def test_random_growth_with_changing_views_always_gives_a_valid_drawing(seed):
     """Random trees (synthetic events), refreshed in random batches while the view switches
     between folding, depth limits and focus: every drawing is valid, whatever came before."""
-    from benchmarks.synthetic import synthetic_events
+    from runner.synthetic import synthetic_events
     rng = random.Random(seed)
     events = synthetic_events(400, seed=seed, max_depth=6)
     tree, layout = Tree(), StableLayout()
