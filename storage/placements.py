@@ -17,8 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from reasoning import run_view
 from reasoning.run_view import RunView
+from reasoning.tree import Tree
 from reasoning.view_model import default_options, layout_key, projector
 
+from . import tree_snapshots
 from .schema import placements
 
 if TYPE_CHECKING:
@@ -55,6 +57,13 @@ class SavedPlacements:
         except SQLAlchemyError as e:   # e.g. two viewers saving at once: one row is enough
             log.info("positions of run %s not saved (%s)", run_id, e)
 
+    def load_tree(self, run_id: Any) -> tuple[Tree, tuple[str, float]] | None:
+        """The run's stored folded tree and the (type, t) of its last event (``tree_snapshots``)."""
+        return tree_snapshots.load(self.store, run_id)
+
+    def save_tree(self, run_id: Any, tree: Tree, check: tuple[str, float]) -> None:
+        tree_snapshots.save(self.store, run_id, tree, check)
+
 
 def open_view(store: Store, run_id: int) -> RunView:
     """A view of ``run_id`` reading ``store``, with its saved positions."""
@@ -64,7 +73,8 @@ def open_view(store: Store, run_id: int) -> RunView:
 
 
 def build(store: Store, run_id: int) -> None:
-    """Compute and save the positions a finished run opens with (a big run only)."""
+    """Compute and save the positions a finished run opens with, and its folded tree (a big run
+    only: the view saves the tree when it folds a finished big run from its first event)."""
     view = open_view(store, run_id)
     tree = view.final()
     if len(tree.nodes) < run_view.SAVE_FROM_NODES:

@@ -1,0 +1,100 @@
+"""Stored folded trees: a finished big run's :class:`~reasoning.tree.Tree` kept as one row, so
+opening it reads that row and the events after it instead of reading and folding every event.
+
+Like the stored positions (:mod:`storage.placements`, same table, ``view_key`` :data:`KEY`) this
+is a projection of the event log that can always be rebuilt: the fold of events 1..``seq``. It is
+written when a big run finishes (``placements.build`` folds the run anyway) or the first time a
+view folds a finished big run from its first event, and it is used only when
+
+* its format is this version's (:func:`format_name`: a version number and the names of the
+  tree's and node's fields — a new field makes every older snapshot unknown, never misread),
+* the event at its ``seq`` is still the one it was folded up to (type and time), and
+* it decodes cleanly;
+
+otherwise the view folds the log as before (and saves a fresh one). Events after ``seq`` (a
+user's mark, say) are folded on top of it, exactly as the live fold would.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from reasoning import events as ev
+from reasoning.events import Event
+from reasoning.tree import Node, Tree
+
+from .schema import placements
+
+if TYPE_CHECKING:
+    from .repo import Store
+
+log = logging.getLogger(__name__)
+
+KEY = "tree"      # the placements row holding a run's snapshot (positions use JSON list keys)
+VERSION = 1
+_NODE_FIELDS = [f.name for f in dataclasses.fields(Node)]
+_TREE_SKIP = ("nodes", "started", "unknown")
+_TREE_FIELDS = [f.name for f in dataclasses.fields(Tree) if f.name not in _TREE_SKIP]
+
+
+def format_name() -> str:
+    """The snapshot format this code writes and reads."""
+    return f"tree/{VERSION}:" + ",".join(_TREE_FIELDS) + ";" + ",".join(_NODE_FIELDS)
+
+
+def encode(tree: Tree, check: tuple[str, float]) -> str:
+    """``tree`` (the fold of events 1..tree.last_seq) as text; ``check``: the type and time of
+    its last event, so a log that is no longer the one folded is noticed."""
+    return json.dumps({
+        "format": format_name(), "seq": tree.last_seq, "check": list(check),
+        "tree": {name: getattr(tree, name) for name in _TREE_FIELDS},
+        "started": tree.started is not None,
+        "unknown": [[e.seq, e.t, e.type, e.node_id, e.payload] for e in tree.unknown],
+        "nodes": [[getattr(n, f) for f in _NODE_FIELDS] for n in tree.nodes.values()],
+    }, separators=(",", ":"))
+
+
+def decode(text: str) -> tuple[Tree, tuple[str, float]] | None:
+    """The tree and check written by :func:`encode`; None for another format."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("format") != format_name():
+        return None
+    tree = Tree(**data["tree"])
+    tree.nodes = {row[0]: Node(*row) for row in data["nodes"]}
+    tree.unknown = [Event(tree.run_id, s, t, ty, nid, p) for s, t, ty, nid, p in data["unknown"]]
+    if data["started"]:
+        tree.started = ev.decode(ev.RUN_STARTED, tree.info)
+    if tree.last_seq != data["seq"]:
+        return None
+    check = data["check"]
+    return tree, (str(check[0]), float(check[1]))
+
+
+def load(store: Store, run_id: Any) -> tuple[Tree, tuple[str, float]] | None:
+    """The stored snapshot of ``run_id`` (None when absent, of another format, or unreadable)."""
+    try:
+        with store.engine.connect() as conn:
+            text = conn.execute(select(placements.c.state).where(
+                placements.c.run_id == run_id, placements.c.view_key == KEY)).scalar()
+        return decode(text) if text else None
+    except (SQLAlchemyError, ValueError, TypeError, KeyError, IndexError) as e:
+        log.warning("stored tree of run %s unreadable (%s): folding the log", run_id, e)
+        return None
+
+
+def save(store: Store, run_id: Any, tree: Tree, check: tuple[str, float]) -> None:
+    """Keep ``tree`` as ``run_id``'s snapshot (a database error costs only the shortcut)."""
+    try:
+        text = encode(tree, check)
+        with store.engine.begin() as conn:
+            conn.execute(delete(placements).where(placements.c.run_id == run_id,
+                                                  placements.c.view_key == KEY))
+            conn.execute(insert(placements).values(run_id=run_id, view_key=KEY, seq=tree.last_seq,
+                                                   state=text))
+    except (SQLAlchemyError, TypeError, ValueError) as e:
+        log.info("tree of run %s not saved (%s)", run_id, e)
