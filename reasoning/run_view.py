@@ -41,7 +41,7 @@ from typing import Any, NamedTuple, Protocol
 from . import events as ev
 from .events import Event
 from .layout import Positions, StableLayout, ViewRange
-from .tree import Tree, fold
+from .tree import REWIND_GLOBAL, Tree, fold, rewind
 
 Reader = Callable[[int, int | None], list[Event]]
 Projection = Callable[[Tree], Tree]
@@ -51,6 +51,7 @@ GROWTH_STEP = 1.2       # time the tree has grown by a fifth, and past BIG_TREE 
 BIG_TREE = 10_000       # it has doubled: following a whole run costs a few full layouts
 KEEP_EVENTS = 100_000   # a run with up to this many events keeps them in memory for its frames
 SAVE_FROM_NODES = 1_000  # runs this big keep their policy's state (smaller ones replay in ms)
+REWIND_EVENTS = 2_000   # a frame this close to the last event is taken back from the run's tree
 STEPPING = (ev.NODE_CREATED, ev.RUN_FINISHED)   # the only events that can move the policy
 
 
@@ -154,6 +155,7 @@ class RunView:
         self._log: list[Event] | None = []
         self._base = 0   # the tree started from a stored fold of events 1.._base (none read)
         self._fresh = True   # nothing polled yet (a stored tree is looked for on the first poll)
+        self._frame_shared = False   # the last frame was rewound from the tree (shares its nodes)
 
     @property
     def timeline(self) -> list[Stamp]:
@@ -223,10 +225,14 @@ class RunView:
             self._unplaced[:0] = head
 
     def _events(self, after_seq: int, upto_seq: int) -> list[Event]:
-        """Events after_seq+1 .. upto_seq, from memory when kept (seq n is ``_log[n - 1]``)."""
-        self._fill_base()
-        if self._log is not None and upto_seq <= len(self._log):
-            return self._log[after_seq:upto_seq]
+        """Events after_seq+1 .. upto_seq, from memory when kept (seq n is ``_log[n - 1 - _base]``)."""
+        if after_seq < self._base:
+            if self._log is None or self._base + len(self._log) > KEEP_EVENTS:
+                return self._read(after_seq, upto_seq)   # (too many to keep: read them)
+            self._fill_base()
+        off = self._base
+        if self._log is not None and upto_seq <= off + len(self._log):
+            return self._log[after_seq - off:upto_seq - off]
         return self._read(after_seq, upto_seq)
 
     def final(self) -> Tree:
@@ -242,12 +248,37 @@ class RunView:
             if k >= self.tree.last_seq:
                 return self.tree
         f = self._frame
-        if f is None or f.last_seq > k:
+        if f is None or f.last_seq > k or self._frame_shared:
+            back = self._rewound(k)
+            self._frame_shared = back is not None
+            if back is not None:
+                self._frame = back
+                return back
             f = Tree(run_id=self.run_id)
         if f.last_seq < k:
             fold(self._events(f.last_seq, k), f)
         self._frame = f
         return f
+
+    def _rewound(self, k: int) -> Tree | None:
+        """Frame ``k`` taken back from the run's tree when only a few events follow it
+        (:func:`reasoning.tree.rewind`; its nodes are shared with the tree, so it is never folded
+        forward); None when that is not possible here."""
+        last = self.tree.last_seq
+        if k < 1 or not 0 < last - k <= REWIND_EVENTS:
+            return None
+        stored = getattr(self._saved, "history", None)
+        if stored is not None and (self._base or self._log is None):
+            tail = self._events(k, last) if k >= self._base else self._read(k, last)
+            return rewind(self.tree, k, tail, lambda ids: stored(self.run_id, ids, k))
+        if self._log is None or self._base:
+            return None
+        head = self._log[:k]
+
+        def history(ids: set[int]) -> tuple[list[Event], float]:
+            return ([e for e in head if e.node_id in ids or e.type in REWIND_GLOBAL],
+                    max((e.t for e in head), default=0.0))
+        return rewind(self.tree, k, self._log[k:last], history)
 
     def event_at(self, seq: int) -> Event | None:
         got = self._read(seq - 1, seq)

@@ -64,6 +64,10 @@ class SavedPlacements:
     def save_tree(self, run_id: Any, tree: Tree, check: tuple[str, float]) -> None:
         tree_snapshots.save(self.store, run_id, tree, check)
 
+    def history(self, run_id: Any, node_ids: set[int], upto_seq: int) -> tuple[list, float]:
+        """Events of some nodes up to a seq, for rewinding a frame (``tree_snapshots.history``)."""
+        return tree_snapshots.history(self.store, run_id, node_ids, upto_seq)
+
 
 def open_view(store: Store, run_id: int) -> RunView:
     """A view of ``run_id`` reading ``store``, with its saved positions."""

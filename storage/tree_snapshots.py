@@ -21,14 +21,14 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from reasoning import events as ev
 from reasoning.events import Event
-from reasoning.tree import Node, Tree
+from reasoning.tree import REWIND_GLOBAL, Node, Tree
 
-from .schema import placements
+from .schema import events, placements
 
 if TYPE_CHECKING:
     from .repo import Store
@@ -98,3 +98,21 @@ def save(store: Store, run_id: Any, tree: Tree, check: tuple[str, float]) -> Non
                                                    state=text))
     except (SQLAlchemyError, TypeError, ValueError) as e:
         log.info("tree of run %s not saved (%s)", run_id, e)
+
+
+def history(store: Store, run_id: Any, node_ids: set[int], upto_seq: int) -> tuple[list[Event], float]:
+    """What :func:`reasoning.tree.rewind` needs to take a run back to ``upto_seq``: the events
+    1..upto_seq of ``node_ids`` and every ``REWIND_GLOBAL`` event among them (seq order), and the
+    largest ``t`` of events 1..upto_seq."""
+    cond = events.c.type.in_(REWIND_GLOBAL)
+    ids = sorted(node_ids)
+    for i in range(0, len(ids), 500):   # (bounded IN lists)
+        cond = or_(cond, events.c.node_id.in_(ids[i:i + 500]))
+    q = select(events.c.seq, events.c.t, events.c.type, events.c.node_id, events.c.payload).where(
+        events.c.run_id == run_id, events.c.seq <= upto_seq, cond).order_by(events.c.seq)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        t_max = conn.execute(select(func.max(events.c.t)).where(
+            events.c.run_id == run_id, events.c.seq <= upto_seq)).scalar()
+    return ([Event(run_id, seq, t, type_, node_id, json.loads(payload))
+             for seq, t, type_, node_id, payload in rows], float(t_max or 0.0))
