@@ -18,7 +18,6 @@ positions are kept per way of drawing it (:func:`layout_key`), and the default w
 """
 from __future__ import annotations
 
-import copy as _copy
 import dataclasses
 import threading
 from dataclasses import dataclass
@@ -113,8 +112,8 @@ def _project(tree: Tree, opts: ViewOptions) -> tuple[Tree, set[int]]:
                answer=tree.answer, answer_node=tree.answer_node, finished=tree.finished,
                last_seq=tree.last_seq, t=tree.t, tokens=tree.tokens, prompt_tokens=tree.prompt_tokens)
     def copy(node: Node, children: list[int]) -> None:
-        twin = _copy.copy(node)   # (what dataclasses.replace makes, without its __init__)
-        twin.children = children
+        twin = object.__new__(Node)   # (what dataclasses.replace makes, a few times faster)
+        twin.__dict__ = {**node.__dict__, "children": children}
         out.nodes[node.id] = twin
 
     def fold_marker(parent: int, ids: list[int], what: str, state: str) -> int:
