@@ -17,6 +17,7 @@ user's mark, say) are folded on top of it, exactly as the live fold would.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY = "tree"      # the placements row holding a run's snapshot (positions use JSON list keys)
-VERSION = 1
+VERSION = 2   # 2: nodes stored by field, a field all nodes share stored once
 _NODE_FIELDS = [f.name for f in dataclasses.fields(Node)]
 _TREE_SKIP = ("nodes", "started", "unknown")
 _TREE_FIELDS = [f.name for f in dataclasses.fields(Tree) if f.name not in _TREE_SKIP]
@@ -55,8 +56,34 @@ def encode(tree: Tree, check: tuple[str, float]) -> str:
         "tree": {name: getattr(tree, name) for name in _TREE_FIELDS},
         "started": tree.started is not None,
         "unknown": [[e.seq, e.t, e.type, e.node_id, e.payload] for e in tree.unknown],
-        "nodes": [[getattr(n, f) for f in _NODE_FIELDS] for n in tree.nodes.values()],
+        "count": len(tree.nodes), **_columns(list(tree.nodes.values())),
     }, separators=(",", ":"))
+
+
+def _columns(nodes: list[Node]) -> dict[str, dict[str, Any]]:
+    """The nodes by field: ``same`` holds a field every node has the same value of (of one type;
+    an empty list or dict counts, a filled one never), ``each`` the others' values in order."""
+    same: dict[str, Any] = {}
+    each: dict[str, list] = {}
+    for name in _NODE_FIELDS:
+        values = [getattr(n, name) for n in nodes]
+        first = values[0] if values else None
+        kind = type(first)
+        if values and (not isinstance(first, list | dict) or not first) and \
+                all(type(v) is kind and v == first for v in values):
+            same[name] = first
+        else:
+            each[name] = values
+    return {"same": same, "each": each}
+
+
+def _column(data: dict, name: str) -> Any:
+    if name in data["each"]:
+        return data["each"][name]
+    value, n = data["same"][name], data["count"]
+    if isinstance(value, list | dict):   # a fresh empty one per node
+        return (type(value)() for _ in range(n))
+    return itertools.repeat(value, n)
 
 
 def decode(text: str) -> tuple[Tree, tuple[str, float]] | None:
@@ -65,7 +92,7 @@ def decode(text: str) -> tuple[Tree, tuple[str, float]] | None:
     if not isinstance(data, dict) or data.get("format") != format_name():
         return None
     tree = Tree(**data["tree"])
-    tree.nodes = {row[0]: Node(*row) for row in data["nodes"]}
+    tree.nodes = {row[0]: Node(*row) for row in zip(*(_column(data, f) for f in _NODE_FIELDS), strict=True)}
     tree.unknown = [Event(tree.run_id, s, t, ty, nid, p) for s, t, ty, nid, p in data["unknown"]]
     if data["started"]:
         tree.started = ev.decode(ev.RUN_STARTED, tree.info)
