@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .tree import PRUNED, Node, Tree
 
 AUTO_COLLAPSE_NODES = 2_000   # above this many nodes, pruned subtrees are collapsed by default
-AUTO_DEPTH_NODES = 20_000     # above this many, the view opens with a depth limit (the user can lift it)
+AUTO_DEPTH_NODES = 5_000      # above this many, the view opens with a depth limit (the user can lift it)
 AUTO_DEPTH = 4
 
 

@@ -8,6 +8,7 @@ before this table existed; a view restores it only when no later event could hav
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from .repo import Store
 
 log = logging.getLogger(__name__)
+WHOLE_TOO_FROM_NODES = 20_000   # a run opening with a depth limit keeps the whole tree's places too, up to this size
 
 
 class SavedPlacements:
@@ -77,14 +79,20 @@ def open_view(store: Store, run_id: int) -> RunView:
 
 
 def build(store: Store, run_id: int) -> None:
-    """Compute and save the positions a finished run opens with, and its folded tree (a big run
-    only: the view saves the tree when it folds a finished big run from its first event)."""
+    """Compute and save the positions a finished run opens with (and, up to
+    WHOLE_TOO_FROM_NODES, those of its whole tree, for the depth limit lifted) and its folded
+    tree (a big run only: the view saves the tree when it folds a finished big run from its
+    first event)."""
     view = open_view(store, run_id)
     tree = view.final()
     if len(tree.nodes) < run_view.SAVE_FROM_NODES:
         return
-    key = layout_key(default_options(len(tree.nodes)))
-    view.placement(key, projector(key))
+    opts = default_options(len(tree.nodes))
+    keys = [layout_key(opts)]
+    if opts.max_depth is not None and len(tree.nodes) <= WHOLE_TOO_FROM_NODES:   # the limit lifted
+        keys.append(layout_key(dataclasses.replace(opts, max_depth=None)))
+    for key in keys:
+        view.placement(key, projector(key))
 
 
 def drop(store: Store, run_id: int) -> None:
