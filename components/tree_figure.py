@@ -240,9 +240,11 @@ def _array(values: list, scatter) -> list | np.ndarray:
 
 
 def _checks(scatter) -> dict:
-    """A WebGL (big) figure is built without plotly's per-value checks (most of its build time,
-    the same JSON: ``tests/test_big_figures.py``); a small one with them."""
-    return {"_validate": False} if scatter is go.Scattergl else {}
+    """Traces and the figure are built without plotly's per-value checks: they were most of a
+    big figure's build time (a list of outline colours is checked colour by colour), and the
+    values are this module's own. ``tests/test_big_figures.py`` checks that the JSON is the one
+    a checked build gives, for small and WebGL figures alike."""
+    return {"_validate": False}
 
 
 def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: float,
