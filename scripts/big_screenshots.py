@@ -1,7 +1,7 @@
 """Screenshots of the big cases (headless Chromium, 1440x900): a stored 100,000-node tree on
-Sessions (``docs/big_100k.png``) and Sessions listing 10,000 stored runs (``docs/sessions_10k.png``).
+Sessions (``docs/img/big_100k.png``) and Sessions listing 10,000 stored runs (``docs/img/sessions_10k.png``).
 
-    python scripts/big_screenshots.py [--out docs]
+    python scripts/big_screenshots.py [--out docs/img]
 
 Synthetic runs (``runner.synthetic``: no model) in a scratch database; takes a few minutes,
 most of it storing the 100,000-node run and folding it on open.
@@ -25,7 +25,7 @@ from tests.harness import browser_page, running_app  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "docs"))
+    ap.add_argument("--out", default=str(ROOT / "docs" / "img"))
     ap.add_argument("--nodes", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=10_000)
     args = ap.parse_args(argv)
