@@ -32,7 +32,7 @@ from reasoning.tree import REWIND_GLOBAL, Node, Tree
 from .schema import events, placements
 
 if TYPE_CHECKING:
-    from .repo import Store
+    from .db import HasEngine as Store  # only the engine is used: typed by shape, no import of repo
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from reasoning.run_view import SAVE_FROM_NODES, RunView, as_view
 from reasoning.tree import fold, rewind
 from runner.synthetic import store_synthetic, synthetic_events
 from runner.views import open_view
-from storage import placements, tree_snapshots
+from storage import placements, reopen, tree_snapshots
 from storage.schema import placements as placements_table
 
 BIG = SAVE_FROM_NODES + 200
@@ -49,7 +49,7 @@ def test_a_finished_big_run_stores_its_fold_and_a_view_starts_from_it(any_store)
 
 def test_events_after_the_stored_fold_are_folded_on_top(any_store):
     run_id, n_events = store_synthetic(any_store, BIG)
-    any_store.add_event(run_id, ev.NODE_MARKED, BIG - 1, {"mark": "wrong"})
+    reopen(any_store, run_id).add(ev.NODE_MARKED, BIG - 1, {"mark": "wrong"})
     view = open_view(any_store, run_id)
     tree = view.final()
     assert view._base == n_events and tree.last_seq == n_events + 1
@@ -130,7 +130,7 @@ def test_rewind_gives_up_on_what_it_cannot_take_back():
 
 def test_frames_of_a_stored_run_are_rewound_from_the_database(any_store):
     run_id, n_events = store_synthetic(any_store, BIG)
-    any_store.add_event(run_id, ev.NODE_MARKED, 7, {"mark": "correct"})
+    reopen(any_store, run_id).add(ev.NODE_MARKED, 7, {"mark": "correct"})
     view = open_view(any_store, run_id)
     view.final()
     for k in (n_events + 1, n_events, n_events - 1, n_events - 40, n_events - 900):
