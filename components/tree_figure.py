@@ -131,7 +131,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                 x_range: tuple[float, float] | None = None, label_mode: str = "steps",
                 width_px: float = PLOT_WIDTH_PX, depth_units: float | None = None) -> go.Figure:
     """The figure for ``tree``. ``customdata`` of every node point is ``[node_id]`` (for clicks;
-    folded markers of :mod:`components.tree_view_model` have negative ids). ``highlight`` marks
+    folded markers of :mod:`reasoning.view_model` have negative ids). ``highlight`` marks
     search hits; ``webgl`` (default: past ``WEBGL_NODES`` nodes) draws with Scattergl; ``solved``
     overrides the solved path (a projected view passes the full tree's); ``positions`` (for
     every node of ``tree``) replaces the tidy layout; ``x_range`` fixes the visible x range (and

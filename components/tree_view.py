@@ -15,12 +15,12 @@ from reasoning.layout import ViewRange
 from reasoning.run_facts import solved_nodes
 from reasoning.run_view import RunView
 from reasoning.tree import Tree
+from reasoning.view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
 
 from .inspector import MarkHandler, node_option_label, render_inspector
 from .status import counts_text, generating_text, outcome_badge, status_text
 from .tree_figure import tree_figure
 from .tree_labels import LABEL_MODES
-from .tree_view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
 
 PICK_LIST_NODES = AUTO_COLLAPSE_NODES   # bigger trees pick the node to inspect by its id
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": True,

@@ -12,7 +12,7 @@ the node they hang from (``marker_id``), so a marker keeps its id — and its pl
 layout — across refreshes; the inspector and clicks ignore them. The projection never mutates the
 input tree.
 
-It lives in ``reasoning/`` (``components.tree_view_model`` re-exports it) because a run's stored
+It lives in ``reasoning/`` (the drawing code imports it from here) because a run's stored
 positions are kept per way of drawing it (:func:`layout_key`), and the default way
 (:func:`default_options`) is the one computed when a finished run is stored.
 """

@@ -7,9 +7,9 @@ import random
 import pytest
 
 from benchmarks.bench_layout import search_events as bench_search_events
-from components.tree_view_model import ViewOptions, marker_id, project
 from reasoning.layout import StableLayout, growth_of, motion, off_centre, tidy_layout
 from reasoning.tree import Tree
+from reasoning.view_model import ViewOptions, marker_id, project
 
 SEARCHES = {
     "mcts": {"simulations": 400, "stop_on_solution": False},

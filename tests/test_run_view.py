@@ -12,13 +12,13 @@ import time
 
 import pytest
 
-from components.tree_view_model import ViewOptions, project
 from reasoning.growth import Growth
 from reasoning.layout import growth_of, tidy_layout
 from reasoning.models.scripted import ScriptedModel
 from reasoning.run_view import EVERY_NODE_UPTO, RunView, as_view
 from reasoning.strategies import STRATEGIES
 from reasoning.tree import Tree, fold
+from reasoning.view_model import ViewOptions, project
 from runner.run import RunSpec, execute
 
 RUNS = {  # strategy -> (params, max_nodes): the case is a 31-node MCTS run
