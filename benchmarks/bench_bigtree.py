@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 from benchmarks.browser import CHROMIUM, browser_page, running_app
+from reasoning.view_model import AUTO_DEPTH_NODES
+from runner.synthetic import store_synthetic
 from storage import open_store
-
-from .synthetic import store_synthetic
 
 DRAWN = ("document.querySelectorAll('.js-plotly-plot .scatterlayer .point, "
          ".js-plotly-plot canvas').length > 0")
@@ -42,6 +42,22 @@ def frame_change(page, last: int) -> float:
     return time.monotonic() - t
 
 
+def lift_depth_limit(page) -> float:
+    """Depth limit set to 0 (every node drawn) on the open tree, until the page is idle again
+    with the bigger figure drawn."""
+    box = page.get_by_label("Depth limit (0 = all)")
+    t = time.monotonic()
+    box.fill("0")
+    box.press("Enter")
+    try:   # the rerun marks the page stale first (it may be over before this looks)
+        page.wait_for_function(f"!({IDLE})", polling=20, timeout=5_000)
+    except Exception:  # noqa: BLE001 - already idle again
+        pass
+    page.wait_for_function(IDLE, polling=20, timeout=300_000)
+    page.wait_for_function(DRAWN, polling=20, timeout=300_000)
+    return time.monotonic() - t
+
+
 def run(quick: bool) -> list[dict]:
     if CHROMIUM is None:
         raise RuntimeError("chromium is not installed (apt-get install chromium)")
@@ -62,12 +78,14 @@ def run(quick: bool) -> list[dict]:
                 base_frame.append(frame_change(page, n_small))
             draws: dict[int, list[float]] = {}
             frames: list[float] = []
+            lifted: list[float] = []
             for n, (rid, n_events) in runs.items():
                 draws[n] = []
                 for _ in range(samples if n <= 10_000 else 1):
                     draws[n].append(first_draw(page, f"{url}/sessions?run={rid}"))
                     if n == 10_000:
                         frames.append(frame_change(page, n_events))
+                        lifted.append(lift_depth_limit(page))
     b = statistics.median(base)
     for n, got in draws.items():
         m = statistics.median(got)
@@ -84,4 +102,12 @@ def run(quick: bool) -> list[dict]:
                      "work": f"{len(frames)} changes", "measured": f"median {f:.2f} s ({f - fb:+.2f} s)",
                      "target": "≤ 0.3 s more than on a 10-node run",
                      "baseline": f"10-node run: median {fb:.2f} s", "ok": f - fb <= 0.3})
+    if lifted:
+        lf = statistics.median(lifted)
+        rows.append({"what": "10,000 nodes: depth limit lifted (0 = all; about 5,900 nodes drawn, "
+                             "pruned subtrees folded)",
+                     "work": f"{len(lifted)} changes", "measured": f"median {lf:.2f} s ({lf - b:+.2f} s)",
+                     "target": "— (the first draw opens at depth 4 past "
+                               f"{AUTO_DEPTH_NODES:,} nodes)",
+                     "baseline": f"10-node run's first draw: median {b:.2f} s", "ok": True})
     return rows

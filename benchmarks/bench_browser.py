@@ -10,9 +10,8 @@ from pathlib import Path
 from benchmarks.browser import CHROMIUM, browser_page, running_app
 from reasoning import events as ev
 from reasoning.events import Event
+from runner.synthetic import store_synthetic
 from storage import open_store, reserve_run
-
-from .synthetic import store_synthetic
 
 
 def _stored_tree(store, n: int) -> int:

@@ -5,8 +5,7 @@ import time
 
 from components.tree_figure import tree_figure
 from reasoning.tree import fold
-
-from .synthetic import synthetic_events
+from runner.synthetic import synthetic_events
 
 TARGETS = {1_000: 0.1, 10_000: 1.0}
 

@@ -8,8 +8,7 @@ import time
 from components.tree_figure import tree_figure
 from components.tree_labels import drawn_label_boxes, overlap
 from reasoning.tree import fold
-
-from .synthetic import synthetic_events
+from runner.synthetic import synthetic_events
 
 
 def _best(fn, repeat: int = 3) -> tuple[float, object]:

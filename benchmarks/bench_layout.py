@@ -17,8 +17,7 @@ from reasoning.settings import Budget
 from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import Tree
-
-from .synthetic import synthetic_events
+from runner.synthetic import synthetic_events
 
 SEARCHES = [("mcts", {"simulations": 100_000, "stop_on_solution": False, "width": 6}),
             ("beam", {"beam_width": 5, "proposals": 5}),

@@ -16,9 +16,8 @@ from reasoning.events import Event, RunStarted
 from reasoning.layout import motion
 from reasoning.run_view import RunView
 from reasoning.view_model import ViewOptions, project
+from runner.synthetic import synthetic_events
 from storage import open_store, reserve_run
-
-from .synthetic import synthetic_events
 
 NODES = 5_000
 BATCH_SECONDS = 0.25

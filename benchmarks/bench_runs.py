@@ -10,9 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
+from runner.synthetic import store_many_runs
 from storage import RunFilter, close_store, open_store
-
-from .synthetic import store_many_runs
 
 PG_ADMIN = os.environ.get("THINKTREE_BENCH_PG_URL",
                           "postgresql+psycopg://postgres:thinktree@127.0.0.1:5432/postgres")

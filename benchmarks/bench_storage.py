@@ -7,9 +7,8 @@ import time
 
 from reasoning.events import RunStarted
 from reasoning.tree import fold
+from runner.synthetic import store_synthetic, synthetic_events
 from storage import open_store, reserve_run
-
-from .synthetic import store_synthetic, synthetic_events
 
 
 def _new_run(store, n):

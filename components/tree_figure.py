@@ -88,7 +88,7 @@ def _edge_trace(segments: Iterable[tuple[tuple[float, float], tuple[float, float
         xs += [x0, x1, gap]
         ys += [y0, y1, gap]
     return scatter(x=_array(xs, scatter), y=_array(ys, scatter), mode="lines", name=name, showlegend=False, hoverinfo="skip",
-                   line={"color": color, "width": width, "dash": dash})
+                   line={"color": color, "width": width, "dash": dash}, **_checks(scatter))
 
 
 def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]],
@@ -131,7 +131,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                 x_range: tuple[float, float] | None = None, label_mode: str = "steps",
                 width_px: float = PLOT_WIDTH_PX, depth_units: float | None = None) -> go.Figure:
     """The figure for ``tree``. ``customdata`` of every node point is ``[node_id]`` (for clicks;
-    folded markers of :mod:`components.tree_view_model` have negative ids). ``highlight`` marks
+    folded markers of :mod:`reasoning.view_model` have negative ids). ``highlight`` marks
     search hits; ``webgl`` (default: past ``WEBGL_NODES`` nodes) draws with Scattergl; ``solved``
     overrides the solved path (a projected view passes the full tree's); ``positions`` (for
     every node of ``tree``) replaces the tidy layout; ``x_range`` fixes the visible x range (and
@@ -194,7 +194,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                                  hoverinfo="skip", marker={"symbol": COLLAPSED_SYMBOL, "size": 11,
                                                            "color": "#ffffff",
                                                            "line": {"color": "#555", "width": 1.5}}))
-    fig = go.Figure(traces)
+    fig = go.Figure(traces, **_checks(scatter))
     # deep trees squeeze their levels (down to MIN_LEVEL_PX) so the whole tree stays on a screen
     height = int(max(320, min(LEVEL_PX * (depth + 1), max(MAX_TREE_PX, MIN_LEVEL_PX * (depth + 1))) + 120))
     px_y = (height - PLOT_CHROME_PX) / (depth + 1.05)
@@ -239,6 +239,14 @@ def _array(values: list, scatter) -> list | np.ndarray:
     return np.array(values, dtype=float) if scatter is go.Scattergl else values
 
 
+def _checks(scatter) -> dict:
+    """Traces and the figure are built without plotly's per-value checks: they were most of a
+    big figure's build time (a list of outline colours is checked colour by colour), and the
+    values are this module's own. ``tests/test_big_figures.py`` checks that the JSON is the one
+    a checked build gives, for small and WebGL figures alike."""
+    return {"_validate": False}
+
+
 def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: float,
                  selected: int | None, highlight=frozenset(), scatter=go.Scatter,
                  answer: int | None = None):
@@ -277,4 +285,5 @@ def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: fl
         customdata=np.array([n.id for n in nodes], dtype=np.int64) if big else [[n.id] for n in nodes],
         unselected={"marker": {"opacity": 0.75}},
         selected={"marker": {"opacity": 1.0}},
+        **_checks(scatter),
     )

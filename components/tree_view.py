@@ -15,13 +15,14 @@ from reasoning.layout import ViewRange
 from reasoning.run_facts import solved_nodes
 from reasoning.run_view import RunView
 from reasoning.tree import Tree
+from reasoning.view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
 
 from .inspector import MarkHandler, node_option_label, render_inspector
 from .status import counts_text, generating_text, outcome_badge, status_text
 from .tree_figure import tree_figure
 from .tree_labels import LABEL_MODES
-from .tree_view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
 
+PICK_LIST_NODES = AUTO_COLLAPSE_NODES   # bigger trees pick the node to inspect by its id
 PLOTLY_CONFIG = {"displaylogo": False, "scrollZoom": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
@@ -137,12 +138,16 @@ def tree_and_inspector(view: RunView, tree: Tree, key: str, live: bool = True,
     if streaming:
         st.text(streaming)
     st.caption(counts_text(tree))
-    options = sorted(tree.nodes)
-    if st.session_state.get(pick_key) not in options:
+    if st.session_state.get(pick_key) not in tree.nodes:
         st.session_state[pick_key] = None
-    node_id = st.selectbox("Inspect node", options, key=pick_key, index=None,
-                           placeholder="Click a node in the tree, or pick one here",
-                           format_func=lambda i: node_option_label(tree, i))
+    if len(tree.nodes) > PICK_LIST_NODES:   # a list this long is neither readable nor cheap to send
+        node_id = st.number_input("Inspect node (id)", step=1, key=pick_key, value=None,
+                                  placeholder="Click a node in the tree, or type its id")
+        node_id = node_id if node_id in tree.nodes else None
+    else:
+        node_id = st.selectbox("Inspect node", sorted(tree.nodes), key=pick_key, index=None,
+                               placeholder="Click a node in the tree, or pick one here",
+                               format_func=lambda i: node_option_label(tree, i))
     render_inspector(tree, node_id, on_mark)
     if node_id is not None and tree.nodes[node_id].children and \
             st.button("Focus on this subtree", key=f"{key}_focus_btn"):

@@ -25,6 +25,11 @@ a view of it restores that instead of stepping the layout through the whole log 
 only when no event after the saved seq could have moved the policy (a ``node_created`` or
 ``run_finished``); a later mark, say, is folded as usual and the places stay exactly those of a
 replay. Anything else (no saved state, an older one) replays the log, as before.
+
+**Stored trees.** In the same way the fold itself is kept (``load_tree`` / ``save_tree``, see
+``storage.tree_snapshots``): a view of a finished big run starts from the stored fold of events
+1..S and reads only the events after S; the events before S (replay frames, the timeline) are
+read on first use.
 """
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ from typing import Any, NamedTuple, Protocol
 from . import events as ev
 from .events import Event
 from .layout import Positions, StableLayout, ViewRange
-from .tree import Tree, fold
+from .tree import REWIND_GLOBAL, Tree, fold, rewind
 
 Reader = Callable[[int, int | None], list[Event]]
 Projection = Callable[[Tree], Tree]
@@ -46,6 +51,7 @@ GROWTH_STEP = 1.2       # time the tree has grown by a fifth, and past BIG_TREE 
 BIG_TREE = 10_000       # it has doubled: following a whole run costs a few full layouts
 KEEP_EVENTS = 100_000   # a run with up to this many events keeps them in memory for its frames
 SAVE_FROM_NODES = 1_000  # runs this big keep their policy's state (smaller ones replay in ms)
+REWIND_EVENTS = 2_000   # a frame this close to the last event is taken back from the run's tree
 STEPPING = (ev.NODE_CREATED, ev.RUN_FINISHED)   # the only events that can move the policy
 
 
@@ -53,6 +59,7 @@ class SavedPlacements(Protocol):
     """Where a run's policy states are kept (``storage.placements.SavedPlacements``)."""
     def load(self, run_id: Any, key: str) -> dict | None: ...
     def save(self, run_id: Any, key: str, state: dict) -> None: ...
+    # optional: def load_tree(run_id) -> (Tree, (type, t)) | None; def save_tree(run_id, tree, check)
 
 
 def key_name(key: Hashable) -> str | None:
@@ -142,10 +149,19 @@ class RunView:
         self._frame: Tree | None = None   # the last replay frame (a prefix of the events)
         self._placements: dict[Hashable, Placement] = {}   # made on first use (see placement)
         self._unplaced: list[Event] = []  # events read before the first placement existed
-        self.timeline: list[Stamp] = []   # (seq, t) of every event read
+        self._timeline: list[Stamp] = []  # (seq, t) of every event read after seq _base
         # every event read (already decoded), while the run is small enough: a frame before the
         # last one folds from here instead of reading and decoding the log again
         self._log: list[Event] | None = []
+        self._base = 0   # the tree started from a stored fold of events 1.._base (none read)
+        self._fresh = True   # nothing polled yet (a stored tree is looked for on the first poll)
+        self._frame_shared = False   # the last frame was rewound from the tree (shares its nodes)
+
+    @property
+    def timeline(self) -> list[Stamp]:
+        """(seq, t) of every event read (those under a stored tree are read on first use)."""
+        self._fill_base()
+        return self._timeline
 
     @property
     def last_seq(self) -> int:
@@ -158,10 +174,13 @@ class RunView:
     # -- reading ----------------------------------------------------------------------------------
     def poll(self) -> list[Event]:
         """The live tail: read and fold the events after the last seq read; returns them."""
-        new = self._read(self.tree.last_seq, None)
+        fresh, self._fresh = self._fresh, False
+        new = self._restore_tree() if fresh else None
+        if new is None:
+            new = self._read(self.tree.last_seq, None)
         for e in new:
             self.tree.apply(e)
-            self.timeline.append(Stamp(e.seq, e.t))
+            self._timeline.append(Stamp(e.seq, e.t))
             for placement in self._placements.values():
                 placement.observe(self.tree, e)
         if not self._placements:  # kept for the first placement, so it need not read them again
@@ -170,12 +189,50 @@ class RunView:
             self._log.extend(new)
             if len(self._log) > KEEP_EVENTS:
                 self._log = None
+        if fresh and not self._base and new and self._worth_saving() and \
+                hasattr(self._saved, "save_tree"):
+            self._saved.save_tree(self.run_id, self.tree, (new[-1].type, new[-1].t))
         return new
 
+    def _restore_tree(self) -> list[Event] | None:
+        """Start from the stored fold of events 1..S (if any, and event S is still the one it
+        was folded up to): the tree becomes it and the events after S are returned (to fold);
+        None when there is nothing usable stored."""
+        load = getattr(self._saved, "load_tree", None)
+        got = load(self.run_id) if load is not None else None
+        if got is None:
+            return None
+        tree, (type_, t) = got
+        seq = tree.last_seq
+        new = self._read(seq - 1, None) if seq > 0 else []
+        if not new or new[0].seq != seq or new[0].type != type_ or new[0].t != t:
+            return None
+        self.tree, self._base = tree, seq
+        return new[1:]
+
+    def _fill_base(self) -> None:
+        """Read the events under a stored tree (1..S) into memory, once, when first needed."""
+        if not self._base:
+            return
+        head = self._read(0, self._base)
+        self._base = 0
+        self._timeline[:0] = [Stamp(e.seq, e.t) for e in head]
+        if self._log is not None:
+            self._log[:0] = head
+            if len(self._log) > KEEP_EVENTS:
+                self._log = None
+        if not self._placements:
+            self._unplaced[:0] = head
+
     def _events(self, after_seq: int, upto_seq: int) -> list[Event]:
-        """Events after_seq+1 .. upto_seq, from memory when kept (seq n is ``_log[n - 1]``)."""
-        if self._log is not None and upto_seq <= len(self._log):
-            return self._log[after_seq:upto_seq]
+        """Events after_seq+1 .. upto_seq, from memory when kept (seq n is ``_log[n - 1 - _base]``)."""
+        if after_seq < self._base:
+            if self._log is None or self._base + len(self._log) > KEEP_EVENTS:
+                return self._read(after_seq, upto_seq)   # (too many to keep: read them)
+            self._fill_base()
+        off = self._base
+        if self._log is not None and upto_seq <= off + len(self._log):
+            return self._log[after_seq - off:upto_seq - off]
         return self._read(after_seq, upto_seq)
 
     def final(self) -> Tree:
@@ -191,12 +248,37 @@ class RunView:
             if k >= self.tree.last_seq:
                 return self.tree
         f = self._frame
-        if f is None or f.last_seq > k:
+        if f is None or f.last_seq > k or self._frame_shared:
+            back = self._rewound(k)
+            self._frame_shared = back is not None
+            if back is not None:
+                self._frame = back
+                return back
             f = Tree(run_id=self.run_id)
         if f.last_seq < k:
             fold(self._events(f.last_seq, k), f)
         self._frame = f
         return f
+
+    def _rewound(self, k: int) -> Tree | None:
+        """Frame ``k`` taken back from the run's tree when only a few events follow it
+        (:func:`reasoning.tree.rewind`; its nodes are shared with the tree, so it is never folded
+        forward); None when that is not possible here."""
+        last = self.tree.last_seq
+        if k < 1 or not 0 < last - k <= REWIND_EVENTS:
+            return None
+        stored = getattr(self._saved, "history", None)
+        if stored is not None and (self._base or self._log is None):
+            tail = self._events(k, last) if k >= self._base else self._read(k, last)
+            return rewind(self.tree, k, tail, lambda ids: stored(self.run_id, ids, k))
+        if self._log is None or self._base:
+            return None
+        head = self._log[:k]
+
+        def history(ids: set[int]) -> tuple[list[Event], float]:
+            return ([e for e in head if e.node_id in ids or e.type in REWIND_GLOBAL],
+                    max((e.t for e in head), default=0.0))
+        return rewind(self.tree, k, self._log[k:last], history)
 
     def event_at(self, seq: int) -> Event | None:
         got = self._read(seq - 1, seq)
@@ -212,6 +294,7 @@ class RunView:
             if placement is None:
                 placement = Placement(project or _identity)
                 replay = Tree(run_id=self.run_id)
+                self._fill_base()
                 events = self._unplaced if not self._placements else \
                     self._events(0, self.tree.last_seq) if self.tree.last_seq else []
                 for e in events:
@@ -234,8 +317,8 @@ class RunView:
         if not state or int(state.get("seq", 0)) > self.tree.last_seq:
             return None
         seq = int(state["seq"])
-        tail = [e for e in self._unplaced if e.seq > seq] if self._unplaced and not self._placements \
-            else self._events(seq, self.tree.last_seq) if seq < self.tree.last_seq else []
+        tail = [e for e in self._unplaced if e.seq > seq] \
+            if self._unplaced and not self._placements and seq >= self._base else self._events(seq, self.tree.last_seq) if seq < self.tree.last_seq else []
         if any(e.type in STEPPING for e in tail):
             return None
         return Placement.restored(state, project)

@@ -6,7 +6,8 @@ so far, replay folds a prefix, tests fold a scripted log. ``Tree.apply`` is the 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,3 +251,75 @@ def fold(events: Iterable[Event], tree: Tree | None = None) -> Tree:
     for e in events:
         tree.apply(e)
     return tree
+
+
+# -- rewinding ---------------------------------------------------------------------------------------
+REWIND_GLOBAL = (ev.MCTS_BACKPROP, ev.RUN_FINISHED)   # events that change nodes or the run, not one node
+
+
+def rewind(tree: Tree, k: int, tail: list[Event],
+           history: Callable[[set[int]], tuple[list[Event], float]]) -> Tree | None:
+    """The fold of events 1..``k`` made from ``tree`` (the fold of 1..n, n > k) without folding
+    from the start: only the nodes the ``tail`` (events k+1..n) touched are refolded, from
+    ``history(ids)`` — the events 1..k of those nodes plus every ``REWIND_GLOBAL`` event up to
+    k, in seq order, and the largest ``t`` of events 1..k — and the run's totals are taken back
+    by what the tail added. ``tree`` is not changed (untouched nodes are shared with it:
+    treat the result as read-only). None when the tail holds an event this cannot take back
+    (the run's start, an event type this version does not know): fold from the start then."""
+    if not tail or any(e.type == ev.RUN_STARTED or e.type not in _HANDLERS for e in tail):
+        return None
+    out = Tree(run_id=tree.run_id, info=tree.info, root_id=tree.root_id, outcome=tree.outcome,
+               answer=tree.answer, answer_node=tree.answer_node, finished=tree.finished,
+               last_seq=k, t=0.0, tokens=tree.tokens, prompt_tokens=tree.prompt_tokens,
+               started=tree.started, unknown=list(tree.unknown))
+    created = {e.node_id for e in tail if e.type == ev.NODE_CREATED}
+    touched = {e.node_id for e in tail if e.node_id is not None and e.node_id in tree.nodes} - created
+    for e in tail:
+        if e.type == ev.MCTS_BACKPROP:
+            touched.update(int(u[0]) for u in e.data.updates if int(u[0]) not in created)
+        elif e.type == ev.NODE_COMPLETED:
+            d = e.data
+            out.tokens -= d.completion_tokens
+            out.prompt_tokens -= d.prompt_tokens
+        elif e.type == ev.NODE_SCORED:
+            out.tokens -= int(dict(e.data.details).get("tokens", 0) or 0)
+        elif e.type == ev.RUN_FINISHED:
+            out.outcome = out.answer = out.answer_node = None
+            out.finished = {}
+    nodes = dict(tree.nodes)
+    for nid in created:
+        nodes.pop(nid, None)
+        if out.root_id == nid:
+            out.root_id = None
+    events, t_max = history(touched)
+    out.t = max(0.0, t_max)
+    # refold the touched nodes alone: a scratch tree holding them and stand-ins for their parents
+    scratch = Tree(run_id=tree.run_id)
+    for nid in touched:
+        parent = tree.nodes[nid].parent_id
+        if parent is not None:
+            scratch.nodes.setdefault(parent, Node(id=parent, parent_id=None, depth=0))
+    for e in events:
+        if e.type == ev.RUN_FINISHED:
+            _finished(out, e)
+        elif e.type == ev.MCTS_BACKPROP:
+            for node_id, visits, value_sum in e.data.updates:
+                node = scratch.nodes.get(int(node_id)) if int(node_id) in touched else None
+                if node is not None:
+                    node.visits, node.value_sum = int(visits), float(value_sum)
+        elif e.node_id in touched:
+            if e.type == ev.NODE_CREATED:
+                scratch.nodes.pop(e.node_id, None)   # (a stand-in for a parent made first)
+            _HANDLERS.get(e.type, _unknown)(scratch, e)
+    for nid in touched:
+        node = scratch.nodes[nid]
+        node.children = [c for c in tree.nodes[nid].children if c not in created]
+        nodes[nid] = node
+    for nid in created:   # their parents lose them (a parent touched above is already done)
+        parent = tree.nodes[nid].parent_id
+        if parent is not None and parent not in created and parent not in touched:
+            twin = copy.copy(nodes[parent])
+            twin.children = [c for c in twin.children if c not in created]
+            nodes[parent] = twin
+    out.nodes = nodes
+    return out

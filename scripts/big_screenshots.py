@@ -1,9 +1,9 @@
 """Screenshots of the big cases (headless Chromium, 1440x900): a stored 100,000-node tree on
-Sessions (``docs/big_100k.png``) and Sessions listing 10,000 stored runs (``docs/sessions_10k.png``).
+Sessions (``docs/img/big_100k.png``) and Sessions listing 10,000 stored runs (``docs/img/sessions_10k.png``).
 
-    python scripts/big_screenshots.py [--out docs]
+    python scripts/big_screenshots.py [--out docs/img]
 
-Synthetic runs (``benchmarks.synthetic``: no model) in a scratch database; takes a few minutes,
+Synthetic runs (``runner.synthetic``: no model) in a scratch database; takes a few minutes,
 most of it storing the 100,000-node run and folding it on open.
 """
 from __future__ import annotations
@@ -19,13 +19,13 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.bench_bigtree import DRAWN, IDLE  # noqa: E402
 from benchmarks.browser import browser_page, running_app  # noqa: E402
-from benchmarks.synthetic import store_many_runs, store_synthetic  # noqa: E402
+from runner.synthetic import store_many_runs, store_synthetic  # noqa: E402
 from storage import open_store  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "docs"))
+    ap.add_argument("--out", default=str(ROOT / "docs" / "img"))
     ap.add_argument("--nodes", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=10_000)
     args = ap.parse_args(argv)

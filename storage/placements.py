@@ -8,6 +8,7 @@ before this table existed; a view restores it only when no later event could hav
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -17,8 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from reasoning import run_view
 from reasoning.run_view import RunView
+from reasoning.tree import Tree
 from reasoning.view_model import default_options, layout_key, projector
 
+from . import tree_snapshots
 from .schema import placements
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
         def events(self, run_id: int, after_seq: int = 0, upto_seq: int | None = None) -> list[Event]: ...
 
 log = logging.getLogger(__name__)
+WHOLE_TOO_FROM_NODES = 20_000   # a run opening with a depth limit keeps the whole tree's places too, up to this size
 
 
 class SavedPlacements:
@@ -67,6 +71,17 @@ class SavedPlacements:
         except SQLAlchemyError as e:   # e.g. two viewers saving at once: one row is enough
             log.info("positions of run %s not saved (%s)", run_id, e)
 
+    def load_tree(self, run_id: Any) -> tuple[Tree, tuple[str, float]] | None:
+        """The run's stored folded tree and the (type, t) of its last event (``tree_snapshots``)."""
+        return tree_snapshots.load(self.store, run_id)
+
+    def save_tree(self, run_id: Any, tree: Tree, check: tuple[str, float]) -> None:
+        tree_snapshots.save(self.store, run_id, tree, check)
+
+    def history(self, run_id: Any, node_ids: set[int], upto_seq: int) -> tuple[list, float]:
+        """Events of some nodes up to a seq, for rewinding a frame (``tree_snapshots.history``)."""
+        return tree_snapshots.history(self.store, run_id, node_ids, upto_seq)
+
 
 def open_view(store: Store, run_id: int) -> RunView:
     """A view of ``run_id`` reading ``store``, with its saved positions."""
@@ -76,13 +91,20 @@ def open_view(store: Store, run_id: int) -> RunView:
 
 
 def build(store: Store, run_id: int) -> None:
-    """Compute and save the positions a finished run opens with (a big run only)."""
+    """Compute and save the positions a finished run opens with (and, up to
+    WHOLE_TOO_FROM_NODES, those of its whole tree, for the depth limit lifted) and its folded
+    tree (a big run only: the view saves the tree when it folds a finished big run from its
+    first event)."""
     view = open_view(store, run_id)
     tree = view.final()
     if len(tree.nodes) < run_view.SAVE_FROM_NODES:
         return
-    key = layout_key(default_options(len(tree.nodes)))
-    view.placement(key, projector(key))
+    opts = default_options(len(tree.nodes))
+    keys = [layout_key(opts)]
+    if opts.max_depth is not None and len(tree.nodes) <= WHOLE_TOO_FROM_NODES:   # the limit lifted
+        keys.append(layout_key(dataclasses.replace(opts, max_depth=None)))
+    for key in keys:
+        view.placement(key, projector(key))
 
 
 def drop(store: Store, run_id: int) -> None:

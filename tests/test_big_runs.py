@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from benchmarks.synthetic import many_runs, store_many_runs, store_synthetic
 from reasoning import events as ev
 from reasoning.run_view import RunView, key_name
 from reasoning.view_model import default_options, layout_key, project, projector
+from runner.synthetic import many_runs, store_many_runs, store_synthetic
 from runner.views import open_view
 from storage import experiments as exp_repo
 from storage import reopen

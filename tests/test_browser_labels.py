@@ -51,8 +51,8 @@ def check(got: dict, what: str, min_labels: int) -> None:
 
 def test_labels_measured_in_chromium_never_overlap_and_the_width_estimate_holds(tmp_path):
     db = str(tmp_path / "labels.db")
-    from benchmarks.synthetic import store_synthetic
     from runner.demo import load_demo
+    from runner.synthetic import store_synthetic
     from storage import open_store
     store = open_store(db)
     made = load_demo(store)

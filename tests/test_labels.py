@@ -9,7 +9,6 @@ import itertools
 
 import pytest
 
-from benchmarks.synthetic import synthetic_events
 from components.tree_figure import short_step, tree_figure
 from components.tree_labels import (
     LABEL_CHAR_PX,
@@ -23,6 +22,7 @@ from components.tree_labels import (
 from reasoning import events as ev
 from reasoning.events import Event
 from reasoning.tree import fold
+from runner.synthetic import synthetic_events
 from tests.test_figure import build
 
 WIDE = {0: list(range(1, 61))}
@@ -48,8 +48,8 @@ def labelled(fig) -> set[int]:
 def stored_figures(tmp_path) -> list:
     """The figures the Sessions page draws (the run view's tree, positions and x range) for the
     demo runs as ``cli.py demo`` loads them and a 500-node synthetic tree (``cli.py synthetic``)."""
-    from benchmarks.synthetic import store_synthetic
     from runner.demo import load_demo
+    from runner.synthetic import store_synthetic
     from runner.views import open_view
     from storage import open_store
     store = open_store(str(tmp_path / "demo.db"))

@@ -7,9 +7,9 @@ import random
 import pytest
 
 from benchmarks.bench_layout import search_events as bench_search_events
-from components.tree_view_model import ViewOptions, marker_id, project
 from reasoning.layout import StableLayout, growth_of, motion, off_centre, tidy_layout
 from reasoning.tree import Tree
+from reasoning.view_model import ViewOptions, marker_id, project
 
 SEARCHES = {
     "mcts": {"simulations": 400, "stop_on_solution": False},
@@ -169,7 +169,7 @@ def test_view_range_only_grows_and_then_by_a_quarter_at_least():
 def test_random_growth_with_changing_views_always_gives_a_valid_drawing(seed):
     """Random trees (synthetic events), refreshed in random batches while the view switches
     between folding, depth limits and focus: every drawing is valid, whatever came before."""
-    from benchmarks.synthetic import synthetic_events
+    from runner.synthetic import synthetic_events
     rng = random.Random(seed)
     events = synthetic_events(400, seed=seed, max_depth=6)
     tree, layout = Tree(), StableLayout()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.synthetic import store_many_runs
 from components.run_table import PICKER_LIMIT
+from runner.synthetic import store_many_runs
 from storage import experiments as exp_repo
 from storage import open_store
 from tests.test_pages_apptest import APP, navigation_mode  # noqa: F401 - the autouse fixture

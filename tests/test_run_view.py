@@ -12,13 +12,13 @@ import time
 
 import pytest
 
-from components.tree_view_model import ViewOptions, project
 from reasoning.growth import Growth
 from reasoning.layout import growth_of, tidy_layout
 from reasoning.models.scripted import ScriptedModel
 from reasoning.run_view import EVERY_NODE_UPTO, RunView, as_view
 from reasoning.strategies import STRATEGIES
 from reasoning.tree import Tree, fold
+from reasoning.view_model import ViewOptions, project
 from runner.run import RunSpec, execute
 
 RUNS = {  # strategy -> (params, max_nodes): the issue's case is a 31-node MCTS run
@@ -90,7 +90,7 @@ def test_every_replay_frame_puts_each_node_where_the_live_view_left_it(store, st
 def test_positions_do_not_depend_on_how_the_log_was_read_in_batches():
     """The same events read in one go, one by one, or in random batches: the same places."""
     from benchmarks.bench_layout import search_events
-    from benchmarks.synthetic import synthetic_events
+    from runner.synthetic import synthetic_events
     for events in (search_events("mcts", {"simulations": 400, "stop_on_solution": False}, 60),
                    synthetic_events(900, seed=2, max_depth=7)):   # past EVERY_NODE_UPTO too
         assert_batches_do_not_matter(events)
@@ -168,7 +168,7 @@ def test_a_projected_view_keeps_the_full_views_places_for_nodes_it_shows():
 def test_the_policy_steps_at_every_node_then_geometrically():
     """Cost bound for big runs: past EVERY_NODE_UPTO nodes the layout steps each time the tree
     has grown by a fifth, so a whole replay costs a few full layouts, not one per node."""
-    from benchmarks.synthetic import synthetic_events
+    from runner.synthetic import synthetic_events
     events = synthetic_events(3000, seed=1, max_depth=8)
     view = as_view(1, events)
     steps = view.placement().steps

@@ -1,9 +1,9 @@
 """Level of detail on hand-built and synthetic trees: folding, depth limit, focus, search, WebGL."""
-from benchmarks.synthetic import synthetic_events
 from components.tree_figure import tidy_layout, tree_figure
-from components.tree_view_model import ViewOptions, project
 from reasoning import events as ev
 from reasoning.tree import PRUNED, fold
+from reasoning.view_model import ViewOptions, project
+from runner.synthetic import synthetic_events
 from tests.helpers import EventLog
 
 

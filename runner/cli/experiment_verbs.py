@@ -7,6 +7,7 @@ import json
 import sys
 
 from reasoning.tasks import TASKS
+from runner.synthetic import store_synthetic
 from storage import open_store
 
 from .common import model_config, parallel_arg, parse_float, parse_int, probed
@@ -146,7 +147,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_synthetic(args: argparse.Namespace) -> int:
-    from benchmarks.synthetic import store_synthetic
     n = parse_int("nodes", args.nodes)
     if not 1 <= n <= 1_000_000:
         raise ValueError(f"nodes: must be between 1 and 1000000, got {n}")

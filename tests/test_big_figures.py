@@ -1,0 +1,37 @@
+"""The tree figure is built without plotly's per-value checks (``tree_figure._checks``): the JSON
+must be exactly what a checked build gives, small (SVG) and big (WebGL) figures alike."""
+from __future__ import annotations
+
+import json
+
+import plotly
+import pytest
+
+import components.tree_figure as tf
+from benchmarks.bench_layout import search_events
+from reasoning.tree import fold
+from reasoning.view_model import ViewOptions, project
+from runner.synthetic import synthetic_events
+
+
+def figure_json(fig) -> dict:
+    """What ``st.plotly_chart`` sends for ``fig``."""
+    checked = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+    return json.loads(plotly.io.to_json(checked, validate=False))
+
+
+TREES = {"synthetic 12": lambda: fold(synthetic_events(12, seed=1)),
+         "synthetic 3,500 (WebGL)": lambda: fold(synthetic_events(3_500, seed=2)),
+         "mcts": lambda: fold(search_events("mcts", {"simulations": 200, "stop_on_solution": False}, 40)),
+         "beam": lambda: fold(search_events("beam", {"beam_width": 2, "proposals": 4}, 50))}
+
+
+@pytest.mark.parametrize("name", sorted(TREES))
+def test_the_unchecked_figure_is_the_checked_one(name, monkeypatch):
+    tree = TREES[name]()
+    shown = project(tree, ViewOptions(collapse_pruned=False))[0]
+    for kw in ({}, {"highlight": {1, 2}, "selected": 3}, {"show_labels": True, "label_mode": "values"}):
+        fast = figure_json(tf.tree_figure(shown, **kw))
+        with monkeypatch.context() as m:
+            m.setattr(tf, "_checks", lambda scatter: {})
+            assert figure_json(tf.tree_figure(shown, **kw)) == fast, kw
