@@ -50,10 +50,12 @@ PLAN: dict[str, dict[str, Any]] = {
         "best_of_n": {"n": 4},
         "beam": {"beam_width": 2, "proposals": 3, **VALUE},
         "dfs": {"proposals": 2, **VALUE},
-        "mcts": {"simulations": 60, "width": 3, "stop_on_solution": False, **VALUE},
+        # anytime, no stop at the first solution: simulations until the node budget (~260 nodes)
+        "mcts": {"width": 6, "anytime": True, "stop_on_solution": False, **VALUE},
         "tot": {"beam_width": 2, "proposals": 1, "protocol": "tot", **VALUE},
-        "budget": {"max_nodes": 120, "max_tokens": 1200, "max_seconds": 900},
-        "mcts_budget": {"max_nodes": 400, "max_tokens": 6000, "max_seconds": 1800},
+        "budget": {"max_nodes": 120, "max_tokens": 600, "max_seconds": 600},
+        "tot_budget": {"max_nodes": 60, "max_tokens": 1200, "max_seconds": 600},
+        "mcts_budget": {"max_nodes": 260, "max_tokens": 6000, "max_seconds": 1500},
         "experiment": {"problems": 10, "strategies": "greedy,best_of_n:n=3,"
                        "mcts:simulations=6,width=2,value_prompt_samples=1,evaluator=value_prompt",
                        "budget": 250},
@@ -63,9 +65,10 @@ PLAN: dict[str, dict[str, Any]] = {
         "best_of_n": {"n": 2},
         "beam": {"beam_width": 1, "proposals": 2, **VALUE},
         "dfs": {"proposals": 2, **VALUE},
-        "mcts": {"simulations": 1, "width": 2, "stop_on_solution": False, **VALUE},
+        "mcts": {"width": 2, "anytime": True, "stop_on_solution": False, **VALUE},
         "tot": {"beam_width": 1, "proposals": 1, "protocol": "tot", **VALUE},
         "budget": {"max_nodes": 5, "max_tokens": 60, "max_seconds": 600},
+        "tot_budget": {"max_nodes": 5, "max_tokens": 60, "max_seconds": 600},
         "mcts_budget": {"max_nodes": 5, "max_tokens": 60, "max_seconds": 600},
         "experiment": {"problems": 1, "strategies": "greedy,best_of_n:n=1,"
                        "mcts:simulations=1,width=1,value_prompt_samples=1,evaluator=value_prompt",
@@ -186,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(key: str, rank: str, strategy: str, params: dict, seed: int = 0,
             budget: dict | None = None) -> int:
+        key += " " + json.dumps([params, budget or plan["budget"]], sort_keys=True)  # new sizes: new runs
         return machine.around(key, lambda: execute(RunSpec(
             task="game24", problem=rank, strategy=strategy, params=params, seed=seed,
             budget=budget or plan["budget"], model=cfg), store)[0])
@@ -216,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     first_with("best_of_n", "best_of_n", "", f"best-of-{plan['best_of_n']['n']}")
     first_with("beam", "beam", "pruned", "beam search (model value prompts) prunes")
     first_with("dfs", "dfs", "backtracked", "DFS (model value prompts) backtracks")
-    first_with("tot", "beam", "", "beam with --protocol tot (the paper's prompts)")
+    first_with("tot", "beam", "", "beam with --protocol tot (the paper's prompts)", plan["tot_budget"])
     rid = run(f"mcts {rank}", rank, "mcts", plan["mcts"], 0, plan["mcts_budget"])
     got = describe(store, rid)
     kept.append((rid, f"MCTS (model value prompts) {'solves' if got['outcome'] == 'solved' else 'explores'} "
@@ -245,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     old = [x for x in store.experiments.list() if x["config"] == config.to_dict()]
     eid = old[0]["id"] if old else exp.create_experiment(config, store)
     log(f"experiment {eid}: problems {config.problems}, {config.strategies}")
-    machine.around(f"experiment {eid}", lambda: exp.run_experiment(eid, store) or 0)
+    machine.around(f"experiment {eid}", lambda: (exp.run_experiment(eid, store), 0)[1])
     cells = sorted(store.list_runs(experiment_id=eid), key=lambda r: r["id"])
     efacts = machine.runs[f"experiment {eid}"]
 
@@ -258,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     records += [with_machine(run_record(store, rid, note), machine.of(rid)) for rid, note in kept]
     seconds = round(time.monotonic() - t0, 1)
     summary = {"rank": rank, "runs": len(records) - 1, "seconds": seconds,
-               "estimate": estimate(records, machine.base, PLAN["full"])}
+               "estimate": estimate(records, PLAN["full"])}
     missing = check_demo(records, QUICK if args.quick else FULL)
     if missing:
         for m in missing:
@@ -272,27 +276,52 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def estimate(records: list[dict], base: dict, full: dict) -> dict[str, Any]:
-    """The full recording's wall time on an idle machine, from this recording's model calls:
-    seconds per generated token (prompt, grammar and decode time all in it) here, scaled by the
-    calibration's decode speed against ``IDLE_DECODE``, times the generated tokens the full plan's
-    budgets allow (each run stops at its token budget)."""
-    secs = toks = calls = 0.0
-    for rec in records:
-        fin = rec.get("events", [[None] * 5])[-1][4] if rec["kind"] == "run" else {}
-        secs += fin.get("model_seconds") or 0
-        toks += fin.get("tokens") or 0
-        calls += fin.get("model_calls") or 0
-    if not toks:
-        return {}
-    scale = min(1.0, (base.get("decode_tokens_per_s") or IDLE_DECODE) / IDLE_DECODE)
-    per_token_idle = secs / toks * scale
+def kind(start: dict[str, Any], experiment: str | None) -> str:
+    if experiment:
+        return "experiment"
+    return "tot" if start.get("protocol") == "tot" else start.get("strategy", "")
+
+
+def full_tokens(full: dict[str, Any]) -> dict[str, int]:
+    """The generated tokens each kind of run of the full plan may spend (its token budget)."""
     e = full["experiment"]
-    tokens = (full["budget"]["max_tokens"] * 5 + full["mcts_budget"]["max_tokens"]
-              + e["problems"] * len(exp.parse_strategies(e["strategies"])) * e["budget"])
-    return {"s_per_call_here": round(secs / max(calls, 1), 2), "s_per_token_here": round(secs / toks, 3),
-            "idle_scale": round(scale, 3), "s_per_token_idle": round(per_token_idle, 4),
-            "full_budget_tokens": tokens, "full_minutes_idle_at_most": round(tokens * per_token_idle / 60, 1)}
+    each = full["budget"]["max_tokens"]
+    return {"greedy": each, "best_of_n": each, "beam": each, "dfs": each, "tot": full["tot_budget"]["max_tokens"],
+            "mcts": full["mcts_budget"]["max_tokens"],
+            "experiment": e["problems"] * len(exp.parse_strategies(e["strategies"])) * e["budget"]}
+
+
+def estimate(records: list[dict[str, Any]], full: dict[str, Any]) -> dict[str, Any]:
+    """The full recording's wall time on an idle machine, from this recording's model calls.
+
+    Per kind of run (greedy, best_of_n, beam, dfs, tot, mcts, experiment): seconds per generated
+    token measured here (prompt, grammar and decode time all in it), scaled to an idle machine
+    by the calibration of the session that recorded the run (its decode speed against
+    ``IDLE_DECODE``), times the generated tokens the full plan's budget of that kind allows. A
+    bound: runs that end early (greedy, a solved search) spend less."""
+    secs: dict[str, float] = {}
+    toks: dict[str, float] = {}
+    calls = here = 0.0
+    for rec in records:
+        if rec["kind"] != "run" or rec["events"][-1][2] != "run_finished":
+            continue
+        start, fin = rec["events"][0][4], rec["events"][-1][4]
+        speed = (start.get("model", {}).get("machine") or {}).get("decode_tokens_per_s")
+        if not speed or not fin.get("tokens"):
+            continue
+        k = kind(start, rec.get("experiment"))
+        secs[k] = secs.get(k, 0.0) + (fin.get("model_seconds") or 0) * min(1.0, speed / IDLE_DECODE)
+        toks[k] = toks.get(k, 0.0) + fin["tokens"]
+        calls += fin.get("model_calls") or 0
+        here += fin.get("model_seconds") or 0
+    per = {k: secs[k] / toks[k] for k in toks}
+    budget = full_tokens(full)
+    fallback = sum(secs.values()) / max(sum(toks.values()), 1)
+    minutes = {k: round(budget[k] * per.get(k, fallback) / 60, 1) for k in budget}
+    return {"s_per_call_here": round(here / max(calls, 1), 2),
+            "idle_s_per_token": {k: round(v, 4) for k, v in per.items()},
+            "full_budget_tokens": budget, "full_minutes_idle_at_most": minutes,
+            "full_minutes_idle_total_at_most": round(sum(minutes.values()), 1)}
 
 
 if __name__ == "__main__":
