@@ -99,7 +99,8 @@ def demo_tree(path: str | Path | None = None, word: str = DEMO_PREVIEW):
         runs = [r for r in read_demo(path) if r["kind"] == "run"]
     except (OSError, ValueError):
         return None
-    rec = next((r for r in runs if word in r.get("note", "")), runs[0] if runs else None)
+    rec = next((r for r in runs if word in r.get("note", "")), None) or \
+        next((r for r in runs if r.get("note", "").startswith("MCTS")), runs[0] if runs else None)
     if rec is None:
         return None
     return fold([Event(0, s, t, ty, n, p) for s, t, ty, n, p in rec["events"]]), rec.get("note", "")
