@@ -1,6 +1,6 @@
 """Record the bundled demo sessions (``data/demo/demo.jsonl``) from the embedded model.
 
-    python scripts/record_demo.py --db demo-scratch.db          # the full set (~25 min idle, 2 cores)
+    python scripts/record_demo.py --db demo-scratch.db   # the full set (~10-15 min idle 2 cores, <= 25)
     python scripts/record_demo.py --quick --db /tmp/q.db         # a smoke run: tiny budgets, tmp file
 
 Starts llama-cpp-python's server with Gemma 3 270M (``--threads``, default 2) unless
