@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return next((i for i, r in runs.items() if r["strategy"] == strategy and word in notes[i]),
                     None)
 
-    mcts, greedy = pick("mcts", "solves"), pick("greedy", "fails")
+    mcts, greedy = pick("mcts", "solves") or pick("mcts", "MCTS"), pick("greedy", "fails")
     proc, url = start_app(folder)
     from playwright.sync_api import sync_playwright
     try:
