@@ -43,6 +43,7 @@ MAX_TREE_PX = 440     # levels share this height until they reach MIN_LEVEL_PX: 
 HOVER_TEXT_CHARS = 160
 MIN_MARKER_PX, MAX_MARKER_PX = 6.0, 22.0
 WEBGL_NODES = 3_000   # past this many nodes, traces are drawn with WebGL (Scattergl)
+PACKED_NODES = 1_000  # past this many nodes, numbers go as binary arrays (SVG too: a lighter refresh)
 COLLAPSED_SYMBOL = "square"
 ANSWER_SYMBOL = "star"  # the answer of a run that no verifier could judge (outcome "answered")
 HIGHLIGHT = "#c2185b"  # outline of nodes matching a search
@@ -80,14 +81,14 @@ def hover_text(node: Node) -> str:
 
 # -- figure ----------------------------------------------------------------------------------------
 def _edge_trace(segments: Iterable[tuple[tuple[float, float], tuple[float, float]]], name: str,
-                color: str, width: float, dash: str = "solid", scatter=go.Scatter):
-    gap = math.nan if scatter is go.Scattergl else None   # (NaN: a gap in a numpy array)
+                color: str, width: float, dash: str = "solid", scatter=go.Scatter, packed: bool = False):
+    gap = math.nan if packed else None   # (NaN: a gap in a numpy array)
     xs: list[float | None] = []
     ys: list[float | None] = []
     for (x0, y0), (x1, y1) in segments:
         xs += [x0, x1, gap]
         ys += [y0, y1, gap]
-    return scatter(x=_array(xs, scatter), y=_array(ys, scatter), mode="lines", name=name, showlegend=False, hoverinfo="skip",
+    return scatter(x=_array(xs, packed), y=_array(ys, packed), mode="lines", name=name, showlegend=False, hoverinfo="skip",
                    line={"color": color, "width": width, "dash": dash}, **_checks(scatter))
 
 
@@ -142,6 +143,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
     height for this many levels (two figures side by side share one)."""
     gl = webgl if webgl is not None else len(tree.nodes) > WEBGL_NODES
     scatter = go.Scattergl if gl else go.Scatter
+    packed = gl or len(tree.nodes) > PACKED_NODES
     if positions is not None and all(k in positions for k in tree.nodes):
         pos = {k: positions[k] for k in tree.nodes}
     else:
@@ -159,9 +161,9 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
 
     groups = edge_groups(tree, pos, on_path)
     traces: list = [
-        _edge_trace(groups["normal"], "edges", EDGE_COLOR, 1.6, scatter=scatter),
-        _edge_trace(groups["pruned"], "pruned edges", EDGE_COLOR, 1.4, "dash", scatter),
-        _edge_trace(groups["solved"], "solved path", SOLVED_EDGE, 5.0, scatter=scatter),
+        _edge_trace(groups["normal"], "edges", EDGE_COLOR, 1.6, scatter=scatter, packed=packed),
+        _edge_trace(groups["pruned"], "pruned edges", EDGE_COLOR, 1.4, "dash", scatter, packed),
+        _edge_trace(groups["solved"], "solved path", SOLVED_EDGE, 5.0, scatter=scatter, packed=packed),
     ]
     by_state: dict[str, list[Node]] = {state: [] for state in NODE_STATES}
     for n in tree.nodes.values():
@@ -172,7 +174,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
         tree.nodes[tree.answer_node].state not in (SOLVED, FAILED) else None
     for state in NODE_STATES:
         traces.append(_state_trace(state, by_state[state], pos, on_path, base, selected,
-                                   highlight, scatter, answer))
+                                   highlight, scatter, answer, packed))
     for state in NODE_STATES:  # the legend: every state, always, drawn the same way
         traces.append(go.Scatter(
             x=[None], y=[None], mode="markers", name=state, legendgroup=state, hoverinfo="skip",
@@ -233,10 +235,10 @@ def _symbol(node: Node, answer: int | None = None) -> str:
     return COLLAPSED_SYMBOL if node.role == "collapsed" else NODE_SYMBOL
 
 
-def _array(values: list, scatter) -> list | np.ndarray:
-    """Numbers for a WebGL (big) trace as a numpy array: plotly checks each entry of a list,
+def _array(values: list, packed: bool) -> list | np.ndarray:
+    """Numbers for a big (``packed``) trace as a numpy array: plotly checks each entry of a list,
     which cost most of a 10,000-node figure's build, and sends an array as compact binary."""
-    return np.array(values, dtype=float) if scatter is go.Scattergl else values
+    return np.array(values, dtype=float) if packed else values
 
 
 def _checks(scatter) -> dict:
@@ -249,7 +251,7 @@ def _checks(scatter) -> dict:
 
 def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: float,
                  selected: int | None, highlight=frozenset(), scatter=go.Scatter,
-                 answer: int | None = None):
+                 answer: int | None = None, packed: bool = False):
     color = STATE_COLORS[state]
     outline_colors, outline_widths = [], []
     for n in nodes:
@@ -268,17 +270,17 @@ def _state_trace(state: str, nodes: list[Node], pos, on_path: set[int], base: fl
         else:
             outline_colors.append("#ffffff" if state != OPEN else "#4a90c2")
             outline_widths.append(1.2)
-    big = scatter is go.Scattergl
+    big = packed or scatter is go.Scattergl
     symbols = [_symbol(n, answer) for n in nodes]
     marker = {
         "color": color,
-        "size": _array([_marker_size(n, base) * (1.5 if n.id == answer else 1.0) for n in nodes], scatter),
+        "size": _array([_marker_size(n, base) * (1.5 if n.id == answer else 1.0) for n in nodes], big),
         "symbol": symbols[0] if big and len(set(symbols)) == 1 else symbols,
-        "line": {"color": outline_colors, "width": _array(outline_widths, scatter)},
+        "line": {"color": outline_colors, "width": _array(outline_widths, big)},
         "opacity": 1.0,
     }
     return scatter(
-        x=_array([pos[n.id][0] for n in nodes], scatter), y=_array([pos[n.id][1] for n in nodes], scatter),
+        x=_array([pos[n.id][0] for n in nodes], big), y=_array([pos[n.id][1] for n in nodes], big),
         mode="markers", name=state, legendgroup=state, showlegend=False, marker=marker,
         hovertext=[hover_text(n) for n in nodes], hoverinfo="text",
         # a big tree's ids go as one flat array (a click reads a number, not [id])
