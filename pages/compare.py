@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_context import get_store, run_view
-from components.compare_figures import side_by_side
+from components.compare_charts import side_by_side
 from components.compare_pick import pick_pair
 from components.compare_tables import divergence_table, metrics_table, roles_caption
 from components.run_table import PICKER_LIMIT

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app_context import get_store, model_config
 from components import run_form
-from components.compare_figures import scaling_figure
+from components.compare_charts import scaling_figure
 from components.experiment_form import new_experiment_form
 from components.experiment_view import matrix_grid, progress_bar, results_table, settings_caption
 from components.run_table import PICKER_LIMIT, searchable_pick

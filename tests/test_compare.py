@@ -250,7 +250,7 @@ def test_steps_reaching_the_same_state_are_not_a_divergence():
 
 
 def test_side_by_side_replay_keeps_every_node_at_its_final_place():
-    from components.compare_figures import from_zero, side_by_side
+    from components.compare_charts import from_zero, side_by_side
     from components.tree_figure import tidy_layout
     from reasoning.run_view import as_view
     events_a, events_b = greedy_log(), mcts_log()
