@@ -73,8 +73,6 @@ def test_plugin_task_run_is_the_hero_at_1440x900(tmp_path):
     assert "Session State API" not in (tmp_path / "streamlit.log").read_text()
 
 
-@pytest.mark.skipif(not (ROOT / "data" / "demo" / "demo.jsonl").exists(),
-                    reason="data/demo/demo.jsonl is not recorded yet")
 def test_empty_sessions_page_loads_the_demo_with_one_button(tmp_path):
     db = str(tmp_path / "empty.db")
     with running_app(db, tmp_path / "streamlit.log") as url, browser_page(WIDTH, HEIGHT) as page:

@@ -67,21 +67,6 @@ def test_the_version_1_fixture_reads_its_figures_into_metrics(v1_store):
     assert seen >= 3          # the fixture's beam / dfs runs carry truth counts
 
 
-def test_the_version_2_demo_runs_read_their_figures_into_metrics():
-    from runner.demo import read_demo
-    runs = [r for r in read_demo() if r["kind"] == "run"]
-    with_figures, versions = 0, set()
-    for rec in runs:
-        events = [Event(1, seq, t, type_, node, payload) for seq, t, type_, node, payload in rec["events"]]
-        raw = events[-1].payload
-        tree = fold(events)
-        versions.add(tree.started.format_version)
-        assert "metrics" not in raw
-        assert tree.finished["metrics"] == {k: raw[k] for k in LEGACY_METRICS if k in raw}
-        with_figures += "scored_with_truth" in raw
-    assert with_figures >= 1 and versions == {1, 2}
-
-
 # -- version 3 --------------------------------------------------------------------------------------
 def test_a_version_3_run_finished_round_trips_and_is_checked():
     data = RunFinished(outcome="solved", answer="24", nodes=5, tokens=40,

@@ -146,8 +146,6 @@ def readme_notebook_snippet() -> str:
     return m.group(1)
 
 
-@pytest.mark.skipif(not (ROOT / "data" / "demo" / "demo.jsonl").exists(),
-                    reason="data/demo/demo.jsonl is not recorded yet")
 def test_readme_notebook_snippet_draws_a_stored_run(tmp_path, monkeypatch):
     from runner.demo import load_demo
     from storage import open_store

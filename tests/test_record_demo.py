@@ -62,7 +62,9 @@ def complete() -> list[dict]:
 def test_a_complete_set_passes_and_the_bundled_old_file_is_refused():
     assert check_demo(complete()) == []
     from runner.demo import read_demo
-    old = "\n".join(check_demo(read_demo()))
+    assert check_demo(read_demo()) == []          # the bundled file, recorded 2026-12-02
+    # the file it replaced (recorded 2026-12-01 on a loaded machine) is refused on every point
+    old = "\n".join(check_demo(read_demo(Path(__file__).parent / "fixtures" / "demo_2026-12-01.jsonl")))
     for what in ("0 prompt tokens", "no machine facts", "scored by the oracle", "at least 200 nodes",
                  "best-of-N", "--protocol tot", "Trace run", "10 puzzles × 3 strategies"):
         assert what in old, what

@@ -18,7 +18,7 @@ from reasoning.strategies import make_strategy
 from reasoning.tasks import get_task
 from reasoning.tree import SOLVED, fold
 from runner import experiments as exp
-from runner.demo import DEMO_FILE, load_demo, read_demo, run_record, write_demo
+from runner.demo import check_demo, load_demo, read_demo, run_record, write_demo
 from runner.marks import can_mark, mark_node
 from storage import reopen
 from tests.helpers import new_run, pick_by_seed, pick_first
@@ -151,33 +151,34 @@ def test_demo_file_errors_name_the_line(tmp_path):
 
 
 # -- the bundled demo sessions (recorded from the embedded model by scripts/record_demo.py) ---------
-@pytest.mark.skipif(not DEMO_FILE.exists(), reason="data/demo/demo.jsonl is not recorded yet")
 def test_bundled_demo_has_what_the_readme_promises(tmp_path):
+    """The bundled file passes the recording's own check (MCTS of a few hundred nodes, a beam
+    that prunes, a DFS that backtracks, best-of-N, ToT, the 6-queens Trace run, a 10 x 3
+    experiment, real prompt tokens, the machine facts) and loads as that into a database."""
+    assert check_demo(read_demo()) == []
     db = str(tmp_path / "demo.db")
     made = last_json(cli("demo", "--db", db))
     from storage import open_store
     store = open_store(db)
-    runs = {r["id"]: r for r in store.list_runs()}
+    runs = {r["id"]: r for r in store.list_runs(limit=1000)}
     assert sorted(runs) == sorted(made["runs"]) and len(made["experiments"]) == 1
     trees = {i: fold(store.events(i)) for i in runs}
-    by = {runs[i]["strategy"]: i for i in made["runs"]}    # one run of each strategy
-    assert set(by) == {"greedy", "mcts", "beam", "dfs"} and len(by) == len(runs)
-    g, m = runs[by["greedy"]], runs[by["mcts"]]
-    # the gap: greedy fails where MCTS solves the same puzzle (the experiment's two cells)
-    assert g["problem"] == m["problem"] and g["outcome"] == "failed" and m["outcome"] == "solved"
-    assert g["experiment_id"] == m["experiment_id"] == made["experiments"][0]
-    assert trees[by["beam"]].counts()["pruned"] > 0
-    assert trees[by["dfs"]].counts()["backtracked"] > 0
-    for i in runs:     # real recordings: the embedded model's tokens, a finished run
-        assert runs[i]["status"] == "finished" and trees[i].info["model"]["kind"] == "embedded"
-        assert trees[i].tokens > 0
+    kinds = {runs[i]["strategy"] for i in runs}
+    assert {"greedy", "best_of_n", "beam", "dfs", "mcts"} <= kinds
+    for i in runs:     # every run finished; the model runs on the embedded model's own tokens
+        assert runs[i]["status"] == "finished" and trees[i].nodes
+        if trees[i].info["model"].get("kind") == "embedded":
+            assert trees[i].tokens > 0 and trees[i].finished.get("prompt_tokens", 0) > 0
+    greedy = [runs[i] for i in made["runs"] if runs[i]["strategy"] == "greedy"
+              and runs[i]["experiment_id"] is None]
+    assert greedy and greedy[0]["outcome"] == "failed"    # the shortcut fails the demo's puzzle
     (eid,) = made["experiments"]
-    cells = store.list_runs(experiment_id=eid)
-    assert len(cells) >= 2 and all(exp.is_finished(r) for r in cells)
+    cells = store.list_runs(experiment_id=eid, limit=1000)
+    assert len(cells) >= 30 and all(exp.is_finished(r) for r in cells)
     assert sum(r.total for r in exp.results(store, eid)) == len(cells)
     listed = [json.loads(x)["run_id"] for x in cli("runs", "--db", db).stdout.splitlines()]
     assert sorted(listed) == sorted(runs)
-    assert trees[by["greedy"]].nodes and SOLVED in {n.state for n in trees[by["mcts"]].nodes.values()}
+    assert any(n.state == SOLVED for t in trees.values() for n in t.nodes.values())
 
 
 def test_the_database_is_named_as_a_user_would(tmp_path, monkeypatch):
