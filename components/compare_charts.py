@@ -3,7 +3,10 @@
 * :func:`side_by_side` — two tree figures at the same scale (axis ranges and height from the
   larger of the two *complete* runs, and every node at its place in its complete run — the run
   view's positions, the same as live and in replay — so nothing moves while a slider moves),
-  with the divergence node of each marked by a star and a short note.
+  with the divergence node of each marked by a star and a short note. When one scale would
+  crowd the drawings (under ``MIN_SHARED_PX`` per column of nodes: a 6-chain best-of-N beside a
+  236-node MCTS squeezed its chains into one line), each keeps its own x range; depth and
+  height stay shared.
 * :func:`scaling_figure` — the accuracy-vs-compute curve: x = mean generated tokens per problem
   (log scale), y = solved rate with its 95 % interval; one line per strategy, the shortcut
   (greedy) as points only.
@@ -23,6 +26,7 @@ from .tree_figure import PLOT_WIDTH_PX, tidy_layout, tree_figure
 
 DIVERGENCE_COLOR = "#ffbf00"
 HALF_PLOT_WIDTH_PX = PLOT_WIDTH_PX / 2 - 20   # one of two columns
+MIN_SHARED_PX = 40.0     # px per column of nodes below which the two trees get their own x range
 
 
 def from_zero(pos: Positions) -> Positions:
@@ -65,12 +69,15 @@ def side_by_side(tree_a: Tree, tree_b: Tree, pos_a: Positions, pos_b: Positions,
     pos_a, pos_b = from_zero(pos_a), from_zero(pos_b)
     (wa, da), (wb, db) = _extent(pos_a), _extent(pos_b)
     width, depth = max(wa, wb, 1.0), max(da, db)
+    shared = HALF_PLOT_WIDTH_PX / width >= MIN_SHARED_PX
+    widths = (width, width) if shared else (max(wa, 1.0), max(wb, 1.0))
     figs = []
-    for side, (tree, mark, pos) in enumerate(zip((tree_a, tree_b), marks, (pos_a, pos_b),
-                                                 strict=True)):
-        # one scale for both: the same x range and height, labels placed for half a page
+    for side, (tree, mark, pos, w) in enumerate(zip((tree_a, tree_b), marks, (pos_a, pos_b), widths,
+                                                    strict=True)):
+        # one scale for both while it keeps them readable: the same x range and height, labels
+        # placed for half a page
         fig = tree_figure(tree, uirevision=f"{uirevision}-{side}-{tree.run_id}", positions=pos,
-                          x_range=(-0.7, width - 0.3), width_px=HALF_PLOT_WIDTH_PX,
+                          x_range=(-0.7, w - 0.3), width_px=HALF_PLOT_WIDTH_PX,
                           depth_units=depth)
         if mark is not None and note:
             mark_node(fig, tree, mark, note, pos)

@@ -33,7 +33,7 @@ from runner.demo import DEMO_FILE, load_demo  # noqa: E402
 from storage import open_run, open_store  # noqa: E402
 
 WIDTH, HEIGHT = 1440, 900
-SHOTS = ("live_start", "live_mid", "live_mcts", "sessions", "compare", "experiments")
+SHOTS = ("live_start", "live_mid", "live_mcts", "sessions", "compare", "compare_explore", "experiments")
 
 
 def start_app(folder: Path) -> tuple[subprocess.Popen, str]:
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
                 print(out / f"{name}.png", flush=True)
 
-            shot("live_start", "/", wait="")
+            shot("live_start", "/")   # the first screen previews a tree: wait for it
             if "live_mid" in only:
                 new, thread = replay_as_running(store, mcts)
                 page.goto(f"{url}/?run={new}")
@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             shot("sessions", f"/sessions?run={pick('dfs') or mcts}", scroll_to="Event (seq)")
             # the whole page: the metrics table under the two trees is the gap in figures
             shot("compare", f"/compare?a={greedy}&b={mcts}", full=True)
+            # two exploratory runs: neither is "the shortcut", they are run A and run B
+            shot("compare_explore", f"/compare?a={pick('best_of_n')}&b={mcts}", full=True)
             shot("experiments", f"/experiments?experiment={made['experiments'][0]}", ms=4000, full=True)
             browser.close()
     finally:

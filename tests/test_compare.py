@@ -358,3 +358,21 @@ def test_a_pair_in_the_url_opens_on_compare_even_after_another_pair(tmp_path, mo
     at.query_params["a"] = "999"
     at.run()
     assert any("999" in w.value and "not in this database" in w.value for w in at.warning)
+
+
+def test_a_narrow_tree_beside_a_wide_one_keeps_its_own_x_range():
+    """One x scale for both while it leaves room per column of nodes; a 6-chain tree beside a
+    120-column one would be squeezed into a line, so each then keeps its own x range (the depth
+    and height stay shared)."""
+    from components.compare_charts import MIN_SHARED_PX, side_by_side
+    small = fold(greedy_log())
+    narrow = {n: (float(i % 6), -float(i // 6)) for i, n in enumerate(small.nodes)}
+    wide = {n: (float(i * 40), -float(i)) for i, n in enumerate(small.nodes)}       # 120+ wide
+    fa, fb = side_by_side(small, small, narrow, wide)
+    ra, rb = fa.layout.xaxis.range, fb.layout.xaxis.range
+    assert ra != rb and ra[1] - ra[0] < 10 and rb[1] - rb[0] > 100
+    assert fa.layout.yaxis.range == fb.layout.yaxis.range and fa.layout.height == fb.layout.height
+    same = {n: (x / 20, y) for n, (x, y) in wide.items()}     # two columns a node: room to share
+    fa, fb = side_by_side(small, small, narrow, same)
+    assert fa.layout.xaxis.range == fb.layout.xaxis.range
+    assert MIN_SHARED_PX > 0
