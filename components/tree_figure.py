@@ -4,14 +4,15 @@ Positions come from :mod:`reasoning.layout`: the caller's (a live view keeps a
 :class:`~reasoning.layout.StableLayout`, a replay the final tree's) or else a tidy layout.
 
 One scatter trace per node state (colours: ``STATE_COLORS``) so the legend always lists all six
-states; edges are separate line traces: normal, pruned (dashed grey) and the solved path (bold green).
+states; edges come in three styles, each drawn as one SVG path shape under the nodes: normal,
+pruned (dashed grey) and the solved path (bold green). (Line traces with a gap between edges
+drew each edge as its own element: a fifth of a 900-node redraw, docs/benchmarks.md.)
 Every hover string is HTML-escaped because plotly renders tags in hover text.
 """
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -22,7 +23,7 @@ from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, P
 
 from .tree_labels import LABEL_LINE_PX, PLOT_CHROME_PX, PLOT_WIDTH_PX, LabelScale, label_text, tree_labels
 
-__all__ = ["PLOT_WIDTH_PX", "STATE_COLORS", "edge_groups", "hover_text", "short_step", "tidy_layout",
+__all__ = ["PLOT_WIDTH_PX", "STATE_COLORS", "edge_groups", "edge_segments", "hover_text", "short_step", "tidy_layout",
            "tree_figure"]
 
 STATE_COLORS = {
@@ -80,16 +81,29 @@ def hover_text(node: Node) -> str:
 
 
 # -- figure ----------------------------------------------------------------------------------------
-def _edge_trace(segments: Iterable[tuple[tuple[float, float], tuple[float, float]]], name: str,
-                color: str, width: float, dash: str = "solid", scatter=go.Scatter, packed: bool = False):
-    gap = math.nan if packed else None   # (NaN: a gap in a numpy array)
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for (x0, y0), (x1, y1) in segments:
-        xs += [x0, x1, gap]
-        ys += [y0, y1, gap]
-    return scatter(x=_array(xs, packed), y=_array(ys, packed), mode="lines", name=name, showlegend=False, hoverinfo="skip",
-                   line={"color": color, "width": width, "dash": dash}, **_checks(scatter))
+EDGE_STYLES = {  # edge group -> (name, colour, width, dash)
+    "normal": ("edges", EDGE_COLOR, 1.6, "solid"),
+    "pruned": ("pruned edges", EDGE_COLOR, 1.4, "dash"),
+    "solved": ("solved path", SOLVED_EDGE, 5.0, "solid"),
+}
+
+
+def _edge_shape(segments: list, name: str, color: str, width: float, dash: str) -> dict:
+    """Every edge of one style as one SVG path under the nodes (``M x0,y0 L x1,y1`` per edge)."""
+    path = "".join(f"M{x0:.4f},{y0:.4f}L{x1:.4f},{y1:.4f}" for (x0, y0), (x1, y1) in segments)
+    return {"type": "path", "path": path, "name": name, "xref": "x", "yref": "y", "layer": "below",
+            "line": {"color": color, "width": width, "dash": dash}}
+
+
+def edge_segments(path: str) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The edges an edge shape's ``path`` draws, as ``((x0, y0), (x1, y1))``."""
+    out = []
+    for part in path.split("M")[1:]:
+        a, b = part.split("L")
+        x0, y0 = (float(v) for v in a.split(","))
+        x1, y1 = (float(v) for v in b.split(","))
+        out.append(((x0, y0), (x1, y1)))
+    return out
 
 
 def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]],
@@ -160,11 +174,8 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
     base = base_size(width_units, width_px)
 
     groups = edge_groups(tree, pos, on_path)
-    traces: list = [
-        _edge_trace(groups["normal"], "edges", EDGE_COLOR, 1.6, scatter=scatter, packed=packed),
-        _edge_trace(groups["pruned"], "pruned edges", EDGE_COLOR, 1.4, "dash", scatter, packed),
-        _edge_trace(groups["solved"], "solved path", SOLVED_EDGE, 5.0, scatter=scatter, packed=packed),
-    ]
+    edge_shapes = [_edge_shape(groups[g], *EDGE_STYLES[g]) for g in EDGE_STYLES if groups[g]]
+    traces: list = []
     by_state: dict[str, list[Node]] = {state: [] for state in NODE_STATES}
     for n in tree.nodes.values():
         if n.id in pos:
@@ -220,6 +231,7 @@ def tree_figure(tree: Tree, *, selected: int | None = None, show_labels: bool | 
                 "itemclick": False, "itemdoubleclick": False, "font": {"size": 12},
                 "itemsizing": "constant"},
         hoverlabel={"align": "left", "font": {"family": "monospace", "size": 12}},
+        shapes=edge_shapes,
         xaxis={"visible": False, "range": list(x_range_shown)},
         yaxis={"visible": False, "range": list(y_range)},
         showlegend=True,

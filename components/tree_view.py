@@ -15,7 +15,15 @@ from reasoning.layout import ViewRange
 from reasoning.run_facts import solved_nodes
 from reasoning.run_view import RunView
 from reasoning.tree import Tree
-from reasoning.view_model import AUTO_COLLAPSE_NODES, AUTO_DEPTH, AUTO_DEPTH_NODES, ViewOptions, project
+from reasoning.view_model import (
+    AUTO_COLLAPSE_NODES,
+    AUTO_DEPTH,
+    AUTO_DEPTH_NODES,
+    DRAW_BUDGET,
+    ViewOptions,
+    automatic_depth,
+    project,
+)
 
 from .inspector import MarkHandler, node_option_label, render_inspector
 from .status import counts_text, generating_text, outcome_badge, status_text
@@ -73,6 +81,8 @@ def _figure(view: RunView, tree: Tree, key: str, opts: ViewOptions, live: bool):
     pos, x_range = _positions(view, shown, key, opts, live)
     fig = tree_figure(shown, uirevision=f"{key}-{tree.run_id}-{opts.focus}", highlight=hits,
                       solved=solved_nodes(tree), positions=pos, x_range=x_range, label_mode=opts.labels)
+    # which state of the run the chart draws (read by the browser benchmarks: a drawn refresh)
+    fig.update_layout(meta={"run": tree.run_id, "tree_nodes": len(tree.nodes), "last_seq": tree.last_seq})
     st.session_state[f"{key}_fig"] = (stamp, fig)
     return fig
 
@@ -84,23 +94,45 @@ def view_controls(tree: Tree, key: str) -> ViewOptions:
     if focus not in tree.nodes:
         focus = None
     big = len(tree.nodes) > AUTO_COLLAPSE_NODES
-    with st.expander(f"View · {len(tree.nodes):,} nodes" + (" (large: pruned subtrees folded)" if big
-                                                             else ""), expanded=big or focus is not None):
+    with st.expander(f"View · {len(tree.nodes):,} nodes" + (" (large: folded to fit)" if big else ""),
+                     expanded=big or focus is not None):
         c1, c2, c3, c5, c4 = st.columns([3, 2, 2, 2, 2], vertical_alignment="bottom")
         search = c1.text_input("Search node text", key=f"{key}_search", placeholder="e.g. 10 - 4")
         depth = c2.number_input("Depth limit (0 = all)", min_value=0, max_value=1000, step=1,
                                 value=AUTO_DEPTH if len(tree.nodes) > AUTO_DEPTH_NODES else 0,
                                 key=f"{key}_depth")
-        fold = c3.selectbox("Fold pruned subtrees", ["auto", "yes", "no"], key=f"{key}_fold")
+        fold = c3.selectbox("Fold", ["auto", "yes", "no"], key=f"{key}_fold", help=FOLD_HELP)
         labels = c5.radio("Labels", LABEL_MODES, horizontal=True, key=f"{key}_labels",
                           format_func={"steps": "short steps", "values": "values / visits"}.get)
         if focus is not None and c4.button("Show whole tree", key=f"{key}_unfocus"):
             st.session_state[focus_key] = focus = None
         if focus is not None:
             st.caption(f"Showing the subtree of node {focus} (and its path from the root).")
-    collapse = {"auto": None, "yes": True, "no": False}[fold]
-    return ViewOptions(focus=focus, max_depth=int(depth) or None, collapse_pruned=collapse,
-                       search=search or "", labels=labels)
+        collapse = {"auto": None, "yes": True, "no": False}[fold]
+        opts = ViewOptions(focus=focus, max_depth=int(depth) or None, collapse_pruned=collapse,
+                           search=search or "", labels=labels)
+        folded = folded_text(tree, opts)
+        if folded:
+            st.caption(folded)
+    return opts
+
+
+FOLD_HELP = (f"auto: past {AUTO_COLLAPSE_NODES:,} nodes pruned subtrees fold into one grey square, and a "
+             f"tree that would still draw more than {DRAW_BUDGET:,} nodes folds the levels below the "
+             "deepest one that fits (a square under a node stands for everything below it). yes: "
+             "pruned subtrees only. no: nothing folded (a big tree draws slowly).")
+
+
+def folded_text(tree: Tree, opts: ViewOptions) -> str:
+    """What the view folds away, in words ("" when every node is drawn)."""
+    shown, _ = project(tree, opts)
+    drawn = sum(1 for k in shown.nodes if k >= 0)
+    if drawn == len(tree.nodes):
+        return ""
+    auto = automatic_depth(tree, opts)
+    why = f"; below depth {auto} folded to keep the drawing under {DRAW_BUDGET:,} nodes" if auto else ""
+    return (f"Drawing {drawn:,} of {len(tree.nodes):,} nodes: squares stand for the folded ones "
+            f"(their count on hover){why}. A depth limit, or Fold: no, shows more.")
 
 
 def status_line(tree: Tree, running: bool) -> None:

@@ -4,6 +4,12 @@
 * ``max_depth``: nodes deeper than this are folded into one marker per cut node ("+N below").
 * ``collapse_pruned``: the pruned children of a node (with their subtrees) become one grey
   marker with a count — most of a big beam / MCTS tree is pruned.
+* automatic folding (``collapse_pruned`` left ``None``, no depth limit, no focus): past
+  ``AUTO_COLLAPSE_NODES`` pruned subtrees are folded, and when the tree to draw still has more
+  than ``DRAW_BUDGET`` nodes, the levels below the deepest one that fits the budget are folded
+  too (:func:`automatic_depth`). Past about a thousand nodes a tree stops being readable on a
+  screen and the browser spends most of a refresh drawing it (docs/benchmarks.md, "Live"); the
+  depth limit, or "Fold: yes / no", shows more.
 * ``search``: nodes whose text, step or label contains the string are kept visible (never folded)
   and returned as ``matches`` for highlighting.
 
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 from .tree import PRUNED, Node, Tree
@@ -27,6 +34,7 @@ from .tree import PRUNED, Node, Tree
 AUTO_COLLAPSE_NODES = 2_000   # above this many nodes, pruned subtrees are collapsed by default
 AUTO_DEPTH_NODES = 5_000      # above this many, the view opens with a depth limit (the user can lift it)
 AUTO_DEPTH = 4
+DRAW_BUDGET = 1_000           # automatic folding keeps the drawn tree within this many nodes
 
 
 @dataclass(frozen=True)
@@ -87,13 +95,44 @@ def project(tree: Tree, opts: ViewOptions) -> tuple[Tree, set[int]]:
     The same tree (object and last seq) projected the same way again gives the same result
     without recomputing it (a page asks for the figure's nodes and the positions' nodes); the
     result is shared, so callers must not change it."""
+    return _projected(tree, opts)[:2]
+
+
+def automatic_depth(tree: Tree, opts: ViewOptions) -> int | None:
+    """The depth limit automatic folding put on ``tree`` drawn with ``opts`` (None: none): the
+    deepest level (from the root) whose nodes, with one marker under each node of the last level
+    that has children, fit ``DRAW_BUDGET``; at least 1."""
+    return _projected(tree, opts)[2]
+
+
+def _projected(tree: Tree, opts: ViewOptions) -> tuple[Tree, set[int], int | None]:
     key = (tree.last_seq, len(tree.nodes), opts.focus, opts.max_depth, opts.collapse_pruned, opts.search)
     kept = getattr(_last, "kept", None)
     if kept is not None and kept[0] is tree and kept[1] == key:
-        return kept[2], set(kept[3])
+        return kept[2], set(kept[3]), kept[4]
     out, hits = _project(tree, opts)
-    _last.kept = (tree, key, out, frozenset(hits))
-    return out, hits
+    auto = None
+    if opts.collapse_pruned is None and opts.max_depth is None and opts.focus is None \
+            and len(out.nodes) > DRAW_BUDGET:
+        auto = _depth_that_fits(out, DRAW_BUDGET)
+        out, hits = _project(tree, dataclasses.replace(opts, max_depth=auto))
+    _last.kept = (tree, key, out, frozenset(hits), auto)
+    return out, hits, auto
+
+
+def _depth_that_fits(shown: Tree, budget: int) -> int:
+    """The deepest depth limit under which ``shown`` draws at most ``budget`` nodes (at least 1)."""
+    at = Counter(n.depth for n in shown.nodes.values())
+    parents = Counter(n.depth for n in shown.nodes.values() if n.children)
+    top = shown.nodes[shown.root_id].depth
+    best, total = 1, 0
+    for d in sorted(at):
+        total += at[d]
+        if total > budget:
+            break
+        if d - top >= 1 and total + parents[d] <= budget:
+            best = d - top
+    return best
 
 
 def _project(tree: Tree, opts: ViewOptions) -> tuple[Tree, set[int]]:

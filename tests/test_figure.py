@@ -6,7 +6,14 @@ import itertools
 import pytest
 
 from components.status import generating_text, status_text
-from components.tree_figure import STATE_COLORS, edge_groups, hover_text, tidy_layout, tree_figure
+from components.tree_figure import (
+    STATE_COLORS,
+    edge_groups,
+    edge_segments,
+    hover_text,
+    tidy_layout,
+    tree_figure,
+)
 from reasoning import events as ev
 from reasoning.tree import NODE_STATES, fold
 from tests.helpers import EventLog
@@ -99,12 +106,19 @@ def test_solved_path_edges_are_the_highlighted_ones():
     assert set(groups["solved"]) == expected
     assert groups["pruned"] == [(pos[3], pos[10])]
     fig = tree_figure(tree)
-    solved = next(t for t in fig.data if t.name == "solved path")
-    normal = next(t for t in fig.data if t.name == "edges")
-    pruned = next(t for t in fig.data if t.name == "pruned edges")
+    shapes = {s.name: s for s in fig.layout.shapes}
+    solved, normal, pruned = shapes["solved path"], shapes["edges"], shapes["pruned edges"]
     assert solved.line.width > normal.line.width and solved.line.color != normal.line.color
-    assert pruned.line.dash == "dash"
-    assert len([x for x in solved.x if x is None]) == 3  # three segments on the path
+    assert pruned.line.dash == "dash" and normal.line.dash == "solid"
+    # each style's path draws exactly its group's edges, under the nodes, in data coordinates
+    for shape, group in ((solved, "solved"), (normal, "normal"), (pruned, "pruned")):
+        drawn = edge_segments(shape.path)
+        assert len(drawn) == len(groups[group])
+        for (a, b), (c, d) in zip(drawn, groups[group], strict=True):
+            assert a == pytest.approx(c, abs=1e-4) and b == pytest.approx(d, abs=1e-4)
+        assert (shape.layer, shape.xref, shape.yref) == ("below", "x", "y")
+    assert len(edge_segments(solved.path)) == 3  # three edges on the path
+    assert not [t for t in fig.data if t.mode == "lines"]  # no edge is a trace
 
 
 def test_rollout_nodes_have_another_symbol_and_visits_grow_nodes():

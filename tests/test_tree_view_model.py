@@ -75,3 +75,68 @@ def test_layout_of_a_very_deep_chain_has_no_recursion_limit():
         log.add(ev.NODE_CREATED, i, parent_id=i - 1, depth=i)
     pos = tidy_layout(fold(log.events))
     assert len(pos) == 5000 and pos[4999] == (0.0, -4999.0)
+
+
+def _wide_tree(per_level: list[int]):
+    """A tree with ``per_level[d]`` nodes at depth d + 1, each hanging under the first node of the
+    level above (so every level but the last has exactly one node with children)."""
+    log = EventLog()
+    log.add(ev.NODE_CREATED, 0, parent_id=None, depth=0, role="problem")
+    nid, parent = 1, 0
+    for depth, count in enumerate(per_level, start=1):
+        first = nid
+        for _ in range(count):
+            log.add(ev.NODE_CREATED, nid, parent_id=parent, depth=depth)
+            nid += 1
+        parent = first
+    return fold(log.events)
+
+
+def test_automatic_folding_keeps_the_drawing_within_the_budget_at_the_deepest_level_that_fits():
+    from reasoning.view_model import DRAW_BUDGET, automatic_depth
+    # levels of 300, 400, 299 and 500 nodes: 1 + 300 + 400 + 299 = 1,000 exactly fits with
+    # depth 3, but the node at depth 3 with children needs a marker: 1,001, so depth 2 it is
+    tree = _wide_tree([300, 400, 299, 500])
+    assert len(tree.nodes) > DRAW_BUDGET
+    shown, _ = project(tree, ViewOptions())
+    assert automatic_depth(tree, ViewOptions()) == 2
+    assert len(shown.nodes) == 1 + 300 + 400 + 1 <= DRAW_BUDGET
+    marker = [n for n in shown.nodes.values() if n.role == "collapsed"]
+    assert len(marker) == 1 and marker[0].text == f"{299 + 500} nodes below"
+    # one node fewer at depth 3: depth 3 fits with its marker (1 + 300 + 400 + 298 + 1)
+    tree = _wide_tree([300, 400, 298, 500])
+    shown, _ = project(tree, ViewOptions())
+    assert automatic_depth(tree, ViewOptions()) == 3
+    assert len(shown.nodes) == DRAW_BUDGET
+    # a tree within the budget is drawn whole
+    small = _wide_tree([300, 400, 299])
+    assert project(small, ViewOptions())[0] is small and automatic_depth(small, ViewOptions()) is None
+
+
+def test_automatic_folding_keeps_at_least_the_first_level_and_yields_to_the_user():
+    from reasoning.view_model import automatic_depth
+    wide = _wide_tree([1_500, 10])
+    shown, _ = project(wide, ViewOptions())
+    assert automatic_depth(wide, ViewOptions()) == 1 and len(shown.nodes) == 1 + 1_500 + 1
+    tree = _wide_tree([300, 400, 299, 500])
+    for opts in (ViewOptions(collapse_pruned=True), ViewOptions(collapse_pruned=False),
+                 ViewOptions(max_depth=4), ViewOptions(focus=1)):
+        assert automatic_depth(tree, opts) is None, opts
+    assert len(project(tree, ViewOptions(collapse_pruned=False))[0].nodes) == len(tree.nodes)
+    # a search hit below the automatic limit stays visible, with its path
+    deep = max(tree.nodes)
+    shown, hits = project(tree, ViewOptions(search="no such text"))
+    assert hits == set()
+    log_hit = tree.nodes[deep]
+    log_hit.text = "needle"   # (a test tree: the projection reads text only)
+    shown, hits = project(tree, ViewOptions(search="needle"))
+    assert hits == {deep} and set(tree.path_to(deep)) <= set(shown.nodes)
+
+
+def test_the_view_says_what_automatic_folding_hides():
+    from components.tree_view import folded_text
+    tree = _wide_tree([300, 400, 299, 500])
+    text = folded_text(tree, ViewOptions())
+    assert "Drawing 701 of 1,500 nodes" in text and "below depth 2" in text and "1,000" in text
+    assert folded_text(tree, ViewOptions(collapse_pruned=False)) == ""
+    assert "below depth" not in folded_text(tree, ViewOptions(max_depth=1))
