@@ -7,7 +7,7 @@
 * automatic folding (``collapse_pruned`` left ``None``, no depth limit, no focus): past
   ``AUTO_COLLAPSE_NODES`` pruned subtrees are folded, and when the tree to draw still has more
   than ``DRAW_BUDGET`` nodes, the levels below the deepest one that fits the budget are folded
-  too (:func:`automatic_depth`). Past about a thousand nodes a tree stops being readable on a
+  too (:func:`automatic_depth`). Past several hundred nodes a tree stops being readable on a
   screen and the browser spends most of a refresh drawing it (docs/benchmarks.md, "Live"); the
   depth limit, or "Fold: yes / no", shows more.
 * ``search``: nodes whose text, step or label contains the string are kept visible (never folded)
@@ -34,7 +34,7 @@ from .tree import PRUNED, Node, Tree
 AUTO_COLLAPSE_NODES = 2_000   # above this many nodes, pruned subtrees are collapsed by default
 AUTO_DEPTH_NODES = 5_000      # above this many, the view opens with a depth limit (the user can lift it)
 AUTO_DEPTH = 4
-DRAW_BUDGET = 1_000           # automatic folding keeps the drawn tree within this many nodes
+DRAW_BUDGET = 700             # automatic folding keeps the drawn tree within this many nodes
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 from components.tree_figure import tidy_layout, tree_figure
 from reasoning import events as ev
 from reasoning.tree import PRUNED, fold
-from reasoning.view_model import ViewOptions, project
+from reasoning.view_model import DRAW_BUDGET, ViewOptions, automatic_depth, project
 from runner.synthetic import synthetic_events
 from tests.helpers import EventLog
 
@@ -92,51 +92,51 @@ def _wide_tree(per_level: list[int]):
     return fold(log.events)
 
 
+# levels of a, b, c and B/2 nodes under the root, where 1 + a + b + c = B (the budget)
+B = DRAW_BUDGET
+A_, B_ = 3 * B // 10, 4 * B // 10
+C_ = B - 1 - A_ - B_
+
+
 def test_automatic_folding_keeps_the_drawing_within_the_budget_at_the_deepest_level_that_fits():
-    from reasoning.view_model import DRAW_BUDGET, automatic_depth
-    # levels of 300, 400, 299 and 500 nodes: 1 + 300 + 400 + 299 = 1,000 exactly fits with
-    # depth 3, but the node at depth 3 with children needs a marker: 1,001, so depth 2 it is
-    tree = _wide_tree([300, 400, 299, 500])
-    assert len(tree.nodes) > DRAW_BUDGET
+    # depth 3 alone fits exactly, but its node with children needs a marker: B + 1, so depth 2
+    tree = _wide_tree([A_, B_, C_, B // 2])
     shown, _ = project(tree, ViewOptions())
     assert automatic_depth(tree, ViewOptions()) == 2
-    assert len(shown.nodes) == 1 + 300 + 400 + 1 <= DRAW_BUDGET
+    assert len(shown.nodes) == 1 + A_ + B_ + 1 <= B
     marker = [n for n in shown.nodes.values() if n.role == "collapsed"]
-    assert len(marker) == 1 and marker[0].text == f"{299 + 500} nodes below"
-    # one node fewer at depth 3: depth 3 fits with its marker (1 + 300 + 400 + 298 + 1)
-    tree = _wide_tree([300, 400, 298, 500])
+    assert len(marker) == 1 and marker[0].text == f"{C_ + B // 2} nodes below"
+    # one node fewer at depth 3: depth 3 fits with its marker, the drawing is exactly the budget
+    tree = _wide_tree([A_, B_, C_ - 1, B // 2])
     shown, _ = project(tree, ViewOptions())
     assert automatic_depth(tree, ViewOptions()) == 3
-    assert len(shown.nodes) == DRAW_BUDGET
+    assert len(shown.nodes) == B
     # a tree within the budget is drawn whole
-    small = _wide_tree([300, 400, 299])
+    small = _wide_tree([A_, B_, C_])
     assert project(small, ViewOptions())[0] is small and automatic_depth(small, ViewOptions()) is None
 
 
 def test_automatic_folding_keeps_at_least_the_first_level_and_yields_to_the_user():
-    from reasoning.view_model import automatic_depth
-    wide = _wide_tree([1_500, 10])
+    wide = _wide_tree([2 * B, 10])
     shown, _ = project(wide, ViewOptions())
-    assert automatic_depth(wide, ViewOptions()) == 1 and len(shown.nodes) == 1 + 1_500 + 1
-    tree = _wide_tree([300, 400, 299, 500])
+    assert automatic_depth(wide, ViewOptions()) == 1 and len(shown.nodes) == 1 + 2 * B + 1
+    tree = _wide_tree([A_, B_, C_, B // 2])
     for opts in (ViewOptions(collapse_pruned=True), ViewOptions(collapse_pruned=False),
                  ViewOptions(max_depth=4), ViewOptions(focus=1)):
         assert automatic_depth(tree, opts) is None, opts
     assert len(project(tree, ViewOptions(collapse_pruned=False))[0].nodes) == len(tree.nodes)
     # a search hit below the automatic limit stays visible, with its path
     deep = max(tree.nodes)
-    shown, hits = project(tree, ViewOptions(search="no such text"))
-    assert hits == set()
-    log_hit = tree.nodes[deep]
-    log_hit.text = "needle"   # (a test tree: the projection reads text only)
+    tree.nodes[deep].text = "needle"   # (a test tree: the projection reads text only)
     shown, hits = project(tree, ViewOptions(search="needle"))
     assert hits == {deep} and set(tree.path_to(deep)) <= set(shown.nodes)
 
 
 def test_the_view_says_what_automatic_folding_hides():
     from components.tree_view import folded_text
-    tree = _wide_tree([300, 400, 299, 500])
+    tree = _wide_tree([A_, B_, C_, B // 2])
     text = folded_text(tree, ViewOptions())
-    assert "Drawing 701 of 1,500 nodes" in text and "below depth 2" in text and "1,000" in text
+    assert f"Drawing {1 + A_ + B_:,} of {len(tree.nodes):,} nodes" in text, text
+    assert "below depth 2" in text and f"{B:,} nodes" in text
     assert folded_text(tree, ViewOptions(collapse_pruned=False)) == ""
     assert "below depth" not in folded_text(tree, ViewOptions(max_depth=1))
