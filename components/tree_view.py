@@ -108,12 +108,12 @@ def view_controls(tree: Tree, key: str) -> ViewOptions:
             st.session_state[focus_key] = focus = None
         if focus is not None:
             st.caption(f"Showing the subtree of node {focus} (and its path from the root).")
-        collapse = {"auto": None, "yes": True, "no": False}[fold]
-        opts = ViewOptions(focus=focus, max_depth=int(depth) or None, collapse_pruned=collapse,
-                           search=search or "", labels=labels)
-        folded = folded_text(tree, opts)
-        if folded:
-            st.caption(folded)
+    collapse = {"auto": None, "yes": True, "no": False}[fold]
+    opts = ViewOptions(focus=focus, max_depth=int(depth) or None, collapse_pruned=collapse,
+                       search=search or "", labels=labels)
+    folded = folded_text(tree, opts)
+    if folded:   # above the tree, where it shows even with the View box closed
+        st.caption(folded)
     return opts
 
 
