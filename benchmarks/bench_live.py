@@ -143,16 +143,11 @@ def run(quick: bool) -> list[dict]:
                     run.append(part)
             writer = threading.Thread(target=write)
             writer.start()
-            quiet_since = None
-            while True:
-                page.wait_for_timeout(250)
-                last = page.evaluate("window.__draws.length ? window.__draws.at(-1)[1] : 0")
-                if writer.is_alive() or last < n:
-                    quiet_since = None if writer.is_alive() else (quiet_since or time.monotonic())
-                    if quiet_since is None or time.monotonic() - quiet_since < 20:
-                        continue
-                break
             writer.join()
+            deadline = time.monotonic() + 20   # the last tree drawn, or 20 s after the last write
+            while time.monotonic() < deadline and \
+                    page.evaluate("window.__draws.length ? window.__draws.at(-1)[1] : 0") < n:
+                page.wait_for_timeout(250)
             seen = [(t / 1000, k) for t, k in page.evaluate("window.__draws")]
             run.append(events[-1:])
 

@@ -23,7 +23,7 @@ from reasoning.tree import BACKTRACKED, FAILED, GENERATING, NODE_STATES, OPEN, P
 
 from .tree_labels import LABEL_LINE_PX, PLOT_CHROME_PX, PLOT_WIDTH_PX, LabelScale, label_text, tree_labels
 
-__all__ = ["PLOT_WIDTH_PX", "STATE_COLORS", "edge_groups", "edge_segments", "hover_text", "short_step", "tidy_layout",
+__all__ = ["PLOT_WIDTH_PX", "STATE_COLORS", "edge_groups", "hover_text", "short_step", "tidy_layout",
            "tree_figure"]
 
 STATE_COLORS = {
@@ -93,17 +93,6 @@ def _edge_shape(segments: list, name: str, color: str, width: float, dash: str) 
     path = "".join(f"M{x0:.4f},{y0:.4f}L{x1:.4f},{y1:.4f}" for (x0, y0), (x1, y1) in segments)
     return {"type": "path", "path": path, "name": name, "xref": "x", "yref": "y", "layer": "below",
             "line": {"color": color, "width": width, "dash": dash}}
-
-
-def edge_segments(path: str) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """The edges an edge shape's ``path`` draws, as ``((x0, y0), (x1, y1))``."""
-    out = []
-    for part in path.split("M")[1:]:
-        a, b = part.split("L")
-        x0, y0 = (float(v) for v in a.split(","))
-        x1, y1 = (float(v) for v in b.split(","))
-        out.append(((x0, y0), (x1, y1)))
-    return out
 
 
 def edge_groups(tree: Tree, pos: dict[int, tuple[float, float]],

@@ -9,7 +9,6 @@ from components.status import generating_text, status_text
 from components.tree_figure import (
     STATE_COLORS,
     edge_groups,
-    edge_segments,
     hover_text,
     tidy_layout,
     tree_figure,
@@ -96,6 +95,17 @@ def test_every_state_has_a_legend_trace_with_design_colours():
     empty = tree_figure(fold(build({}).events))
     assert set(NODE_STATES) <= {t.name for t in empty.data if t.showlegend is not False}
     assert fig.layout.showlegend is True
+
+
+def edge_segments(path: str) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The edges an edge shape's ``path`` (``M x0,y0 L x1,y1`` per edge) draws."""
+    out = []
+    for part in path.split("M")[1:]:
+        a, b = part.split("L")
+        x0, y0 = (float(v) for v in a.split(","))
+        x1, y1 = (float(v) for v in b.split(","))
+        out.append(((x0, y0), (x1, y1)))
+    return out
 
 
 def test_solved_path_edges_are_the_highlighted_ones():
